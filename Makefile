@@ -1,0 +1,113 @@
+# licensingd: `make run` serves a demo, `make test` runs every suite; both bootstrap a fresh machine.
+CC       ?= gcc
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PKGS     := libmicrohttpd jansson libpq
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wno-missing-field-initializers -fno-strict-aliasing -pthread \
+            -DLICENSINGD_VERSION='"$(VERSION)"' -I. -Ibuild/gen
+LDLIBS   := -pthread
+
+ifeq ($(SANITIZE),1)
+VARIANT  := san
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+else
+VARIANT  := std
+endif
+
+OBJDIR   := build/obj-$(VARIANT)
+STAMP    := build/.variant-$(VARIANT)
+
+LIB_SRC  := $(wildcard service/*.c api/*.c db/*.c)
+LIB_SRC  := $(filter-out service/main.c,$(LIB_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(OBJDIR)/%.o) $(OBJDIR)/gen/migrations.o
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
+INT_SRC  := $(wildcard tests/integration/test_*.c)
+INT_BIN  := $(INT_SRC:tests/integration/%.c=build/tests/integration/%)
+INT_HELP := $(OBJDIR)/tests/integration/harness.o
+
+.PHONY: all deps build run test test-unit test-integration bench fuzz format lint clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+# Dependencies are checked before any compile; pkg-config flags are read only after that.
+build: deps
+	@$(MAKE) --no-print-directory build/licensingd
+
+pc_cflags = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+$(STAMP):
+	@mkdir -p build && rm -f build/.variant-* && touch $@
+
+build/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ $<
+
+build/gen/migrations.c: build/tools/embed $(MIGRATIONS)
+	@mkdir -p $(@D)
+	build/tools/embed $@ $(MIGRATIONS)
+
+$(OBJDIR)/gen/migrations.o: build/gen/migrations.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(pc_cflags) -MMD -MP -c -o $@ $<
+
+build/liblicensingd-$(VARIANT).a: $(LIB_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
+build/licensingd: $(OBJDIR)/service/main.o build/liblicensingd-$(VARIANT).a $(STAMP)
+	$(CC) $(LDFLAGS) -o $@ $(OBJDIR)/service/main.o build/liblicensingd-$(VARIANT).a $(pc_libs) $(LDLIBS)
+
+build/tests/unit/%: tests/unit/%.c build/liblicensingd-$(VARIANT).a $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(pc_cflags) $(LDFLAGS) -o $@ $< build/liblicensingd-$(VARIANT).a \
+	    $(pc_libs) $(shell pkg-config --libs check) $(LDLIBS)
+
+build/tests/integration/%: tests/integration/%.c $(INT_HELP) build/liblicensingd-$(VARIANT).a $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(pc_cflags) $(LDFLAGS) -o $@ $< $(INT_HELP) build/liblicensingd-$(VARIANT).a \
+	    $(pc_libs) $(shell pkg-config --libs check libcurl) $(LDLIBS)
+
+build-tests: build/licensingd $(UNIT_BIN) $(INT_BIN)
+
+# `make run`: a persistent cluster under var/, the demo organization and catalog, then serve.
+run: build
+	@tools/run.sh
+
+# `make test`: a throwaway cluster, then unit, integration and README suites.
+test: build
+	@$(MAKE) --no-print-directory build-tests
+	@tests/run.sh $(UNIT_BIN) -- $(INT_BIN)
+
+test-unit: build
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do $$t; done
+
+bench: build
+	@tests/bench/run.sh
+
+format:
+	clang-format -i $(LIB_SRC) service/main.c tests/unit/*.c tests/integration/*.c tests/integration/*.h
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) service/main.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --suppress=missingIncludeSystem --inline-suppr -I. service api db
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,75 @@
+/* The HTTP front: requests in, Graph JSON out, on libmicrohttpd's epoll thread pool. */
+#ifndef LICENSINGD_HTTP_H
+#define LICENSINGD_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "../service/config.h"
+#include "../service/error.h"
+#include "router.h"
+
+struct db_pool;
+struct MHD_Connection;
+
+/* What every handler can reach; read-only after start-up. */
+struct api_app {
+    const struct config *cfg;
+    struct db_pool *pool;
+};
+
+struct api_request {
+    unsigned method;
+    const char *method_name;
+    const char *path;
+    const char *body; /* NUL-terminated; body_len excludes the NUL */
+    size_t body_len;
+    struct route_params params;
+    const char *request_id;
+    const char *client_request_id; /* NULL when the client sent none */
+    struct MHD_Connection *connection;
+};
+
+#define API_MAX_HEADERS 4
+
+struct api_response {
+    unsigned status;
+    json_t *j_body;           /* owned: rendered and freed by the HTTP layer */
+    char *text;               /* owned: a text/plain body instead of JSON ($count) */
+    const char *content_type; /* static string, or NULL for the default */
+    int header_count;
+    char header_names[API_MAX_HEADERS][32];
+    char header_values[API_MAX_HEADERS][512];
+};
+
+/* Query string and header lookups (NULL when absent). */
+const char *api_query(const struct api_request *req, const char *name);
+const char *api_header(const struct api_request *req, const char *name);
+
+/* "http://host:port" for links, from LICENSINGD_PUBLIC_URL or the Host header. */
+void api_base_url(const struct api_app *app, const struct api_request *req, char *out,
+                  size_t size);
+
+/* Responses: each takes ownership of what it is given. */
+void api_reply_json(struct api_response *res, unsigned status, json_t *j_body);
+void api_reply_empty(struct api_response *res, unsigned status);
+void api_reply_text(struct api_response *res, unsigned status, char *text);
+void api_reply_error(struct api_response *res, const struct lic_error *err);
+void api_add_header(struct api_response *res, const char *name, const char *value);
+
+/* Parses the JSON body as an object; on failure fills err (400) and returns NULL. */
+json_t *api_parse_body(const struct api_request *req, struct lic_error *err);
+
+struct api_server;
+
+/* Starts listening; NULL with a reason in err when the address cannot be bound. */
+struct api_server *api_server_start(const struct api_app *app, struct lic_error *err);
+
+/* Stops accepting, lets in-flight requests finish (up to grace_seconds), then stops. */
+void api_server_stop(struct api_server *server, unsigned grace_seconds);
+
+/* The route table (api/routes.c) and its size. */
+extern const struct route api_routes[];
+extern const size_t api_routes_count;
+
+#endif

@@ -1,0 +1,51 @@
+/* Matching "METHOD /path" against the route table; pure, no HTTP library involved. */
+#ifndef LICENSINGD_ROUTER_H
+#define LICENSINGD_ROUTER_H
+
+#include <stddef.h>
+
+enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_POST = 1 << 1,
+    HTTP_PATCH = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_DELETE = 1 << 4,
+    HTTP_HEAD = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+};
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_PARAM_MAX 512
+
+struct route_params {
+    int count;
+    char values[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX]; /* {placeholders}, in pattern order */
+};
+
+struct api_request;
+struct api_response;
+struct api_app;
+typedef void (*api_handler)(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res);
+
+struct route {
+    unsigned method;     /* one enum http_method bit */
+    const char *pattern; /* "/v1.0/users/{id}"; literal segments match case-insensitively */
+    api_handler handler;
+};
+
+/* Text to enum ("GET" -> HTTP_GET); 0 if unknown. */
+unsigned router_method_from_name(const char *name);
+
+/* Writes the methods in mask as an Allow header value ("GET, PATCH"). */
+void router_allow_header(unsigned mask, char *out, size_t size);
+
+enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+
+/* Finds the route for method and path. On ROUTE_NO_METHOD, *allowed holds the methods the path
+ * does accept. A HEAD request matches GET routes. Trailing slashes are ignored. */
+enum route_match router_match(const struct route *table, size_t count, unsigned method,
+                              const char *path, const struct route **found,
+                              struct route_params *params, unsigned *allowed);
+
+#endif

@@ -1,0 +1,45 @@
+/* The database layer's public face: a connection pool with transactions; no SQL or PGresult here. */
+#ifndef LICENSINGD_DB_H
+#define LICENSINGD_DB_H
+
+#include "../service/error.h"
+
+struct db_pool;
+struct db_conn;
+
+/* Creates a pool of size connections; connects lazily, so it succeeds while PostgreSQL is down. */
+struct db_pool *db_pool_open(const char *conninfo, unsigned size);
+void db_pool_close(struct db_pool *pool);
+
+/* Borrows a healthy connection, reconnecting if needed. NULL with err (LIC_ERR_UNAVAILABLE)
+ * when the database cannot be reached or no connection frees up in time. */
+struct db_conn *db_acquire(struct db_pool *pool, struct lic_error *err);
+
+/* Returns a connection; one left inside a transaction is rolled back first, and one that cannot
+ * be cleaned is closed so it is never handed out dirty. */
+void db_release(struct db_pool *pool, struct db_conn *conn);
+
+int db_begin(struct db_conn *conn, struct lic_error *err);
+int db_commit(struct db_conn *conn, struct lic_error *err);
+void db_rollback(struct db_conn *conn);
+
+/* A standalone connection (migrate, import); NULL with err on failure. */
+struct db_conn *db_connect(const char *conninfo, struct lic_error *err);
+void db_disconnect(struct db_conn *conn);
+
+/* Readiness: a round trip to the server. */
+int db_ping(struct db_conn *conn, struct lic_error *err);
+
+/* Migrations compiled into the binary (see migrations/ and tools/embed.c). */
+struct db_migration {
+    const char *name; /* file name, e.g. "001_init.sql"; its number orders it */
+    const char *sql;
+};
+extern const struct db_migration db_migrations[];
+extern const unsigned db_migrations_count;
+
+/* Applies pending migrations in order, each in its own transaction, under an advisory lock so
+ * replicas starting together apply each exactly once. *applied receives how many ran. */
+int db_migrate(struct db_conn *conn, unsigned *applied, struct lic_error *err);
+
+#endif

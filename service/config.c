@@ -1,0 +1,213 @@
+/* Parsing and validating configuration; pure, so Check tests it without a process. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+enum opt_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_BOOL };
+
+struct option_spec {
+    const char *flag; /* --flag */
+    const char *env;  /* environment variable */
+    enum opt_type type;
+    size_t offset;
+    size_t size; /* buffer size for strings */
+    unsigned long min, max;
+    const char *help;
+};
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct option_spec options[] = {
+    {"--database-url", "DATABASE_URL", OPT_STRING, FIELD(database_url), 0, 0,
+     "libpq conninfo or postgresql:// URI"},
+    {"--listen", "LISTEN_ADDR", OPT_STRING, FIELD(listen_addr), 0, 0,
+     "IPv4 or IPv6 address to listen on (default 127.0.0.1)"},
+    {"--port", "PORT", OPT_UINT, FIELD(port), 1, 65535, "TCP port (default 8080)"},
+    {"--log-level", "LOG_LEVEL", OPT_LEVEL, FIELD(log_level), 0, 0,
+     "debug, info, warn or error (default info)"},
+    {"--http-threads", "LICENSINGD_HTTP_THREADS", OPT_UINT, FIELD(http_threads), 1, 256,
+     "HTTP thread pool size (default: number of cores)"},
+    {"--max-body-bytes", "LICENSINGD_MAX_BODY_BYTES", OPT_SIZE, FIELD(max_body_bytes), 1,
+     1UL << 30, "largest accepted request body (default 1048576)"},
+    {"--db-pool-size", "LICENSINGD_DB_POOL_SIZE", OPT_UINT, FIELD(db_pool_size), 1, 500,
+     "database connections (default: HTTP threads + workers + 2)"},
+    {"--workers", "LICENSINGD_WORKERS", OPT_UINT, FIELD(workers), 0, 64,
+     "reconciliation worker threads, 0 for an API-only replica (default 1)"},
+    {"--sweep-seconds", "LICENSINGD_SWEEP_SECONDS", OPT_UINT, FIELD(sweep_seconds), 1, 86400,
+     "period of the drift-repair sweep (default 60)"},
+    {"--shutdown-seconds", "LICENSINGD_SHUTDOWN_SECONDS", OPT_UINT, FIELD(shutdown_seconds), 0,
+     60, "grace period for in-flight requests at shutdown (default 4)"},
+    {"--public-url", "LICENSINGD_PUBLIC_URL", OPT_STRING, FIELD(public_url), 0, 0,
+     "base URL used in @odata.nextLink (default: from the Host header)"},
+    {"--migrate-on-start", "LICENSINGD_MIGRATE_ON_START", OPT_BOOL, FIELD(migrate_on_start), 0,
+     0, "serve applies pending migrations first: true or false (default true)"},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+void config_defaults(struct config *cfg, unsigned cores)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->database_url, sizeof(cfg->database_url), "dbname=licensingd");
+    snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "127.0.0.1");
+    cfg->port = 8080;
+    cfg->log_level = LOG_INFO;
+    cfg->http_threads = cores > 0 ? cores : 1;
+    cfg->max_body_bytes = 1024 * 1024;
+    cfg->db_pool_size = 0; /* derived after loading */
+    cfg->workers = 1;
+    cfg->sweep_seconds = 60;
+    cfg->shutdown_seconds = 4;
+    cfg->migrate_on_start = 1;
+}
+
+static int parse_unsigned(const char *text, unsigned long min, unsigned long max,
+                          unsigned long *out)
+{
+    if (text[0] == '\0' || text[0] == '-' || text[0] == '+')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (unsigned long)v;
+    return 0;
+}
+
+static int apply(struct config *cfg, const struct option_spec *o, const char *source,
+                 const char *value, char *err, size_t err_size)
+{
+    char *field = (char *)cfg + o->offset;
+    unsigned long v;
+    switch (o->type) {
+    case OPT_STRING:
+        if (strlen(value) >= o->size) {
+            snprintf(err, err_size, "%s: value is longer than %zu characters", source,
+                     o->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case OPT_UINT:
+        if (parse_unsigned(value, o->min, o->max, &v) != 0) {
+            snprintf(err, err_size, "%s: '%s' is not a whole number from %lu to %lu", source,
+                     value, o->min, o->max);
+            return -1;
+        }
+        *(unsigned *)field = (unsigned)v;
+        return 0;
+    case OPT_SIZE:
+        if (parse_unsigned(value, o->min, o->max, &v) != 0) {
+            snprintf(err, err_size, "%s: '%s' is not a byte count from %lu to %lu", source,
+                     value, o->min, o->max);
+            return -1;
+        }
+        *(size_t *)field = (size_t)v;
+        return 0;
+    case OPT_LEVEL:
+        if (log_parse_level(value, (enum log_level *)field) != 0) {
+            snprintf(err, err_size, "%s: '%s' is not one of debug, info, warn, error", source,
+                     value);
+            return -1;
+        }
+        return 0;
+    case OPT_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+            *(int *)field = 1;
+        } else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+            *(int *)field = 0;
+        } else {
+            snprintf(err, err_size, "%s: '%s' is not true or false", source, value);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int validate(struct config *cfg, char *err, size_t err_size)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, cfg->listen_addr, addr) != 1 &&
+        inet_pton(AF_INET6, cfg->listen_addr, addr) != 1) {
+        snprintf(err, err_size, "LISTEN_ADDR: '%s' is not an IPv4 or IPv6 address",
+                 cfg->listen_addr);
+        return -1;
+    }
+    if (cfg->database_url[0] == '\0') {
+        snprintf(err, err_size, "DATABASE_URL: must not be empty");
+        return -1;
+    }
+    if (cfg->public_url[0] != '\0' && strncmp(cfg->public_url, "http://", 7) != 0 &&
+        strncmp(cfg->public_url, "https://", 8) != 0) {
+        snprintf(err, err_size, "LICENSINGD_PUBLIC_URL: '%s' must start with http:// or https://",
+                 cfg->public_url);
+        return -1;
+    }
+    size_t n = strlen(cfg->public_url);
+    while (n > 0 && cfg->public_url[n - 1] == '/')
+        cfg->public_url[--n] = '\0';
+    if (cfg->db_pool_size == 0)
+        cfg->db_pool_size = cfg->http_threads + cfg->workers + 2;
+    return 0;
+}
+
+int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv,
+                char *err, size_t err_size)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *value = getenv_fn ? getenv_fn(options[i].env) : NULL;
+        if (value != NULL && apply(cfg, &options[i], options[i].env, value, err, err_size) != 0)
+            return -1;
+    }
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strncmp(arg, "--", 2) != 0)
+            continue;
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct option_spec *o = NULL;
+        for (size_t i = 0; i < N_OPTIONS; i++) {
+            if (strlen(options[i].flag) == name_len &&
+                strncmp(options[i].flag, arg, name_len) == 0) {
+                o = &options[i];
+                break;
+            }
+        }
+        if (o == NULL) {
+            snprintf(err, err_size, "unknown option '%.*s' (see --help)", (int)name_len, arg);
+            return -1;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (value == NULL) {
+            if (a + 1 >= argc) {
+                snprintf(err, err_size, "%s needs a value", o->flag);
+                return -1;
+            }
+            value = argv[++a];
+        }
+        if (apply(cfg, o, o->flag, value, err, err_size) != 0)
+            return -1;
+    }
+    return validate(cfg, err, err_size);
+}
+
+const char *config_usage(void)
+{
+    static char text[4096];
+    if (text[0] != '\0')
+        return text;
+    size_t used = 0;
+    used += (size_t)snprintf(text + used, sizeof(text) - used, "Options (flag, environment):\n");
+    for (size_t i = 0; i < N_OPTIONS && used < sizeof(text); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "  %-20s %-28s %s\n",
+                                 options[i].flag, options[i].env, options[i].help);
+    return text;
+}

@@ -1,0 +1,37 @@
+/* Configuration: defaults, then environment, then command-line flags; a bad value stops start-up. */
+#ifndef LICENSINGD_CONFIG_H
+#define LICENSINGD_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+struct config {
+    char database_url[1024];
+    char listen_addr[64];
+    unsigned port;
+    enum log_level log_level;
+    unsigned http_threads;     /* libmicrohttpd thread pool size; default: the cores */
+    size_t max_body_bytes;     /* request bodies above this get 413 */
+    unsigned db_pool_size;     /* connections shared by the HTTP threads and workers */
+    unsigned workers;          /* reconciliation worker threads; 0 = API-only replica */
+    unsigned sweep_seconds;    /* period of the worker's drift-repair sweep */
+    unsigned shutdown_seconds; /* grace period for in-flight requests on SIGTERM */
+    char public_url[256];      /* base for @odata.nextLink; empty = from the Host header */
+    int migrate_on_start;      /* serve runs migrations first (default 1) */
+};
+
+/* Looks up an environment variable; tests pass their own. */
+typedef const char *(*config_getenv_fn)(const char *name);
+
+void config_defaults(struct config *cfg, unsigned cores);
+
+/* Applies the environment, then argv[from..argc) flags. Returns 0, or -1 with one line in err.
+ * Non-flag arguments are left for the caller: their indexes are not consumed. */
+int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv,
+                char *err, size_t err_size);
+
+/* Text for --help. */
+const char *config_usage(void);
+
+#endif

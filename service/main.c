@@ -1,0 +1,66 @@
+/* licensingd: the command line; each subcommand hands over to its module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#ifndef LICENSINGD_VERSION
+#define LICENSINGD_VERSION "0.0.0-dev"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "licensingd %s - group-based license assignment with a Microsoft Graph API\n\n"
+            "Usage: licensingd COMMAND [OPTIONS]\n\n"
+            "Commands:\n"
+            "  serve        apply pending migrations, then serve HTTP until SIGTERM/SIGINT\n"
+            "  migrate      apply pending migrations and exit\n"
+            "  --help       this text\n"
+            "  --version    the version\n\n"
+            "%s",
+            LICENSINGD_VERSION, config_usage());
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("licensingd %s\n", LICENSINGD_VERSION);
+        return 0;
+    }
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct config cfg;
+    config_defaults(&cfg, cores > 0 ? (unsigned)cores : 1);
+    char err[512];
+    if (config_load(&cfg, env_lookup, argc - 2, argv + 2, err, sizeof(err)) != 0) {
+        fprintf(stderr, "licensingd: %s\n", err);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+
+    if (strcmp(cmd, "serve") == 0)
+        return server_run(&cfg);
+    if (strcmp(cmd, "migrate") == 0)
+        return server_migrate(&cfg);
+    fprintf(stderr, "licensingd: unknown command '%s' (see licensingd --help)\n", cmd);
+    return 2;
+}

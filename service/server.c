@@ -1,0 +1,71 @@
+/* Start-up, signal handling and orderly shutdown of `licensingd serve`. */
+#include "server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../api/http.h"
+#include "../db/db.h"
+#include "log.h"
+
+int server_migrate(const struct config *cfg)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = db_connect(cfg->database_url, &err);
+    if (conn == NULL) {
+        log_event(LOG_ERROR, "migrate_failed", "cannot connect to the database: %s",
+                  err.message);
+        return 1;
+    }
+    unsigned applied = 0;
+    int rc = db_migrate(conn, &applied, &err);
+    db_disconnect(conn);
+    if (rc != 0) {
+        log_event(LOG_ERROR, "migrate_failed", "%s", err.message);
+        return 1;
+    }
+    log_event(LOG_INFO, "migrate_done", "%u applied, %u known", applied, db_migrations_count);
+    return 0;
+}
+
+int server_run(const struct config *cfg)
+{
+    /* Block the stop signals in every thread we start; the main thread waits for them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (cfg->migrate_on_start && server_migrate(cfg) != 0)
+        return 1;
+
+    struct db_pool *pool = db_pool_open(cfg->database_url, cfg->db_pool_size);
+    if (pool == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot allocate the connection pool");
+        return 1;
+    }
+    struct api_app app = {.cfg = cfg, .pool = pool};
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct api_server *server = api_server_start(&app, &err);
+    if (server == NULL) {
+        log_event(LOG_ERROR, "start_failed", "%s", err.message);
+        db_pool_close(pool);
+        return 1;
+    }
+    log_event(LOG_INFO, "started", "listening on %s:%u with %u HTTP threads, %u connections",
+              cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_event(LOG_INFO, "stopping", "signal %d: finishing in-flight requests", sig);
+    api_server_stop(server, cfg->shutdown_seconds);
+    db_pool_close(pool);
+    log_event(LOG_INFO, "stopped", NULL);
+    return 0;
+}

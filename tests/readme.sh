@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the README's walkthrough against a fresh server: each `curl` line must answer the status in
+# the `# expect:` line after it. Keeps the documentation honest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${LICENSINGD_TEST_PGDIR:?run through make test}"
+
+user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
+db=licensingd_readme_$$
+psql -q -h "$LICENSINGD_TEST_PGDIR/sock" -U "$user" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
+export DATABASE_URL="host=$LICENSINGD_TEST_PGDIR/sock dbname=$db user=$user"
+port=""
+for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+done
+[ -n "$port" ] || { echo "readme: no free port" >&2; exit 1; }
+export PORT=$port
+
+"${LICENSINGD_BIN:-build/licensingd}" migrate 2>/dev/null
+if "${LICENSINGD_BIN:-build/licensingd}" --help | grep -q load-demo; then
+    "${LICENSINGD_BIN:-build/licensingd}" load-demo 2>/dev/null
+fi
+"${LICENSINGD_BIN:-build/licensingd}" serve 2>"$LICENSINGD_TEST_PGDIR/readme-server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+# The commands inside the Walkthrough section's sh blocks, with the expected statuses.
+mapfile -t lines < <(awk '/^## Walkthrough/{on=1; next} /^## /{on=0} on' README.md |
+    awk '/^```sh/{blk=1; next} /^```/{blk=0} blk')
+pass=0 fail=0 last=""
+for line in "${lines[@]}"; do
+    if [[ $line == curl* ]]; then
+        last=${line//127.0.0.1:8080/127.0.0.1:$port}
+    elif [[ $line =~ ^#\ expect:\ ([0-9]+) ]]; then
+        want=${BASH_REMATCH[1]}
+        got=$(eval "$last -o /dev/null -w '%{http_code}'" || true)
+        if [ "$got" = "$want" ]; then pass=$((pass + 1)); else
+            fail=$((fail + 1)); echo "README: '$last' answered $got, expected $want"; fi
+    fi
+done
+echo "README walkthrough: $pass passed, $fail failed"
+[ $fail = 0 ] && [ $pass -gt 0 ]

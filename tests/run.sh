@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make test`: a throwaway PostgreSQL cluster, then the unit suites, the integration suites and the
+# README walkthrough. Usage: tests/run.sh UNIT_BIN... -- INTEGRATION_BIN...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+unit=()
+integration=()
+seen_sep=0
+for a in "$@"; do
+    if [ "$a" = "--" ]; then seen_sep=1; continue; fi
+    if [ $seen_sep = 0 ]; then unit+=("$a"); else integration+=("$a"); fi
+done
+
+pgdir=$(mktemp -d /tmp/licensingd-test.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() { db/cluster.sh destroy "$pgdir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# A throwaway cluster need not survive a power cut: skip fsync to keep the suites fast.
+LICENSINGD_PG_FSYNC=off LICENSINGD_PG_SYNC_COMMIT=off db/cluster.sh start "$pgdir" >/dev/null || exit 1
+export LICENSINGD_TEST_PGDIR="$pgdir"
+export LICENSINGD_BIN="$PWD/build/licensingd"
+
+failed=0
+total=0
+run_suite() {
+    total=$((total + 1))
+    echo "== $1"
+    if ! "$1"; then
+        echo "!! FAILED: $1"
+        failed=$((failed + 1))
+    fi
+}
+for t in "${unit[@]}"; do run_suite "$t"; done
+for t in "${integration[@]}"; do run_suite "$t"; done
+if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
+
+echo
+if [ $failed -ne 0 ]; then
+    echo "make test: $failed of $total suites FAILED"
+    exit 1
+fi
+echo "make test: all $total suites passed"
