@@ -32,7 +32,7 @@ INT_HELP := $(OBJDIR)/tests/integration/harness.o
 
 .PHONY: all deps build run test test-unit test-integration bench fuzz format lint clean
 .DELETE_ON_ERROR:
-.SECONDARY:
+.SECONDARY: $(INT_HELP)
 
 all: build
 
