@@ -1,0 +1,15 @@
+/* The durable work queue: reconciliation work queued in the transaction of the change causing it. */
+#ifndef LICENSINGD_DB_QUEUE_H
+#define LICENSINGD_DB_QUEUE_H
+
+#include "db.h"
+
+/* What a work item is about (work_queue.kind). */
+enum queue_kind { QUEUE_USER, QUEUE_GROUP, QUEUE_SKU };
+
+/* Queues work on target_id (a user, group or skuId) inside the caller's transaction and
+ * notifies the workers (LISTEN licensingd_work), which wake when the transaction commits. */
+int db_queue_push(struct db_conn *conn, enum queue_kind kind, const char *target_id,
+                  const char *reason, struct lic_error *err);
+
+#endif
