@@ -1,0 +1,574 @@
+/* The licensing rules engine: see licensing.h and docs (semantics §4). Plan sets are bitsets over
+ * catalog plan indexes; every pass is linear in the user's plans, so a worker can evaluate a
+ * million users in seconds. */
+#include "licensing.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[] = {"Active", "ActiveWithError", "Disabled", "Error"};
+static const char *const error_names[] = {"None",
+                                          "CountViolation",
+                                          "MutuallyExclusiveViolation",
+                                          "DependencyViolation",
+                                          "ProhibitedInUsageLocationViolation",
+                                          "UniquenessViolation",
+                                          "Other"};
+
+const char *license_state_name(enum license_state state)
+{
+    return (unsigned)state < 4 ? state_names[state] : "Error";
+}
+
+const char *license_error_name(enum license_error error)
+{
+    return (unsigned)error < 7 ? error_names[error] : "Other";
+}
+
+int license_state_parse(const char *text)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(state_names[i], text) == 0)
+            return i;
+    return -1;
+}
+
+int license_error_parse(const char *text)
+{
+    for (int i = 0; i < 7; i++)
+        if (strcmp(error_names[i], text) == 0)
+            return i;
+    return -1;
+}
+
+/* Path classes in evaluation order (§4.1-4.2): held direct paths, then incumbent group paths,
+ * then direct paths being validated, then new group paths. */
+enum path_class { CLASS_HELD_DIRECT, CLASS_INCUMBENT, CLASS_NEW_DIRECT, CLASS_NEW_GROUP };
+
+struct work {
+    const struct lic_catalog *cat;
+    const struct lic_user_input *user;
+    const int *seats_free;
+    const char *location;
+    int *order;               /* path indexes in evaluation order */
+    int *reinstated;          /* per path: a removal undone because something depends on it */
+    struct lic_violation *forced; /* per path: failed by the dependency pass */
+    struct lic_violation *kept;   /* per path: why a removal was undone */
+    int *active;              /* per path: contributes plans in this round */
+    int *holder;              /* per plan: SKU index holding it, -1 none, -2 several */
+    uint64_t *held;           /* plan bitset */
+    int words;
+};
+
+static enum path_class class_of(const struct lic_path *p)
+{
+    if (p->group_id == NULL)
+        return p->validate ? CLASS_NEW_DIRECT : CLASS_HELD_DIRECT;
+    return p->incumbent ? CLASS_INCUMBENT : CLASS_NEW_GROUP;
+}
+
+static int compare_paths(const void *a, const void *b, void *ctx)
+{
+    const struct lic_path *paths = ctx;
+    int ia = *(const int *)a, ib = *(const int *)b;
+    const struct lic_path *pa = &paths[ia], *pb = &paths[ib];
+    enum path_class ca = class_of(pa), cb = class_of(pb);
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    if (pa->assigned_at != pb->assigned_at)
+        return pa->assigned_at < pb->assigned_at ? -1 : 1;
+    if (pa->group_id && pb->group_id) {
+        int c = strcmp(pa->group_id, pb->group_id);
+        if (c != 0)
+            return c;
+    }
+    return ia < ib ? -1 : (ia > ib);
+}
+
+static int has_bit(const uint64_t *set, int i)
+{
+    return (set[i >> 6] >> (i & 63)) & 1;
+}
+
+static void set_bit(uint64_t *set, int i)
+{
+    set[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static int plan_disabled(const struct lic_path_sku *ps, int plan)
+{
+    for (int i = 0; i < ps->n_disabled; i++)
+        if (ps->disabled_plans[i] == plan)
+            return 1;
+    return 0;
+}
+
+static int holds_sku_before(const struct lic_user_input *u, int sku)
+{
+    for (int i = 0; i < u->n_held; i++)
+        if (u->held_skus[i] == sku)
+            return 1;
+    return 0;
+}
+
+static int country_listed(const char *list, const char *country)
+{
+    for (const char *c = list; c && c[0] && c[1]; c += 2)
+        if (c[0] == country[0] && c[1] == country[1])
+            return 1;
+    return 0;
+}
+
+static struct lic_violation violation(enum license_error e, int sku, int plan, int other)
+{
+    struct lic_violation v = {.error = e, .sku = sku, .plan = plan, .other_plan = other};
+    return v;
+}
+
+/* Does plan q, held now, come from a SKU other than sku? (A SKU never conflicts with itself.) */
+static int held_elsewhere(const struct work *w, int q, int sku)
+{
+    return has_bit(w->held, q) && w->holder[q] != sku;
+}
+
+static int sku_taken_by_earlier_path(const struct work *w, int upto_pos, int sku)
+{
+    for (int k = 0; k < upto_pos; k++) {
+        int i = w->order[k];
+        if (!w->active[i])
+            continue;
+        const struct lic_path *p = &w->user->paths[i];
+        for (int j = 0; j < p->n_skus; j++)
+            if (p->skus[j].sku == sku)
+                return 1;
+    }
+    return 0;
+}
+
+/* Checks one path against what earlier paths hold (§4.3). Returns the first violation. */
+static struct lic_violation check_path(const struct work *w, int pos, const struct lic_path *p)
+{
+    const struct lic_catalog *cat = w->cat;
+    int held_direct = class_of(p) == CLASS_HELD_DIRECT;
+    for (int j = 0; j < p->n_skus; j++) {
+        const struct lic_path_sku *ps = &p->skus[j];
+        const struct lic_sku_rules *sku = &cat->skus[ps->sku];
+        if (sku->suspended)
+            continue;
+        if (!held_direct) {
+            for (int k = 0; k < sku->n_plans; k++) {
+                int plan = sku->plans[k];
+                if (plan_disabled(ps, plan))
+                    continue;
+                if (w->location == NULL)
+                    return violation(LIC_ERROR_USAGE_LOCATION, ps->sku, plan, -1);
+                if (country_listed(cat->plans[plan].unavailable, w->location)) {
+                    struct lic_violation v = violation(LIC_ERROR_USAGE_LOCATION, ps->sku, plan, -1);
+                    memcpy(v.country, w->location, 2);
+                    return v;
+                }
+            }
+            for (int k = 0; k < sku->n_plans; k++) {
+                int plan = sku->plans[k];
+                if (plan_disabled(ps, plan))
+                    continue;
+                const struct lic_plan_rules *rules = &cat->plans[plan];
+                for (int c = 0; c < rules->n_conflicts; c++) {
+                    int q = rules->conflicts[c];
+                    if (held_elsewhere(w, q, ps->sku))
+                        return violation(LIC_ERROR_MUTUALLY_EXCLUSIVE, ps->sku, plan, q);
+                    /* Another SKU of this same path holding q also conflicts. */
+                    for (int jj = 0; jj < j; jj++) {
+                        const struct lic_path_sku *other = &p->skus[jj];
+                        if (other->sku == ps->sku || plan_disabled(other, q))
+                            continue;
+                        const struct lic_sku_rules *os = &cat->skus[other->sku];
+                        for (int m = 0; m < os->n_plans; m++)
+                            if (os->plans[m] == q)
+                                return violation(LIC_ERROR_MUTUALLY_EXCLUSIVE, ps->sku, plan, q);
+                    }
+                }
+            }
+            if (w->user->smtp_taken) {
+                for (int k = 0; k < sku->n_plans; k++) {
+                    int plan = sku->plans[k];
+                    if (!plan_disabled(ps, plan) && cat->plans[plan].provisions_mailbox)
+                        return violation(LIC_ERROR_UNIQUENESS, ps->sku, plan, -1);
+                }
+            }
+        }
+        /* One seat per user per SKU, however many paths give it (§4.6). */
+        if (!holds_sku_before(w->user, ps->sku) && !sku_taken_by_earlier_path(w, pos, ps->sku) &&
+            w->seats_free[ps->sku] <= 0)
+            return violation(LIC_ERROR_COUNT, ps->sku, -1, -1);
+    }
+    return violation(LIC_ERROR_NONE, -1, -1, -1);
+}
+
+static void hold_path(struct work *w, const struct lic_path *p)
+{
+    for (int j = 0; j < p->n_skus; j++) {
+        const struct lic_path_sku *ps = &p->skus[j];
+        const struct lic_sku_rules *sku = &w->cat->skus[ps->sku];
+        if (sku->suspended)
+            continue;
+        for (int k = 0; k < sku->n_plans; k++) {
+            int plan = sku->plans[k];
+            if (plan_disabled(ps, plan))
+                continue;
+            if (!has_bit(w->held, plan)) {
+                set_bit(w->held, plan);
+                w->holder[plan] = ps->sku;
+            } else if (w->holder[plan] != ps->sku) {
+                w->holder[plan] = -2;
+            }
+        }
+    }
+}
+
+static int sku_enables(const struct lic_catalog *cat, const struct lic_path_sku *ps, int plan)
+{
+    const struct lic_sku_rules *sku = &cat->skus[ps->sku];
+    if (sku->suspended || plan_disabled(ps, plan))
+        return 0;
+    for (int k = 0; k < sku->n_plans; k++)
+        if (sku->plans[k] == plan)
+            return 1;
+    return 0;
+}
+
+static int path_enables(const struct work *w, const struct lic_path *p, int plan)
+{
+    for (int j = 0; j < p->n_skus; j++)
+        if (sku_enables(w->cat, &p->skus[j], plan))
+            return 1;
+    return 0;
+}
+
+static int wanted(const struct work *w, int i)
+{
+    return w->user->paths[i].removal == LIC_KEEP || w->reinstated[i];
+}
+
+/* One round: every wanted path in order, checked against the ones before it. */
+static void evaluate_round(struct work *w, struct lic_result *res)
+{
+    memset(w->held, 0, (size_t)w->words * sizeof(uint64_t));
+    for (int pos = 0; pos < w->user->n_paths; pos++) {
+        int i = w->order[pos];
+        const struct lic_path *p = &w->user->paths[i];
+        struct lic_path_result *pr = &res->paths[i];
+        w->active[i] = 0;
+        pr->removed = !wanted(w, i);
+        pr->convert_to_direct = 0;
+        pr->why = violation(LIC_ERROR_NONE, -1, -1, -1);
+        if (pr->removed) {
+            pr->state = LIC_STATE_ACTIVE;
+            continue;
+        }
+        if (w->forced[i].error != LIC_ERROR_NONE) {
+            pr->state = LIC_STATE_ERROR;
+            pr->why = w->forced[i];
+            continue;
+        }
+        struct lic_violation v = check_path(w, pos, p);
+        if (v.error != LIC_ERROR_NONE) {
+            pr->state = LIC_STATE_ERROR;
+            pr->why = v;
+            continue;
+        }
+        pr->state = LIC_STATE_ACTIVE;
+        w->active[i] = 1;
+        hold_path(w, p);
+        if (w->reinstated[i]) {
+            if (p->removal == LIC_REMOVE_GROUP_DELETED) {
+                pr->convert_to_direct = 1;
+            } else {
+                pr->state = LIC_STATE_ACTIVE_WITH_ERROR;
+                pr->why = w->kept[i];
+            }
+        }
+    }
+}
+
+/* Finds a held plan whose prerequisites are all missing (§3, §4.4). */
+static int unsatisfied_plan(const struct work *w, int *path_out)
+{
+    for (int pos = 0; pos < w->user->n_paths; pos++) {
+        int i = w->order[pos];
+        if (!w->active[i])
+            continue;
+        const struct lic_path *p = &w->user->paths[i];
+        for (int j = 0; j < p->n_skus; j++) {
+            const struct lic_sku_rules *sku = &w->cat->skus[p->skus[j].sku];
+            if (sku->suspended)
+                continue;
+            for (int k = 0; k < sku->n_plans; k++) {
+                int plan = sku->plans[k];
+                const struct lic_plan_rules *r = &w->cat->plans[plan];
+                if (r->n_requires == 0 || plan_disabled(&p->skus[j], plan))
+                    continue;
+                int ok = 0;
+                for (int q = 0; q < r->n_requires && !ok; q++)
+                    ok = has_bit(w->held, r->requires_any[q]);
+                if (!ok) {
+                    *path_out = i;
+                    return plan;
+                }
+            }
+        }
+    }
+    return -1;
+}
+
+/* Resolves missing prerequisites: undo a removal that provided one, else fail the newest path
+ * that needs it. Each step changes one path, so this ends within 2 * paths rounds. */
+static void settle_dependencies(struct work *w, struct lic_result *res)
+{
+    for (int round = 0; round <= 2 * w->user->n_paths + 1; round++) {
+        evaluate_round(w, res);
+        int needer = -1;
+        int plan = unsatisfied_plan(w, &needer);
+        if (plan < 0)
+            return;
+        const struct lic_plan_rules *r = &w->cat->plans[plan];
+        int fixed = 0;
+        for (int pos = 0; pos < w->user->n_paths && !fixed; pos++) {
+            int i = w->order[pos];
+            if (wanted(w, i) || !w->user->paths[i].incumbent)
+                continue;
+            for (int q = 0; q < r->n_requires && !fixed; q++) {
+                if (path_enables(w, &w->user->paths[i], r->requires_any[q])) {
+                    w->reinstated[i] = 1;
+                    w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[q]);
+                    fixed = 1;
+                }
+            }
+        }
+        if (fixed)
+            continue;
+        /* Nothing being removed provides it: the newest checked path enabling the plan fails. */
+        int victim = -1;
+        for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
+            int i = w->order[pos];
+            if (w->active[i] && class_of(&w->user->paths[i]) != CLASS_HELD_DIRECT &&
+                !w->reinstated[i] && path_enables(w, &w->user->paths[i], plan))
+                victim = i;
+        }
+        if (victim < 0)
+            return; /* only held direct paths need it: they stay as they were made */
+        const struct lic_path *vp = &w->user->paths[victim];
+        int sku = -1;
+        for (int j = 0; j < vp->n_skus && sku < 0; j++)
+            if (sku_enables(w->cat, &vp->skus[j], plan))
+                sku = vp->skus[j].sku;
+        w->forced[victim] =
+            violation(LIC_ERROR_DEPENDENCY, sku, plan, r->n_requires ? r->requires_any[0] : -1);
+    }
+}
+
+static int build_effective(struct work *w, struct lic_result *res, int *seats_free)
+{
+    const struct lic_catalog *cat = w->cat;
+    const struct lic_user_input *u = w->user;
+    int total = 0;
+    for (int i = 0; i < u->n_paths; i++)
+        total += u->paths[i].n_skus;
+    res->effective = calloc((size_t)(total ? total : 1), sizeof(*res->effective));
+    if (res->effective == NULL)
+        return -1;
+    for (int pos = 0; pos < u->n_paths; pos++) {
+        int i = w->order[pos];
+        if (!w->active[i])
+            continue;
+        const struct lic_path *p = &u->paths[i];
+        for (int j = 0; j < p->n_skus; j++) {
+            int s = p->skus[j].sku;
+            int seen = 0;
+            for (int e = 0; e < res->n_effective; e++)
+                seen |= res->effective[e].sku == s;
+            if (seen)
+                continue;
+            /* A plan is enabled if any active path enables it: disabled = the intersection. */
+            const struct lic_sku_rules *sku = &cat->skus[s];
+            struct lic_effective *eff = &res->effective[res->n_effective++];
+            eff->sku = s;
+            eff->disabled_plans = calloc((size_t)(sku->n_plans ? sku->n_plans : 1), sizeof(int));
+            if (eff->disabled_plans == NULL)
+                return -1;
+            for (int k = 0; k < sku->n_plans; k++) {
+                int plan = sku->plans[k];
+                int enabled = 0;
+                for (int qq = pos; qq < u->n_paths && !enabled; qq++) {
+                    int ii = w->order[qq];
+                    if (!w->active[ii])
+                        continue;
+                    for (int jj = 0; jj < u->paths[ii].n_skus && !enabled; jj++)
+                        enabled = u->paths[ii].skus[jj].sku == s &&
+                                  !plan_disabled(&u->paths[ii].skus[jj], plan);
+                }
+                if (!enabled || sku->suspended)
+                    eff->disabled_plans[eff->n_disabled++] = plan;
+                else if (cat->plans[plan].provisions_mailbox && !u->has_primary_smtp)
+                    res->needs_primary_smtp = 1;
+            }
+        }
+    }
+    /* Seats: take for SKUs newly held, free for SKUs no longer held. */
+    for (int e = 0; e < res->n_effective; e++) {
+        int s = res->effective[e].sku;
+        if (!holds_sku_before(u, s)) {
+            res->seat_delta[s] = 1;
+            seats_free[s]--;
+        }
+    }
+    for (int h = 0; h < u->n_held; h++) {
+        int s = u->held_skus[h], still = 0;
+        for (int e = 0; e < res->n_effective; e++)
+            still |= res->effective[e].sku == s;
+        if (!still && res->seat_delta[s] == 0) {
+            res->seat_delta[s] = -1;
+            seats_free[s]++;
+        }
+    }
+    return 0;
+}
+
+void licensing_result_free(struct lic_result *result, int n_paths)
+{
+    if (result == NULL)
+        return;
+    if (result->paths != NULL)
+        for (int i = 0; i < n_paths; i++)
+            free(result->paths[i].sku_states);
+    for (int e = 0; result->effective && e < result->n_effective; e++)
+        free(result->effective[e].disabled_plans);
+    free(result->paths);
+    free(result->effective);
+    free(result->seat_delta);
+    memset(result, 0, sizeof(*result));
+}
+
+int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_user_input *user,
+                            int *seats_free, struct lic_result *result)
+{
+    struct lic_result res;
+    memset(&res, 0, sizeof(res));
+    struct work w = {.cat = catalog, .user = user, .seats_free = seats_free};
+    w.location = user->usage_location && user->usage_location[0] ? user->usage_location
+                 : user->org_country && user->org_country[0]    ? user->org_country
+                                                                 : NULL;
+    size_t n = (size_t)(user->n_paths ? user->n_paths : 1);
+    w.words = catalog->n_plans / 64 + 1;
+    w.order = calloc(n, sizeof(int));
+    w.reinstated = calloc(n, sizeof(int));
+    w.active = calloc(n, sizeof(int));
+    w.forced = calloc(n, sizeof(*w.forced));
+    w.kept = calloc(n, sizeof(*w.kept));
+    w.held = calloc((size_t)w.words, sizeof(uint64_t));
+    w.holder = malloc((size_t)(catalog->n_plans ? catalog->n_plans : 1) * sizeof(int));
+    res.paths = calloc(n, sizeof(*res.paths));
+    res.seat_delta = calloc((size_t)(catalog->n_skus ? catalog->n_skus : 1), sizeof(int));
+    int rc = -1;
+    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.holder ||
+        !res.paths || !res.seat_delta)
+        goto out;
+    for (int i = 0; i < user->n_paths; i++) {
+        w.order[i] = i;
+        w.forced[i] = violation(LIC_ERROR_NONE, -1, -1, -1);
+    }
+    qsort_r(w.order, (size_t)user->n_paths, sizeof(int), compare_paths, (void *)user->paths);
+
+    settle_dependencies(&w, &res);
+    if (build_effective(&w, &res, seats_free) != 0)
+        goto out;
+
+    for (int i = 0; i < user->n_paths; i++) {
+        const struct lic_path *p = &user->paths[i];
+        struct lic_path_result *pr = &res.paths[i];
+        pr->sku_states = calloc((size_t)(p->n_skus ? p->n_skus : 1), sizeof(*pr->sku_states));
+        if (pr->sku_states == NULL)
+            goto out;
+        for (int j = 0; j < p->n_skus; j++)
+            pr->sku_states[j] = pr->state == LIC_STATE_ACTIVE &&
+                                        catalog->skus[p->skus[j].sku].suspended
+                                    ? LIC_STATE_DISABLED
+                                    : pr->state;
+    }
+    *result = res;
+    rc = 0;
+out:
+    if (rc != 0)
+        licensing_result_free(&res, user->n_paths);
+    free(w.order);
+    free(w.reinstated);
+    free(w.active);
+    free(w.forced);
+    free(w.kept);
+    free(w.held);
+    free(w.holder);
+    return rc;
+}
+
+static const char *plan_label(const struct lic_catalog *cat, int plan)
+{
+    if (plan < 0 || plan >= cat->n_plans)
+        return "?";
+    return cat->plans[plan].name ? cat->plans[plan].name : cat->plans[plan].id;
+}
+
+void licensing_violation_message(const struct lic_catalog *cat, const struct lic_violation *v,
+                                 char *out, size_t size)
+{
+    switch (v->error) {
+    case LIC_ERROR_NONE:
+        snprintf(out, size, "%s", "");
+        return;
+    case LIC_ERROR_COUNT:
+        snprintf(out, size, "Subscription with SKU %s does not have any available licenses.",
+                 v->sku >= 0 ? cat->skus[v->sku].sku_id : "?");
+        return;
+    case LIC_ERROR_MUTUALLY_EXCLUSIVE:
+        snprintf(out, size,
+                 "License assignment failed because service plans %s,%s are mutually exclusive",
+                 plan_label(cat, v->plan), plan_label(cat, v->other_plan));
+        return;
+    case LIC_ERROR_DEPENDENCY: {
+        if (v->plan < 0) {
+            snprintf(out, size, "License assignment failed because another service depends on "
+                                "a service plan of this license.");
+            return;
+        }
+        const struct lic_plan_rules *r = &cat->plans[v->plan];
+        size_t used = (size_t)snprintf(out, size,
+                                       "License assignment failed because service plan %s "
+                                       "depends on the service plan(s) ",
+                                       plan_label(cat, v->plan));
+        for (int q = 0; q < r->n_requires && used < size; q++)
+            used += (size_t)snprintf(out + used, size - used, "%s%s", q ? ", " : "",
+                                     plan_label(cat, r->requires_any[q]));
+        if (used < size)
+            snprintf(out + used, size - used, ".");
+        return;
+    }
+    case LIC_ERROR_USAGE_LOCATION:
+        if (v->country[0] == '\0')
+            snprintf(out, size,
+                     "License assignment cannot be done for user with invalid usage location.");
+        else
+            snprintf(out, size,
+                     "License assignment failed because service plan %s is not available in "
+                     "usage location %s.",
+                     plan_label(cat, v->plan), v->country);
+        return;
+    case LIC_ERROR_UNIQUENESS:
+        snprintf(out, size, "Proxy address is already being used by another object.");
+        return;
+    case LIC_ERROR_OTHER:
+        snprintf(out, size, "License assignment failed.");
+        return;
+    }
+    snprintf(out, size, "License assignment failed.");
+}
