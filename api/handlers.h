@@ -11,4 +11,13 @@
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
 
+/* api/licenses.c (licensing on users) */
+API_HANDLER(api_user_assign_license);
+API_HANDLER(api_user_reprocess);
+API_HANDLER(api_user_license_details);
+int api_is_guid(const char *text);
+/* Answers with the user's Graph representation (status 200/201). */
+void api_user_reply(const struct api_app *app, const struct api_request *req,
+                    struct api_response *res, const char *user_id, unsigned status);
+
 #endif

@@ -5,6 +5,10 @@
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", api_health_live},
     {HTTP_GET, "/readyz", api_health_ready},
+    /* licensing on users */
+    {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
+    {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},
+    {HTTP_GET, "/v1.0/users/{id}/licenseDetails", api_user_license_details},
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

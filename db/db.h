@@ -27,6 +27,9 @@ void db_rollback(struct db_conn *conn);
 struct db_conn *db_connect(const char *conninfo, struct lic_error *err);
 void db_disconnect(struct db_conn *conn);
 
+/* SQLSTATE of the last failed statement on this connection ("" if none), e.g. "23514". */
+const char *db_last_sqlstate(const struct db_conn *conn);
+
 /* Readiness: a round trip to the server. */
 int db_ping(struct db_conn *conn, struct lic_error *err);
 

@@ -1,0 +1,254 @@
+/* License endpoints on users: assignLicense, reprocessLicenseAssignment, licenseDetails. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/db.h"
+#include "../db/licensing.h"
+#include "../service/assignment.h"
+#include "handlers.h"
+#include "odata.h"
+
+int api_is_guid(const char *text)
+{
+    if (text == NULL || strlen(text) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text[i] != '-')
+                return 0;
+        } else if (!isxdigit((unsigned char)text[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void lower_copy(char *dst, const char *src)
+{
+    for (int i = 0; i < 36; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[36] = '\0';
+}
+
+/* Resolves the {id | userPrincipalName} path segment to an object id. */
+static int resolve_user(const struct api_app *app, const char *key, char *id,
+                        struct lic_error *err)
+{
+    struct db_conn *conn = db_acquire(app->pool, err);
+    if (conn == NULL)
+        return -1;
+    int found = db_user_resolve(conn, key, id, LIC_ID_SIZE, err);
+    db_release(app->pool, conn);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                             "Resource '%.200s' does not exist or one of its queried "
+                             "reference-property objects are not present.",
+                             key);
+    return 0;
+}
+
+static int bad(struct lic_error *err, const char *fmt, const char *what)
+{
+    return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", fmt, what);
+}
+
+/* {addLicenses:[{skuId, disabledPlans}], removeLicenses:[guid]} (reference §2.1). */
+static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_adds,
+                        char (**removes_out)[LIC_ID_SIZE], int *n_removes, struct lic_error *err)
+{
+    json_t *j_add = json_object_get(j_body, "addLicenses");
+    json_t *j_remove = json_object_get(j_body, "removeLicenses");
+    if (j_add == NULL || j_remove == NULL)
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "One or more parameters of the operation 'assignLicense' are missing "
+                             "from the request payload. The missing parameters are: %s%s%s.",
+                             j_add ? "" : "addLicenses", !j_add && !j_remove ? ", " : "",
+                             j_remove ? "" : "removeLicenses");
+    if (!json_is_array(j_add))
+        return bad(err, "Invalid value for '%s': an array is expected.", "addLicenses");
+    if (!json_is_array(j_remove))
+        return bad(err, "Invalid value for '%s': an array is expected.", "removeLicenses");
+    const char *key;
+    json_t *value;
+    json_object_foreach(j_body, key, value)
+    {
+        if (strcmp(key, "addLicenses") != 0 && strcmp(key, "removeLicenses") != 0)
+            return bad(err, "The parameter '%.100s' in the request payload is not a valid "
+                            "parameter for the operation 'assignLicense'.",
+                       key);
+    }
+    size_t na = json_array_size(j_add), nr = json_array_size(j_remove);
+    if (na + nr > 100)
+        return bad(err, "%s: at most 100 licenses can be changed in one call.", "assignLicense");
+    struct license_add *adds = calloc(na + 1, sizeof(*adds));
+    char(*removes)[LIC_ID_SIZE] = calloc(nr + 1, LIC_ID_SIZE);
+    if (adds == NULL || removes == NULL) {
+        free(adds);
+        free(removes);
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    *adds_out = adds;
+    *removes_out = removes;
+    *n_adds = 0;
+    *n_removes = 0;
+    size_t i;
+    json_t *j_item;
+    json_array_foreach(j_add, i, j_item)
+    {
+        const char *sku = json_string_value(json_object_get(j_item, "skuId"));
+        if (!json_is_object(j_item) || !api_is_guid(sku))
+            return bad(err, "Invalid value for '%s': each entry needs a skuId GUID.",
+                       "addLicenses");
+        lower_copy(adds[i].sku_id, sku);
+        json_t *j_dis = json_object_get(j_item, "disabledPlans");
+        (*n_adds)++;
+        if (j_dis == NULL || json_is_null(j_dis))
+            continue;
+        if (!json_is_array(j_dis) || json_array_size(j_dis) > 200)
+            return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
+                       "disabledPlans");
+        adds[i].disabled_plans = calloc(json_array_size(j_dis) + 1, LIC_ID_SIZE);
+        if (adds[i].disabled_plans == NULL)
+            return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        size_t k;
+        json_t *j_plan;
+        json_array_foreach(j_dis, k, j_plan)
+        {
+            if (!api_is_guid(json_string_value(j_plan)))
+                return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
+                           "disabledPlans");
+            lower_copy(adds[i].disabled_plans[adds[i].n_disabled++], json_string_value(j_plan));
+        }
+    }
+    json_array_foreach(j_remove, i, j_item)
+    {
+        if (!api_is_guid(json_string_value(j_item)))
+            return bad(err, "Invalid value for '%s': an array of skuId GUIDs is expected.",
+                       "removeLicenses");
+        lower_copy(removes[i], json_string_value(j_item));
+        (*n_removes)++;
+    }
+    return 0;
+}
+
+static void free_adds(struct license_add *adds, int n)
+{
+    for (int i = 0; adds && i < n; i++)
+        free(adds[i].disabled_plans);
+    free(adds);
+}
+
+API_HANDLER(api_user_assign_license)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    struct license_add *adds = NULL;
+    char(*removes)[LIC_ID_SIZE] = NULL;
+    int n_adds = 0, n_removes = 0;
+    json_t *j_body = api_parse_body(req, &err);
+    if (j_body == NULL ||
+        parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
+        resolve_user(app, req->params.values[0], id, &err) != 0 ||
+        licensing_assign_direct(app->pool, id, adds, n_adds, (const char(*)[LIC_ID_SIZE])removes,
+                                n_removes, &err) != 0) {
+        api_reply_error(res, &err);
+    } else {
+        api_user_reply(app, req, res, id, 200);
+    }
+    json_decref(j_body);
+    free_adds(adds, n_adds + 1);
+    free(removes);
+}
+
+API_HANDLER(api_user_reprocess)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    if (resolve_user(app, req->params.values[0], id, &err) != 0 ||
+        licensing_reprocess_user(app->pool, id, &err) != 0) {
+        api_reply_error(res, &err);
+        return;
+    }
+    api_user_reply(app, req, res, id, 200);
+}
+
+/* licenseDetails ids are opaque in Graph; ours pack the user and SKU ids, base64url. */
+static void detail_id(const char *user_id, const char *sku_id, char out[48])
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char bytes[33] = {0};
+    int n = 0;
+    const char *ids[] = {user_id, sku_id};
+    for (int k = 0; k < 2; k++)
+        for (const char *p = ids[k]; p[0] && p[1] && n < 32; p++) {
+            if (*p == '-')
+                continue;
+            unsigned hi = (unsigned)(isdigit((unsigned char)p[0]) ? p[0] - '0' : (p[0] | 32) - 'a' + 10);
+            unsigned lo = (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (p[1] | 32) - 'a' + 10);
+            bytes[n++] = (unsigned char)(hi << 4 | lo);
+            p++;
+        }
+    int o = 0;
+    for (int i = 0; i < 32; i += 3) {
+        unsigned v = (unsigned)bytes[i] << 16 | (unsigned)bytes[i + 1] << 8 |
+                     (i + 2 < 33 ? bytes[i + 2] : 0);
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        if (i + 2 < 32)
+            out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+}
+
+static const char *const detail_props[] = {"id", "skuId", "skuPartNumber", "servicePlans", NULL};
+
+API_HANDLER(api_user_license_details)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    uint64_t mask = 0;
+    if (odata_parse_select(api_query(req, "$select"), detail_props, &mask, &err) != 0 ||
+        resolve_user(app, req->params.values[0], id, &err) != 0) {
+        api_reply_error(res, &err);
+        return;
+    }
+    struct db_conn *conn = db_acquire(app->pool, &err);
+    char *text = conn ? db_license_details_json(conn, id, &err) : NULL;
+    db_release(app->pool, conn);
+    json_t *j_rows = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (j_rows == NULL) {
+        if (err.kind == LIC_OK)
+            lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "licenseDetails could not be read.");
+        api_reply_error(res, &err);
+        return;
+    }
+    json_t *j_items = json_array();
+    size_t i;
+    json_t *j_row;
+    json_array_foreach(j_rows, i, j_row)
+    {
+        char did[48];
+        const char *sku = json_string_value(json_object_get(j_row, "skuId"));
+        detail_id(id, sku ? sku : "", did);
+        json_t *j_item = json_pack("{s:s, s:O, s:O, s:O}", "id", did, "skuId",
+                                   json_object_get(j_row, "skuId"), "skuPartNumber",
+                                   json_object_get(j_row, "skuPartNumber"), "servicePlans",
+                                   json_object_get(j_row, "servicePlans"));
+        odata_apply_select(j_item, detail_props, mask);
+        json_array_append_new(j_items, j_item);
+    }
+    json_decref(j_rows);
+    char set[128], context[512];
+    snprintf(set, sizeof(set), "users('%s')/licenseDetails", id);
+    odata_context(app, req, set, 0, context, sizeof(context));
+    api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+}
