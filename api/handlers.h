@@ -15,9 +15,20 @@ API_HANDLER(api_health_ready);
 API_HANDLER(api_user_assign_license);
 API_HANDLER(api_user_reprocess);
 API_HANDLER(api_user_license_details);
+API_HANDLER(api_group_assign_license);
+API_HANDLER(api_group_reprocess);
+API_HANDLER(api_group_members_with_errors);
 int api_is_guid(const char *text);
+
+/* api/license_reports.c (extensions) */
+API_HANDLER(api_license_errors);
+API_HANDLER(api_license_overview);
 /* Answers with the user's Graph representation (status 200/201). */
 void api_user_reply(const struct api_app *app, const struct api_request *req,
                     struct api_response *res, const char *user_id, unsigned status);
+
+/* Answers with the group's Graph representation. */
+void api_group_reply(const struct api_app *app, const struct api_request *req,
+                     struct api_response *res, const char *group_id, unsigned status);
 
 #endif

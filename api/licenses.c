@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "../db/db.h"
+#include "../db/group_licenses.h"
+#include "../db/license_reports.h"
 #include "../db/licensing.h"
+#include "../service/licensing.h"
 #include "../service/assignment.h"
 #include "handlers.h"
 #include "odata.h"
@@ -251,4 +254,165 @@ API_HANDLER(api_user_license_details)
     snprintf(set, sizeof(set), "users('%s')/licenseDetails", id);
     odata_context(app, req, set, 0, context, sizeof(context));
     api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+}
+
+/* ---- licensing on groups (semantics §3, §6) ---- */
+
+static int group_id_param(const struct api_request *req, char *id, struct lic_error *err)
+{
+    const char *key = req->params.values[0];
+    if (!api_is_guid(key))
+        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                             "Resource '%.200s' does not exist or one of its queried "
+                             "reference-property objects are not present.",
+                             key);
+    lower_copy(id, key);
+    return 0;
+}
+
+static json_t *dry_run_json(const struct dry_run_report *rep)
+{
+    json_t *j_errors = json_object();
+    for (int e = 1; e < 7; e++)
+        if (rep->errors[e] > 0)
+            json_object_set_new(j_errors, license_error_name((enum license_error)e),
+                                json_integer(rep->errors[e]));
+    json_t *j_skus = json_array();
+    for (int k = 0; k < rep->n_skus; k++)
+        json_array_append_new(j_skus, json_pack("{s:s, s:s, s:i, s:i}", "skuId",
+                                                rep->skus[k].sku_id, "skuPartNumber",
+                                                rep->skus[k].part_number, "seatsNeeded",
+                                                rep->skus[k].needed, "seatsAvailable",
+                                                rep->skus[k].available));
+    json_t *j_samples = json_array();
+    for (int k = 0; k < rep->n_samples; k++)
+        json_array_append_new(j_samples,
+                              json_pack("{s:s, s:s, s:s}", "userId", rep->samples[k].user_id,
+                                        "error",
+                                        license_error_name((enum license_error)rep->samples[k].error),
+                                        "message", rep->samples[k].message));
+    return json_pack("{s:b, s:i, s:i, s:o, s:o, s:o}", "dryRun", 1, "members", rep->members,
+                     "membersLicensed", rep->would_succeed, "membersWithErrors", j_errors, "seats",
+                     j_skus, "sampleErrors", j_samples);
+}
+
+API_HANDLER(api_group_assign_license)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    struct license_add *adds = NULL;
+    char(*removes)[LIC_ID_SIZE] = NULL;
+    int n_adds = 0, n_removes = 0;
+    const char *dry = api_query(req, "dryRun");
+    int dry_run = dry != NULL && strcmp(dry, "true") == 0;
+    struct dry_run_report *report = dry_run ? calloc(1, sizeof(*report)) : NULL;
+    json_t *j_body = NULL;
+    if (dry != NULL && !dry_run && strcmp(dry, "false") != 0) {
+        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "dryRun must be true or false.");
+        goto fail;
+    }
+    if (dry_run && report == NULL) {
+        lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    j_body = api_parse_body(req, &err);
+    if (j_body == NULL || group_id_param(req, id, &err) != 0 ||
+        parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
+        licensing_assign_group(app->pool, id, adds, n_adds, (const char(*)[LIC_ID_SIZE])removes,
+                               n_removes, report, &err) != 0)
+        goto fail;
+    if (dry_run) {
+        api_reply_json(res, 200, dry_run_json(report));
+    } else {
+        char base[300], location[512];
+        api_base_url(app, req, base, sizeof(base));
+        snprintf(location, sizeof(location), "%s/v1.0/groups/%s", base, id);
+        api_group_reply(app, req, res, id, 202);
+        api_add_header(res, "Location", location);
+    }
+    goto done;
+fail:
+    api_reply_error(res, &err);
+done:
+    json_decref(j_body);
+    free_adds(adds, n_adds + 1);
+    free(removes);
+    free(report);
+}
+
+API_HANDLER(api_group_reprocess)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    struct db_conn *conn = NULL;
+    int found = -1;
+    if (group_id_param(req, id, &err) == 0 && (conn = db_acquire(app->pool, &err)) != NULL &&
+        db_begin(conn, &err) == 0) {
+        found = db_group_license_requeue(conn, id, &err);
+        if (found == 1 && db_commit(conn, &err) != 0)
+            found = -1;
+    }
+    if (conn != NULL)
+        db_rollback(conn);
+    db_release(app->pool, conn);
+    if (found == 0)
+        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                      "Resource '%s' does not exist or one of its queried reference-property "
+                      "objects are not present.",
+                      id);
+    if (found != 1) {
+        api_reply_error(res, &err);
+        return;
+    }
+    api_group_reply(app, req, res, id, 202);
+}
+
+API_HANDLER(api_group_members_with_errors)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    char id[LIC_ID_SIZE];
+    int top;
+    char key[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
+    const char *token = api_query(req, "$skiptoken");
+    if (group_id_param(req, id, &err) != 0 ||
+        odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
+        (token && odata_skiptoken_decode(token, key, 1, &err) != 1) ||
+        (token && !api_is_guid(key[0]) &&
+         lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                       "The $skiptoken is not valid; follow @odata.nextLink as returned.") != 0)) {
+        api_reply_error(res, &err);
+        return;
+    }
+    struct db_conn *conn = db_acquire(app->pool, &err);
+    int more = 0, exists = conn ? db_group_exists(conn, id, &err) : -1;
+    char next[40];
+    char *text = exists == 1 ? db_group_error_members_json(conn, id, token ? key[0] : NULL, top,
+                                                           &more, next, &err)
+                             : NULL;
+    db_release(app->pool, conn);
+    if (exists == 0)
+        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                      "Resource '%s' does not exist or one of its queried reference-property "
+                      "objects are not present.",
+                      id);
+    json_t *j_items = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (j_items == NULL) {
+        api_reply_error(res, &err);
+        return;
+    }
+    char context[512], *link = NULL;
+    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
+    if (more) {
+        char tok[256];
+        const char *parts[] = {next};
+        odata_skiptoken_encode(parts, 1, tok, sizeof(tok));
+        link = odata_next_link(app, req, tok);
+    }
+    api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
+    free(link);
 }

@@ -9,6 +9,12 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
     {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},
     {HTTP_GET, "/v1.0/users/{id}/licenseDetails", api_user_license_details},
+    /* licensing on groups, and where admins look */
+    {HTTP_POST, "/v1.0/groups/{id}/assignLicense", api_group_assign_license},
+    {HTTP_POST, "/v1.0/groups/{id}/reprocessLicenseAssignment", api_group_reprocess},
+    {HTTP_GET, "/v1.0/groups/{id}/membersWithLicenseErrors", api_group_members_with_errors},
+    {HTTP_GET, "/v1.0/licensing/errors", api_license_errors},
+    {HTTP_GET, "/v1.0/licensing/overview", api_license_overview},
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -222,9 +222,13 @@ static const struct db_stmt stmt_groups = {
 
 static const struct db_stmt stmt_states = {
     "lic_states",
-    "SELECT user_id, sku_id, path_id, group_id, disabled_plans, state"
-    "  FROM license_assignment_states WHERE user_id = ANY($1::uuid[])"
-    " ORDER BY user_id, path_id, sku_id",
+    "SELECT l.user_id, l.sku_id, l.path_id, l.group_id, l.disabled_plans, l.state,"
+    "       l.group_id IS NOT NULL"
+    "       AND NOT EXISTS (SELECT 1 FROM group_licenses gl WHERE gl.group_id = l.group_id)"
+    "       AND EXISTS (SELECT 1 FROM group_members m"
+    "                    WHERE m.group_id = l.group_id AND m.member_id = l.user_id)"
+    "  FROM license_assignment_states l WHERE l.user_id = ANY($1::uuid[])"
+    " ORDER BY l.user_id, l.path_id, l.sku_id",
     1};
 
 static const struct db_stmt stmt_lock_skus = {
@@ -265,12 +269,33 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     }
     const char *params[] = {t.buf};
-    PGresult *r = db_exec(conn, nowait ? &stmt_lock_nowait : &stmt_lock, params, err);
+    int rc = 0;
+    if (nowait) {
+        /* Try without waiting; if another transaction holds a user, note it and wait. */
+        if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0) {
+            free(t.buf);
+            return -1;
+        }
+        PGresult *r = db_exec(conn, &stmt_lock_nowait, params, err);
+        if (r != NULL) {
+            PQclear(r);
+            free(t.buf);
+            return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
+        }
+        if (strcmp(db_last_sqlstate(conn), "55P03") != 0 ||
+            db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0) {
+            free(t.buf);
+            return -1;
+        }
+        lic_error_clear(err);
+        rc = 1;
+    }
+    PGresult *r = db_exec(conn, &stmt_lock, params, err);
     free(t.buf);
     if (r == NULL)
-        return strcmp(db_last_sqlstate(conn), "55P03") == 0 ? 1 : -1;
+        return -1;
     PQclear(r);
-    return 0;
+    return rc;
 }
 
 struct loader {
@@ -645,7 +670,10 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
             p = &bu->paths[bu->input.n_paths];
             p->group_id = PQgetisnull(states, i, 3) ? NULL
                                                     : arena_strdup(b->arena, PQgetvalue(states, i, 3));
-            p->removal = LIC_REMOVE;
+            /* A member whose group lost all its licenses (the step before deleting the group,
+             * semantics §7): dependent paths become direct (§4.4); other removals keep them in
+             * ActiveWithError. */
+            p->removal = PQgetvalue(states, i, 6)[0] == 't' ? LIC_REMOVE_GROUP_DELETED : LIC_REMOVE;
             p->skus = &slots[u][slot_used[u]];
             bu->meta[bu->input.n_paths].path_id = arena_strdup(b->arena, path_id);
             bu->meta[bu->input.n_paths].state_only = 1;

@@ -33,8 +33,9 @@ struct lic_batch {
     int n_users;
 };
 
-/* Locks the users' rows in id order. With nowait, returns 1 (no error) when another transaction
- * holds one of them, so the caller can retry and log the concurrency event. */
+/* Locks the users' rows in id order. With nowait, first tries without waiting: when another
+ * transaction holds one of them it waits after all and returns 1, so the caller can log the
+ * concurrency event (semantics §6); 0 otherwise, -1 on error. */
 int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, int nowait,
                             struct lic_error *err);
 

@@ -248,7 +248,9 @@ static void fail_from(struct db_conn *conn, PGresult *r, const char *what, struc
         return;
     }
     /* Constraint and serialization failures are expected by callers; log them quietly. */
-    log_event(state && (state[0] == '2' || state[0] == '4') ? LOG_DEBUG : LOG_ERROR,
+    log_event(state && (state[0] == '2' || state[0] == '4' || strcmp(state, "55P03") == 0)
+                  ? LOG_DEBUG
+                  : LOG_ERROR,
               "db_statement_failed", "%s [%s]: %s", what, conn->sqlstate, reason);
     lic_error_set(err, LIC_ERR_INTERNAL, "InternalServerError",
                   "The request failed inside the directory database.");

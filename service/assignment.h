@@ -24,4 +24,34 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
 /* Recomputes one user from its intent (semantics §4); records errors on the user. */
 int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct lic_error *err);
 
+/* What a group change would do (dryRun=true): nothing is changed. */
+#define DRY_RUN_SAMPLE 100
+#define DRY_RUN_SKUS 32
+struct dry_run_report {
+    int members;                 /* user members evaluated */
+    int would_succeed;           /* members whose path from this group would be Active */
+    int errors[7];               /* members per enum license_error */
+    int n_skus;
+    struct {
+        char sku_id[LIC_ID_SIZE];
+        char part_number[64];
+        int needed;    /* seats the change would take */
+        int available; /* free seats now */
+    } skus[DRY_RUN_SKUS];
+    int n_samples;
+    struct {
+        char user_id[LIC_ID_SIZE];
+        int error;
+        char message[200];
+    } samples[DRY_RUN_SAMPLE];
+};
+
+/* Group assignLicense (semantics §3): checks what belongs to the group, stores the intent and
+ * queues processing (202); with report != NULL, a dry run that evaluates every member against
+ * the change inside a transaction that is rolled back. */
+int licensing_assign_group(struct db_pool *pool, const char *group_id,
+                           const struct license_add *adds, int n_adds,
+                           const char (*removes)[LIC_ID_SIZE], int n_removes,
+                           struct dry_run_report *report, struct lic_error *err);
+
 #endif

@@ -9,6 +9,7 @@
 #include "../api/http.h"
 #include "../db/db.h"
 #include "log.h"
+#include "worker.h"
 
 int server_migrate(const struct config *cfg)
 {
@@ -58,13 +59,22 @@ int server_run(const struct config *cfg)
         db_pool_close(pool);
         return 1;
     }
-    log_event(LOG_INFO, "started", "listening on %s:%u with %u HTTP threads, %u connections",
-              cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size);
+    struct worker_pool *workers = worker_pool_start(cfg);
+    if (workers == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot start the reconciliation workers");
+        api_server_stop(server, 0);
+        db_pool_close(pool);
+        return 1;
+    }
+    log_event(LOG_INFO, "started",
+              "listening on %s:%u with %u HTTP threads, %u connections, %u workers",
+              cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size, cfg->workers);
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_event(LOG_INFO, "stopping", "signal %d: finishing in-flight requests", sig);
     api_server_stop(server, cfg->shutdown_seconds);
+    worker_pool_stop(workers);
     db_pool_close(pool);
     log_event(LOG_INFO, "stopped", NULL);
     return 0;

@@ -1,0 +1,91 @@
+/* Extensions where admins look for license problems: every error, and the overview. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/license_reports.h"
+#include "../service/licensing.h"
+#include "handlers.h"
+#include "odata.h"
+
+API_HANDLER(api_license_errors)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct error_filter f = {api_query(req, "error"), api_query(req, "skuId"),
+                             api_query(req, "groupId")};
+    int top;
+    char key[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
+    const char *after[3] = {NULL, NULL, NULL};
+    const char *token = api_query(req, "$skiptoken");
+    if (odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0)
+        goto fail;
+    if (f.error && (license_error_parse(f.error) <= 0)) {
+        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "error must be one of CountViolation, MutuallyExclusiveViolation, "
+                      "DependencyViolation, ProhibitedInUsageLocationViolation, "
+                      "UniquenessViolation, Other.");
+        goto fail;
+    }
+    if ((f.sku_id && !api_is_guid(f.sku_id)) || (f.group_id && !api_is_guid(f.group_id))) {
+        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "skuId and groupId must be GUIDs.");
+        goto fail;
+    }
+    if (token != NULL) {
+        if (odata_skiptoken_decode(token, key, 3, &err) != 3 || !api_is_guid(key[0]) ||
+            !api_is_guid(key[1]) || !api_is_guid(key[2])) {
+            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                          "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+            goto fail;
+        }
+        for (int k = 0; k < 3; k++)
+            after[k] = key[k];
+    }
+    struct db_conn *conn = db_acquire(app->pool, &err);
+    int more = 0;
+    char next[3][40];
+    char *text = conn ? db_license_errors_json(conn, &f, after, top, &more, next, &err) : NULL;
+    db_release(app->pool, conn);
+    json_t *j_items = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (j_items == NULL)
+        goto fail;
+    char context[512], *link = NULL;
+    odata_context(app, req, "licensing/errors", 0, context, sizeof(context));
+    if (more) {
+        char tok[512];
+        const char *parts[] = {next[0], next[1], next[2]};
+        odata_skiptoken_encode(parts, 3, tok, sizeof(tok));
+        link = odata_next_link(app, req, tok);
+    }
+    api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
+    free(link);
+    return;
+fail:
+    if (err.kind == LIC_OK)
+        lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "The license errors could not be read.");
+    api_reply_error(res, &err);
+}
+
+API_HANDLER(api_license_overview)
+{
+    (void)req;
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = db_acquire(app->pool, &err);
+    char *text = conn ? db_license_overview_json(conn, &err) : NULL;
+    db_release(app->pool, conn);
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (j == NULL) {
+        if (err.kind == LIC_OK)
+            lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "The overview could not be read.");
+        api_reply_error(res, &err);
+        return;
+    }
+    char context[512];
+    odata_context(app, req, "licensing/overview", 1, context, sizeof(context));
+    json_object_set_new(j, "@odata.context", json_string(context));
+    api_reply_json(res, 200, j);
+}

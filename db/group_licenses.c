@@ -1,0 +1,228 @@
+/* Group license intent: checks that belong to the group itself, then the stored intent. */
+#include "group_licenses.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "queue.h"
+
+static const struct db_stmt stmt_lock = {
+    "grp_lic_lock", "SELECT security_enabled, display_name FROM groups WHERE id = $1 FOR UPDATE",
+    1};
+
+static const struct db_stmt stmt_missing_sku = {
+    "grp_lic_missing_sku",
+    "SELECT s FROM unnest($1::uuid[]) AS s"
+    " WHERE NOT EXISTS (SELECT 1 FROM skus WHERE sku_id = s) LIMIT 1",
+    1};
+
+static const struct db_stmt stmt_foreign_plan = {
+    "grp_lic_foreign_plan",
+    "SELECT x.s, d FROM unnest($1::uuid[], $2::text[]) AS x(s, ds), unnest(x.ds::uuid[]) AS d"
+    " WHERE NOT EXISTS (SELECT 1 FROM sku_service_plans WHERE sku_id = x.s AND plan_id = d)"
+    " LIMIT 1",
+    2};
+
+static const struct db_stmt stmt_not_assigned = {
+    "grp_lic_not_assigned",
+    "SELECT s FROM unnest($2::uuid[]) AS s"
+    " WHERE NOT EXISTS (SELECT 1 FROM group_licenses WHERE group_id = $1 AND sku_id = s) LIMIT 1",
+    2};
+
+/* An enabled add-on plan must find one of its prerequisites enabled in the group's licenses as
+ * they would be after the change (semantics §3). */
+static const struct db_stmt stmt_prerequisite = {
+    "grp_lic_prerequisite",
+    "WITH adds AS (SELECT s, ds::uuid[] AS d FROM unnest($2::uuid[], $3::text[]) AS x(s, ds)),"
+    " lic AS (SELECT sku_id AS s, disabled_plans AS d FROM group_licenses"
+    "          WHERE group_id = $1 AND sku_id <> ALL ($4::uuid[])"
+    "            AND sku_id NOT IN (SELECT s FROM adds)"
+    "         UNION ALL SELECT s, d FROM adds),"
+    " enabled AS (SELECT DISTINCT sp.plan_id FROM lic JOIN sku_service_plans sp ON sp.sku_id = lic.s"
+    "              WHERE sp.plan_id <> ALL (lic.d))"
+    " SELECT coalesce(p.display_name, p.name),"
+    "        (SELECT string_agg(coalesce(q.display_name, q.name), ' or ' ORDER BY q.name)"
+    "           FROM service_plan_prerequisites r JOIN service_plans q ON q.id = r.requires_plan_id"
+    "          WHERE r.plan_id = p.id)"
+    "   FROM enabled e JOIN service_plans p ON p.id = e.plan_id"
+    "  WHERE EXISTS (SELECT 1 FROM service_plan_prerequisites r WHERE r.plan_id = e.plan_id)"
+    "    AND NOT EXISTS (SELECT 1 FROM service_plan_prerequisites r"
+    "                      JOIN enabled e2 ON e2.plan_id = r.requires_plan_id"
+    "                     WHERE r.plan_id = e.plan_id)"
+    "  ORDER BY p.name LIMIT 1",
+    4};
+
+static const struct db_stmt stmt_put = {
+    "grp_lic_put",
+    "INSERT INTO group_licenses AS g (group_id, sku_id, disabled_plans)"
+    " SELECT $1, s, ds::uuid[] FROM unnest($2::uuid[], $3::text[]) AS x(s, ds)"
+    " ON CONFLICT (group_id, sku_id) DO UPDATE SET disabled_plans = EXCLUDED.disabled_plans",
+    3};
+
+static const struct db_stmt stmt_drop = {
+    "grp_lic_drop", "DELETE FROM group_licenses WHERE group_id = $1 AND sku_id = ANY ($2::uuid[])",
+    2};
+
+static const struct db_stmt stmt_mark = {
+    "grp_lic_mark",
+    "UPDATE groups SET license_generation = license_generation + 1,"
+    "       license_processing_state = 'QueuedForProcessing', updated_at = now() WHERE id = $1",
+    1};
+
+/* An array literal of plain ids (already validated as GUIDs by the caller). */
+static char *id_array(const char *const *ids, int n)
+{
+    size_t size = 3;
+    for (int i = 0; i < n; i++)
+        size += strlen(ids[i]) + 3;
+    char *out = malloc(size);
+    if (out == NULL)
+        return NULL;
+    size_t used = (size_t)snprintf(out, size, "{");
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", i ? "," : "", ids[i]);
+    snprintf(out + used, size - used, "}");
+    return out;
+}
+
+int db_group_lock(struct db_conn *conn, const char *group_id, int *security_enabled, char *name,
+                  size_t name_size, struct lic_error *err)
+{
+    const char *params[] = {group_id};
+    PGresult *r = db_exec(conn, &stmt_lock, params, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    if (found) {
+        *security_enabled = PQgetvalue(r, 0, 0)[0] == 't';
+        snprintf(name, name_size, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return found;
+}
+
+struct arrays {
+    char *adds, *disabled, *removes;
+};
+
+static int make_arrays(const struct group_license_change *c, struct arrays *a)
+{
+    a->adds = id_array(c->add_skus, c->n_adds);
+    a->removes = id_array(c->remove_skus, c->n_removes);
+    a->disabled = id_array(c->add_disabled, c->n_adds);
+    return a->adds && a->removes && a->disabled ? 0 : -1;
+}
+
+static void free_arrays(struct arrays *a)
+{
+    free(a->adds);
+    free(a->disabled);
+    free(a->removes);
+}
+
+int db_group_license_check(struct db_conn *conn, const struct group_license_change *c,
+                           struct lic_error *err)
+{
+    struct arrays a;
+    int rc = -1;
+    PGresult *r = NULL;
+    if (make_arrays(c, &a) != 0) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    const char *p_missing[] = {a.adds};
+    if ((r = db_exec(conn, &stmt_missing_sku, p_missing, err)) == NULL)
+        goto out;
+    if (PQntuples(r) > 0) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "License %s does not correspond to a valid company License.",
+                      PQgetvalue(r, 0, 0));
+        goto out;
+    }
+    PQclear(r);
+    const char *p_foreign[] = {a.adds, a.disabled};
+    if ((r = db_exec(conn, &stmt_foreign_plan, p_foreign, err)) == NULL)
+        goto out;
+    if (PQntuples(r) > 0) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "Service plan %s in disabledPlans is not part of license %s.",
+                      PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0));
+        goto out;
+    }
+    PQclear(r);
+    const char *p_assigned[] = {c->group_id, a.removes};
+    if ((r = db_exec(conn, &stmt_not_assigned, p_assigned, err)) == NULL)
+        goto out;
+    if (PQntuples(r) > 0) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "License %s is not assigned to the group and cannot be removed.",
+                      PQgetvalue(r, 0, 0));
+        goto out;
+    }
+    PQclear(r);
+    const char *p_pre[] = {c->group_id, a.adds, a.disabled, a.removes};
+    if ((r = db_exec(conn, &stmt_prerequisite, p_pre, err)) == NULL)
+        goto out;
+    if (PQntuples(r) > 0) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "License operation failed. Make sure that the group has necessary services "
+                      "before adding or removing a dependent service. The service %s requires %s "
+                      "to be enabled as well.",
+                      PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+        goto out;
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    free_arrays(&a);
+    return rc;
+}
+
+int db_group_license_apply(struct db_conn *conn, const struct group_license_change *c,
+                           struct lic_error *err)
+{
+    struct arrays a;
+    int rc = -1;
+    PGresult *r = NULL;
+    if (make_arrays(c, &a) != 0) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    const char *p_drop[] = {c->group_id, a.removes};
+    const char *p_put[] = {c->group_id, a.adds, a.disabled};
+    const char *p_mark[] = {c->group_id};
+    if ((r = db_exec(conn, &stmt_drop, p_drop, err)) == NULL)
+        goto out;
+    PQclear(r);
+    if ((r = db_exec(conn, &stmt_put, p_put, err)) == NULL)
+        goto out;
+    PQclear(r);
+    if ((r = db_exec(conn, &stmt_mark, p_mark, err)) == NULL)
+        goto out;
+    rc = db_queue_push(conn, QUEUE_GROUP, c->group_id, "group licenses changed", err);
+out:
+    PQclear(r);
+    free_arrays(&a);
+    return rc;
+}
+
+static const struct db_stmt stmt_requeue = {
+    "grp_lic_requeue",
+    "UPDATE groups SET license_processing_state = 'QueuedForProcessing' WHERE id = $1"
+    " RETURNING id",
+    1};
+
+int db_group_license_requeue(struct db_conn *conn, const char *group_id, struct lic_error *err)
+{
+    const char *params[] = {group_id};
+    PGresult *r = db_exec(conn, &stmt_requeue, params, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    PQclear(r);
+    if (!found)
+        return 0;
+    return db_queue_push(conn, QUEUE_GROUP, group_id, "reprocessing requested", err) == 0 ? 1 : -1;
+}

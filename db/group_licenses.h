@@ -1,0 +1,33 @@
+/* Group license intent (group_licenses) and its request-time checks (semantics §3). */
+#ifndef LICENSINGD_DB_GROUP_LICENSES_H
+#define LICENSINGD_DB_GROUP_LICENSES_H
+
+#include "db.h"
+
+/* SKU ids and, per added SKU, its disabled plans as a uuid[] literal ("{a,b}"). */
+struct group_license_change {
+    const char *group_id;
+    const char *const *add_skus;
+    const char *const *add_disabled; /* "{...}" per added SKU */
+    int n_adds;
+    const char *const *remove_skus;
+    int n_removes;
+};
+
+/* Locks the group row: 1 found (security_enabled and its name filled), 0 missing, -1 error. */
+int db_group_lock(struct db_conn *conn, const char *group_id, int *security_enabled, char *name,
+                  size_t name_size, struct lic_error *err);
+
+/* Checks the change; a violation is a 400 in err (returns -1 with err->kind BAD_REQUEST). */
+int db_group_license_check(struct db_conn *conn, const struct group_license_change *change,
+                           struct lic_error *err);
+
+/* Stores the intent, bumps the group's license generation, marks it QueuedForProcessing and
+ * queues the group's processing, all inside the caller's transaction. */
+int db_group_license_apply(struct db_conn *conn, const struct group_license_change *change,
+                           struct lic_error *err);
+
+/* Reprocessing asked for (extension): QueuedForProcessing and queued work. 1 done, 0 no group. */
+int db_group_license_requeue(struct db_conn *conn, const char *group_id, struct lic_error *err);
+
+#endif

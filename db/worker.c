@@ -1,0 +1,308 @@
+/* SQL of the reconciliation worker. Every claim uses FOR UPDATE SKIP LOCKED so workers in one
+ * process or in several replicas never take the same work. */
+#include "worker.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct db_stmt stmt_claim_users = {
+    "work_claim_users",
+    "DELETE FROM work_queue WHERE id IN ("
+    "  SELECT id FROM work_queue WHERE kind = 'user' AND run_after <= now()"
+    "   ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, target_id",
+    1};
+
+static const struct db_stmt stmt_claim_job = {
+    "work_claim_job",
+    "SELECT id, kind, target_id, cursor_seq, done, failed, coalesce(total, 0),"
+    "       coalesce(generation, 0), started_at IS NOT NULL"
+    "  FROM work_queue WHERE kind IN ('group', 'sku') AND run_after <= now()"
+    " ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    0};
+
+static const struct db_stmt stmt_start_group = {
+    "work_start_group",
+    "WITH g AS (UPDATE groups SET license_processing_state = 'ProcessingInProgress'"
+    "            WHERE id = $2 RETURNING license_generation, display_name)"
+    " UPDATE work_queue w SET started_at = now(), generation = g.license_generation,"
+    "        total = (SELECT count(*) FROM group_members m"
+    "                  WHERE m.group_id = $2 AND m.member_type = 'user')"
+    "   FROM g WHERE w.id = $1 RETURNING w.generation, w.total, g.display_name",
+    2};
+
+static const struct db_stmt stmt_member_page = {
+    "work_member_page",
+    "SELECT member_id, member_seq FROM group_members"
+    " WHERE group_id = $1 AND member_type = 'user' AND member_seq > $2"
+    " ORDER BY member_seq LIMIT $3",
+    3};
+
+static const struct db_stmt stmt_progress = {
+    "work_progress",
+    "UPDATE work_queue SET cursor_seq = $2, done = $3, failed = $4 WHERE id = $1", 4};
+
+static const struct db_stmt stmt_finish = {
+    "work_finish", "DELETE FROM work_queue WHERE id = $1", 1};
+
+/* Complete only when the generation applied is still the group's latest (semantics §6). */
+static const struct db_stmt stmt_group_complete = {
+    "work_group_complete",
+    "UPDATE groups SET license_processing_state = 'ProcessingComplete'"
+    " WHERE id = $1 AND license_generation = $2"
+    "   AND NOT EXISTS (SELECT 1 FROM work_queue WHERE kind = 'group' AND target_id = $1"
+    "                    AND id <> $3)",
+    3};
+
+static const struct db_stmt stmt_requeue_count = {
+    "work_requeue_count",
+    "INSERT INTO work_queue (kind, target_id, reason)"
+    " SELECT DISTINCT 'user', user_id, 'seats added' FROM license_assignment_states"
+    "  WHERE sku_id = $1 AND error = 'CountViolation'",
+    1};
+
+static const struct db_stmt stmt_recount_users = {
+    "work_recount_users",
+    "UPDATE groups g SET members_with_license_errors = c.n"
+    "  FROM (SELECT gid, (SELECT count(DISTINCT l.user_id) FROM license_assignment_states l"
+    "                      WHERE l.group_id = gid AND l.error <> 'None') AS n"
+    "          FROM (SELECT group_id AS gid FROM group_members WHERE member_id = ANY($1::uuid[])"
+    "                UNION SELECT group_id FROM license_assignment_states"
+    "                       WHERE user_id = ANY($1::uuid[]) AND group_id IS NOT NULL) s"
+    "         WHERE gid IS DISTINCT FROM $2::uuid) c"
+    " WHERE g.id = c.gid AND g.members_with_license_errors <> c.n",
+    2};
+
+static const struct db_stmt stmt_recount_group = {
+    "work_recount_group",
+    "UPDATE groups SET members_with_license_errors ="
+    "  (SELECT count(DISTINCT user_id) FROM license_assignment_states"
+    "    WHERE group_id = $1 AND error <> 'None') WHERE id = $1",
+    1};
+
+static const struct db_stmt stmt_users_in_error = {
+    "work_users_in_error",
+    "SELECT count(DISTINCT user_id) FROM license_assignment_states"
+    " WHERE user_id = ANY($1::uuid[]) AND state = 'Error'"
+    "   AND ($2::uuid IS NULL OR group_id = $2::uuid)",
+    2};
+
+static const struct db_stmt stmt_sweep = {
+    "work_sweep",
+    "INSERT INTO work_queue (kind, target_id, reason)"
+    " SELECT 'group', g.id, 'sweep: processing not complete' FROM groups g"
+    "  WHERE g.license_processing_state IN ('QueuedForProcessing', 'ProcessingInProgress')"
+    "    AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.kind = 'group' AND w.target_id = g.id)",
+    0};
+
+static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
+                          const char (*ids)[WORK_ID_SIZE], int n, const char *second,
+                          struct lic_error *err)
+{
+    size_t size = (size_t)n * (WORK_ID_SIZE + 1) + 3;
+    char *arr = malloc(size);
+    if (arr == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    size_t used = 0;
+    arr[used++] = '{';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(arr + used, size - used, "%s%s", i ? "," : "", ids[i]);
+    snprintf(arr + used, size - used, "}");
+    const char *params[] = {arr, second};
+    PGresult *r = db_exec(conn, stmt, params, err);
+    free(arr);
+    return r;
+}
+
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE],
+                        struct lic_error *err)
+{
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", max);
+    const char *params[] = {limit};
+    PGresult *r = db_exec(conn, &stmt_claim_users, params, err);
+    if (r == NULL)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *id = PQgetvalue(r, i, 1);
+        int dup = 0;
+        for (int k = 0; k < n && !dup; k++)
+            dup = strcmp(ids[k], id) == 0;
+        if (!dup)
+            snprintf(ids[n++], WORK_ID_SIZE, "%s", id);
+    }
+    PQclear(r);
+    return n;
+}
+
+int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err)
+{
+    PGresult *r = db_exec(conn, &stmt_claim_job, NULL, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    if (found) {
+        memset(job, 0, sizeof(*job));
+        job->id = atoll(PQgetvalue(r, 0, 0));
+        snprintf(job->kind, sizeof(job->kind), "%s", PQgetvalue(r, 0, 1));
+        snprintf(job->target, sizeof(job->target), "%s", PQgetvalue(r, 0, 2));
+        job->cursor_seq = atoll(PQgetvalue(r, 0, 3));
+        job->done = atoi(PQgetvalue(r, 0, 4));
+        job->failed = atoi(PQgetvalue(r, 0, 5));
+        job->total = atoi(PQgetvalue(r, 0, 6));
+        job->generation = atoll(PQgetvalue(r, 0, 7));
+        job->started = PQgetvalue(r, 0, 8)[0] == 't';
+    }
+    PQclear(r);
+    return found;
+}
+
+int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_name,
+                        size_t name_size, struct lic_error *err)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", job->id);
+    const char *params[] = {id, job->target};
+    PGresult *r = db_exec(conn, &stmt_start_group, params, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    if (found) {
+        job->generation = atoll(PQgetvalue(r, 0, 0));
+        job->total = atoi(PQgetvalue(r, 0, 1));
+        snprintf(group_name, name_size, "%s", PQgetvalue(r, 0, 2));
+        job->started = 1;
+    }
+    PQclear(r);
+    return found;
+}
+
+int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq,
+                         int limit, char (*ids)[WORK_ID_SIZE], long long *last_seq,
+                         struct lic_error *err)
+{
+    char after[24], lim[16];
+    snprintf(after, sizeof(after), "%lld", after_seq);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {group_id, after, lim};
+    PGresult *r = db_exec(conn, &stmt_member_page, params, err);
+    if (r == NULL)
+        return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        snprintf(ids[i], WORK_ID_SIZE, "%s", PQgetvalue(r, i, 0));
+    if (n > 0)
+        *last_seq = atoll(PQgetvalue(r, n - 1, 1));
+    PQclear(r);
+    return n;
+}
+
+static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
+                       struct lic_error *err)
+{
+    PGresult *r = db_exec(conn, stmt, params, err);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err)
+{
+    char id[24], cur[24], done[16], failed[16];
+    snprintf(id, sizeof(id), "%lld", job->id);
+    snprintf(cur, sizeof(cur), "%lld", job->cursor_seq);
+    snprintf(done, sizeof(done), "%d", job->done);
+    snprintf(failed, sizeof(failed), "%d", job->failed);
+    const char *params[] = {id, cur, done, failed};
+    return exec_params(conn, &stmt_progress, params, err);
+}
+
+int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_error *err)
+{
+    char id[24], gen[24];
+    snprintf(id, sizeof(id), "%lld", job->id);
+    snprintf(gen, sizeof(gen), "%lld", job->generation);
+    if (strcmp(job->kind, "group") == 0) {
+        const char *params[] = {job->target, gen, id};
+        if (exec_params(conn, &stmt_group_complete, params, err) != 0)
+            return -1;
+    }
+    const char *params[] = {id};
+    return exec_params(conn, &stmt_finish, params, err);
+}
+
+int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
+                                     struct lic_error *err)
+{
+    const char *params[] = {sku_id};
+    return exec_params(conn, &stmt_requeue_count, params, err);
+}
+
+int db_groups_recount_errors(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
+                             const char *skip_group, struct lic_error *err)
+{
+    PGresult *r = ids_exec(conn, &stmt_recount_users, user_ids, n, skip_group, err);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int db_group_recount_errors(struct db_conn *conn, const char *group_id, struct lic_error *err)
+{
+    const char *params[] = {group_id};
+    return exec_params(conn, &stmt_recount_group, params, err);
+}
+
+int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
+                            const char *group_id, struct lic_error *err)
+{
+    PGresult *r = ids_exec(conn, &stmt_users_in_error, user_ids, n, group_id, err);
+    if (r == NULL)
+        return -1;
+    int count = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return count;
+}
+
+int db_work_sweep(struct db_conn *conn, struct lic_error *err)
+{
+    return exec_params(conn, &stmt_sweep, NULL, err);
+}
+
+int db_work_listen(struct db_conn *conn, struct lic_error *err)
+{
+    return db_exec_simple(conn, "LISTEN licensingd_work", err);
+}
+
+int db_work_wait(struct db_conn *conn, int timeout_ms)
+{
+    PGconn *pg = db_pgconn(conn);
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+        return -1;
+    int woken = 0;
+    PQconsumeInput(pg);
+    for (PGnotify *n; (n = PQnotifies(pg)) != NULL; PQfreemem(n))
+        woken = 1;
+    if (woken)
+        return 1;
+    struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+    if (pfd.fd < 0)
+        return -1;
+    int rc = poll(&pfd, 1, timeout_ms);
+    if (rc <= 0)
+        return 0;
+    if (!PQconsumeInput(pg))
+        return -1;
+    for (PGnotify *n; (n = PQnotifies(pg)) != NULL; PQfreemem(n))
+        woken = 1;
+    return woken;
+}

@@ -1,0 +1,63 @@
+/* The reconciliation worker's queries: claiming work, group progress, error counts, LISTEN. */
+#ifndef LICENSINGD_DB_WORKER_H
+#define LICENSINGD_DB_WORKER_H
+
+#include "db.h"
+
+#define WORK_ID_SIZE 37
+
+struct work_job {
+    long long id;
+    char kind[8];                  /* "group" or "sku" */
+    char target[WORK_ID_SIZE];
+    long long cursor_seq;          /* group: last member_seq done */
+    int done, failed, total;
+    long long generation;
+    int started;
+};
+
+/* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
+ * worker holds; distinct ids in queue order. Returns how many, or -1. */
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE],
+                        struct lic_error *err);
+
+/* Locks the oldest ready group or SKU job no other worker holds: 1 found, 0 none, -1 error. */
+int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err);
+
+/* Marks a group ProcessingInProgress and records the job's generation and member count. */
+int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_name,
+                        size_t name_size, struct lic_error *err);
+
+/* The next page of a group's user members after member_seq cursor, in membership order. */
+int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq,
+                         int limit, char (*ids)[WORK_ID_SIZE], long long *last_seq,
+                         struct lic_error *err);
+
+int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err);
+
+/* Deletes the job; for a group, sets ProcessingComplete when no newer change arrived meanwhile. */
+int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_error *err);
+
+/* Seats were added: queue every user in CountViolation for the SKU again. */
+int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
+                                     struct lic_error *err);
+
+/* Recounts groups.members_with_license_errors for the groups these users touch, except
+ * skip_group (recounted once when its own job ends). */
+int db_groups_recount_errors(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
+                             const char *skip_group, struct lic_error *err);
+int db_group_recount_errors(struct db_conn *conn, const char *group_id, struct lic_error *err);
+
+/* Users of the batch left with an Error state from group_id (NULL: from any path). */
+int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
+                            const char *group_id, struct lic_error *err);
+
+/* Repairs drift: requeues groups not ProcessingComplete that have no job queued. */
+int db_work_sweep(struct db_conn *conn, struct lic_error *err);
+
+/* LISTEN licensingd_work on conn, then waits up to timeout_ms for a notification: 1 woken,
+ * 0 timed out, -1 connection lost. */
+int db_work_listen(struct db_conn *conn, struct lic_error *err);
+int db_work_wait(struct db_conn *conn, int timeout_ms);
+
+#endif

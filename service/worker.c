@@ -1,0 +1,269 @@
+/* Reconciliation worker (semantics §4-§6): claims user batches and group jobs with SKIP LOCKED,
+ * evaluates users with the engine in membership order against the locked seat counts, saves in
+ * bulk, and commits each batch with the job's cursor so a crash resumes where it stopped. */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../db/audit.h"
+#include "../db/licensing.h"
+#include "../db/worker.h"
+#include "licensing.h"
+#include "log.h"
+
+#define USER_BATCH 500
+#define GROUP_BATCH 2000
+
+struct worker_pool {
+    const struct config *cfg;
+    atomic_int stop;
+    int n;
+    pthread_t *threads;
+};
+
+static const char *initiator =
+    "{\"user\":null,\"app\":{\"appId\":null,\"displayName\":\"Microsoft Entra ID Group-Based "
+    "Licensing\",\"servicePrincipalId\":null,\"servicePrincipalName\":null}}";
+
+static void audit_group(struct db_conn *conn, const char *activity, const char *group_id,
+                        const char *group_name, const char *result_text)
+{
+    json_t *j_targets = json_pack("[{s:s, s:s, s:s, s:[]}]", "id", group_id, "displayName",
+                                  group_name ? group_name : "", "type", "Group",
+                                  "modifiedProperties");
+    if (result_text != NULL)
+        json_array_append_new(json_object_get(json_array_get(j_targets, 0), "modifiedProperties"),
+                              json_pack("{s:s, s:s, s:s}", "displayName", "Result", "oldValue",
+                                        "", "newValue", result_text));
+    char *targets = json_dumps(j_targets, JSON_COMPACT);
+    struct audit_record rec = {.activity = activity,
+                               .category = "GroupManagement",
+                               .operation_type = "Assign",
+                               .result = "success",
+                               .initiated_by = initiator,
+                               .target_resources = targets};
+    struct lic_error err;
+    if (db_audit_write(conn, &rec, &err) != 0)
+        log_event(LOG_WARN, "audit_failed", "%s: %s", activity, err.message);
+    free(targets);
+    json_decref(j_targets);
+}
+
+/* Two transactions wanted the same users: the loser waited (retried) - semantics §6. */
+static void audit_concurrency(struct db_conn *conn, const char *context)
+{
+    json_t *j_details = json_pack("[{s:s, s:s}]", "key", "Context", "value", context);
+    char *details = json_dumps(j_details, JSON_COMPACT);
+    struct audit_record rec = {.activity = "LicenseAssignmentAttributeConcurrencyException",
+                               .category = "UserManagement",
+                               .operation_type = "Update",
+                               .result = "success",
+                               .result_reason = "Concurrent license processing of the same user; "
+                                                "retried automatically.",
+                               .initiated_by = initiator,
+                               .additional_details = details};
+    struct lic_error err;
+    db_audit_write(conn, &rec, &err);
+    free(details);
+    json_decref(j_details);
+}
+
+/* Evaluates and saves a batch of users inside the caller's transaction. */
+static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
+                         const char *group_id, struct lic_error *err)
+{
+    const char **list = calloc((size_t)n + 1, sizeof(*list));
+    if (list == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    for (int i = 0; i < n; i++)
+        list[i] = ids[i];
+    struct lic_batch b = {0};
+    struct lic_result *results = calloc((size_t)n + 1, sizeof(*results));
+    int rc = -1;
+    if (results == NULL)
+        goto out;
+    int contended = db_licensing_lock_users(conn, list, n, 1, err);
+    if (contended < 0)
+        goto out;
+    if (contended)
+        audit_concurrency(conn, group_id ? group_id : "user reprocessing");
+    if (db_licensing_load(conn, list, n, NULL, 0, &b, err) != 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        /* Users evaluated in order share the seat budget: earlier members first (§4.6). */
+        if (b.users[i].found &&
+            licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free, &results[i]) != 0) {
+            lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+            goto out;
+        }
+    }
+    rc = db_licensing_save(conn, &b, results, err);
+    if (rc == 0)
+        rc = db_groups_recount_errors(conn, (const char(*)[WORK_ID_SIZE])ids, n, group_id, err);
+out:
+    for (int i = 0; results && i < n; i++)
+        licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
+    free(results);
+    db_licensing_batch_free(&b);
+    free(list);
+    return rc;
+}
+
+/* One unit of work in one transaction: a batch of users, or a slice of one job. Returns 1 when
+ * something was done, 0 when the queue is empty, -1 on error. */
+static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    if (db_begin(conn, &err) != 0)
+        return -1;
+    int n = db_work_claim_users(conn, USER_BATCH, ids, &err);
+    if (n > 0) {
+        if (process_users(conn, ids, n, NULL, &err) != 0 || db_commit(conn, &err) != 0)
+            goto fail;
+        return 1;
+    }
+    if (n < 0)
+        goto fail;
+    struct work_job job;
+    int found = db_work_claim_job(conn, &job, &err);
+    if (found <= 0) {
+        db_rollback(conn);
+        return found;
+    }
+    if (strcmp(job.kind, "sku") == 0) {
+        if (db_work_requeue_count_violations(conn, job.target, &err) != 0 ||
+            db_work_finish(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
+            goto fail;
+        return 1;
+    }
+    char name[256] = "";
+    if (!job.started) {
+        if (db_work_start_group(conn, &job, name, sizeof(name), &err) < 0)
+            goto fail;
+        audit_group(conn, "Start applying group based license to users", job.target, name, NULL);
+    }
+    long long last = job.cursor_seq;
+    n = db_group_member_page(conn, job.target, job.cursor_seq, GROUP_BATCH, ids, &last, &err);
+    if (n < 0)
+        goto fail;
+    if (n > 0) {
+        if (process_users(conn, ids, n, job.target, &err) != 0)
+            goto fail;
+        int failed = db_count_users_in_error(conn, (const char(*)[WORK_ID_SIZE])ids, n,
+                                             job.target, &err);
+        if (failed < 0)
+            goto fail;
+        job.cursor_seq = last;
+        job.done += n;
+        job.failed += failed;
+        if (db_work_save_progress(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
+            goto fail;
+        return 1;
+    }
+    /* Every member reflects this generation: finish (semantics §6). */
+    char result[200];
+    snprintf(result, sizeof(result),
+             "[Users successfully assigned licenses: %d, Users for whom license assignment "
+             "failed: %d.];",
+             job.done - job.failed, job.failed);
+    if (db_group_recount_errors(conn, job.target, &err) != 0 || db_work_finish(conn, &job, &err) != 0)
+        goto fail;
+    audit_group(conn, "Finish applying group based license to users", job.target, name, result);
+    if (db_commit(conn, &err) != 0)
+        goto fail;
+    log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job.target, job.done,
+              job.failed);
+    return 1;
+fail:
+    db_rollback(conn);
+    log_event(LOG_WARN, "worker_batch_failed", "%s", err.message);
+    return -1;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_pool *pool = arg;
+    char(*ids)[WORK_ID_SIZE] = calloc(GROUP_BATCH > USER_BATCH ? GROUP_BATCH : USER_BATCH,
+                                      WORK_ID_SIZE);
+    struct db_conn *conn = NULL;
+    time_t last_sweep = 0;
+    unsigned backoff = 1;
+    while (ids != NULL && !atomic_load(&pool->stop)) {
+        struct lic_error err;
+        if (conn == NULL) {
+            conn = db_connect(pool->cfg->database_url, &err);
+            if (conn == NULL || db_work_listen(conn, &err) != 0) {
+                db_disconnect(conn);
+                conn = NULL;
+                for (unsigned s = 0; s < backoff * 10 && !atomic_load(&pool->stop); s++)
+                    usleep(100000);
+                backoff = backoff < 8 ? backoff * 2 : 8;
+                continue;
+            }
+            backoff = 1;
+        }
+        int did = run_once(conn, ids);
+        if (did > 0)
+            continue;
+        if (did < 0 && db_work_wait(conn, 0) < 0) {
+            db_disconnect(conn); /* lost: reconnect next round */
+            conn = NULL;
+            continue;
+        }
+        time_t now = time(NULL);
+        if (now - last_sweep >= (time_t)pool->cfg->sweep_seconds) {
+            last_sweep = now;
+            if (db_work_sweep(conn, &err) != 0)
+                log_event(LOG_WARN, "worker_sweep_failed", "%s", err.message);
+        }
+        /* Woken at once by NOTIFY; the timeout only bounds how long a stop request waits. */
+        if (db_work_wait(conn, did < 0 ? 1000 : 500) < 0) {
+            db_disconnect(conn);
+            conn = NULL;
+        }
+    }
+    db_disconnect(conn);
+    free(ids);
+    return NULL;
+}
+
+struct worker_pool *worker_pool_start(const struct config *cfg)
+{
+    struct worker_pool *pool = calloc(1, sizeof(*pool));
+    if (pool == NULL)
+        return NULL;
+    pool->cfg = cfg;
+    pool->threads = calloc((size_t)cfg->workers + 1, sizeof(pthread_t));
+    if (pool->threads == NULL) {
+        free(pool);
+        return NULL;
+    }
+    for (unsigned i = 0; i < cfg->workers; i++) {
+        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+            worker_pool_stop(pool);
+            return NULL;
+        }
+        pool->n++;
+    }
+    return pool;
+}
+
+void worker_pool_stop(struct worker_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    atomic_store(&pool->stop, 1);
+    for (int i = 0; i < pool->n; i++)
+        pthread_join(pool->threads[i], NULL);
+    free(pool->threads);
+    free(pool);
+}
