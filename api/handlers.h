@@ -11,4 +11,16 @@
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
 
+/* api/catalog.c (catalog: subscribedSkus and licensing/servicePlans) */
+API_HANDLER(api_skus_list);
+API_HANDLER(api_skus_create);
+API_HANDLER(api_sku_get);
+API_HANDLER(api_sku_update);
+API_HANDLER(api_sku_delete);
+API_HANDLER(api_sku_licensed_users);
+API_HANDLER(api_plans_list);
+API_HANDLER(api_plan_get);
+API_HANDLER(api_plan_update);
+/* end catalog */
+
 #endif
