@@ -30,12 +30,13 @@ static int bad(struct lic_error *err, const char *fmt, const char *what)
     return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", fmt, what);
 }
 
-static int in_list(const char *text, const char *const *list)
+/* The entry of list equal to text (a static string), or NULL. */
+static const char *in_list(const char *text, const char *const *list)
 {
     for (int i = 0; text != NULL && list[i] != NULL; i++)
         if (strcmp(text, list[i]) == 0)
-            return 1;
-    return 0;
+            return list[i];
+    return NULL;
 }
 
 /* "a,b,c" -> ["a","b","c"]; "" -> []. */
@@ -153,6 +154,14 @@ static int load_account(struct db_conn *conn, struct account *acct, struct lic_e
     return db_catalog_account(conn, acct->id, acct->name, sizeof(acct->name), err);
 }
 
+static int not_found(const char *text, struct lic_error *err)
+{
+    return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                         "Resource '%.100s' does not exist or one of its queried "
+                         "reference-property objects are not present.",
+                         text);
+}
+
 /* {organizationId}_{skuId}, or a bare skuId (extension). Anything else is not found. */
 static int parse_sku_id(const char *text, const struct account *acct, char sku_id[37],
                         struct lic_error *err)
@@ -169,12 +178,36 @@ static int parse_sku_id(const char *text, const struct account *acct, char sku_i
         ok = catalog_guid_normalize(head, org) == 0 && strcmp(org, acct->id) == 0 &&
              catalog_guid_normalize(text + 37, sku_id) == 0;
     }
-    if (!ok)
-        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                             "Resource '%.100s' does not exist or one of its queried "
-                             "reference-property objects are not present.",
-                             text);
-    return 0;
+    return ok ? 0 : not_found(text, err);
+}
+
+/* Starts a request on the SKU of the path: a connection, the account and the skuId. On failure
+ * the error reply is set and NULL returned. */
+static struct db_conn *open_sku(const struct api_app *app, const struct api_request *req,
+                                struct api_response *res, struct account *acct,
+                                char sku_id[37])
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = acquire(app, res);
+    if (conn != NULL && (load_account(conn, acct, &err) != 0 ||
+                         parse_sku_id(req->params.values[0], acct, sku_id, &err) != 0)) {
+        finish(app, conn, res, &err);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Answers one entity with its @odata.context, keeping the $select-ed properties. Steals j. */
+static void reply_entity(const struct api_app *app, const struct api_request *req,
+                         struct api_response *res, unsigned status, const char *set, json_t *j,
+                         const char *const *properties, uint64_t mask)
+{
+    odata_apply_select(j, properties, mask);
+    char context[600];
+    odata_context(app, req, set, 1, context, sizeof(context));
+    json_object_set_new(j, "@odata.context", json_string(context));
+    api_reply_json(res, status, j);
 }
 
 /* ---- subscribedSkus ---- */
@@ -223,21 +256,15 @@ void api_sku_get(const struct api_app *app, const struct api_request *req,
         api_reply_error(res, &err);
         return;
     }
-    struct db_conn *conn = acquire(app, res);
-    if (conn == NULL)
-        return;
     struct account acct;
     char sku_id[37];
+    struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
+    if (conn == NULL)
+        return;
     struct db_sku sku;
-    if (load_account(conn, &acct, &err) == 0 &&
-        parse_sku_id(req->params.values[0], &acct, sku_id, &err) == 0 &&
-        db_sku_get(conn, sku_id, &sku, &err) == 0) {
-        json_t *j_sku = sku_json(&sku, &acct);
-        odata_apply_select(j_sku, sku_properties, mask);
-        char context[600];
-        odata_context(app, req, "subscribedSkus", 1, context, sizeof(context));
-        json_object_set_new(j_sku, "@odata.context", json_string(context));
-        api_reply_json(res, 200, j_sku);
+    if (db_sku_get(conn, sku_id, &sku, &err) == 0) {
+        reply_entity(app, req, res, 200, "subscribedSkus", sku_json(&sku, &acct), sku_properties,
+                     mask);
         db_sku_free(&sku);
     }
     finish(app, conn, res, &err);
@@ -420,16 +447,14 @@ void api_skus_create(const struct api_app *app, const struct api_request *req,
     if (conn != NULL && db_begin(conn, &err) == 0 && load_account(conn, &acct, &err) == 0 &&
         db_sku_create(conn, &sku, id, &err) == 0 && db_sku_get(conn, id, &created, &err) == 0) {
         if (db_commit(conn, &err) == 0) {
-            json_t *j_sku = sku_json(&created, &acct);
-            char context[600], location[700];
-            odata_context(app, req, "subscribedSkus", 1, context, sizeof(context));
-            json_object_set_new(j_sku, "@odata.context", json_string(context));
+            char location[700];
             api_base_url(app, req, location, sizeof(location) - 120);
             size_t used = strlen(location);
             snprintf(location + used, sizeof(location) - used, "/v1.0/subscribedSkus/%s_%s",
                      acct.id, id);
             api_add_header(res, "Location", location);
-            api_reply_json(res, 201, j_sku);
+            reply_entity(app, req, res, 201, "subscribedSkus", sku_json(&created, &acct),
+                         sku_properties, 0);
         }
         db_sku_free(&created);
     }
@@ -461,10 +486,10 @@ void api_sku_update(const struct api_app *app, const struct api_request *req,
                 patch.locked_out = v[3];
             }
         } else if (strcmp(key, "capabilityStatus") == 0) {
-            if (!in_list(json_string_value(j_value), capability_statuses))
+            patch.capability_status = in_list(json_string_value(j_value), capability_statuses);
+            if (patch.capability_status == NULL)
                 bad(&err, "'%s' must be one of Enabled, Warning, Suspended, Deleted, LockedOut.",
                     key);
-            patch.capability_status = json_string_value(j_value);
         } else {
             bad(&err, "Property '%.64s' cannot be changed; PATCH takes prepaidUnits and "
                       "capabilityStatus.",
@@ -476,17 +501,16 @@ void api_sku_update(const struct api_app *app, const struct api_request *req,
         api_reply_error(res, &err);
         return;
     }
-    struct db_conn *conn = acquire(app, res);
+    json_decref(j_body); /* patch points only to static strings */
     struct account acct;
     char sku_id[37];
-    if (conn != NULL && load_account(conn, &acct, &err) == 0 &&
-        parse_sku_id(req->params.values[0], &acct, sku_id, &err) == 0 &&
-        db_begin(conn, &err) == 0 && db_sku_update(conn, sku_id, &patch, &err) == 0 &&
+    struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
+    if (conn == NULL)
+        return;
+    if (db_begin(conn, &err) == 0 && db_sku_update(conn, sku_id, &patch, &err) == 0 &&
         db_commit(conn, &err) == 0)
         api_reply_empty(res, 204);
-    json_decref(j_body);
-    if (conn != NULL)
-        finish(app, conn, res, &err);
+    finish(app, conn, res, &err);
 }
 
 void api_sku_delete(const struct api_app *app, const struct api_request *req,
@@ -494,14 +518,12 @@ void api_sku_delete(const struct api_app *app, const struct api_request *req,
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct db_conn *conn = acquire(app, res);
-    if (conn == NULL)
-        return;
     struct account acct;
     char sku_id[37];
-    if (load_account(conn, &acct, &err) == 0 &&
-        parse_sku_id(req->params.values[0], &acct, sku_id, &err) == 0 &&
-        db_begin(conn, &err) == 0 && db_sku_delete(conn, sku_id, &err) == 0 &&
+    struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
+    if (conn == NULL)
+        return;
+    if (db_begin(conn, &err) == 0 && db_sku_delete(conn, sku_id, &err) == 0 &&
         db_commit(conn, &err) == 0)
         api_reply_empty(res, 204);
     finish(app, conn, res, &err);
@@ -532,17 +554,15 @@ void api_sku_licensed_users(const struct api_app *app, const struct api_request 
         api_reply_error(res, &err);
         return;
     }
-    struct db_conn *conn = acquire(app, res);
-    if (conn == NULL)
-        return;
     struct account acct;
     char sku_id[37];
+    struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
+    if (conn == NULL)
+        return;
     struct db_sku sku;
     struct db_licensed_user *users = NULL;
     int n = 0;
-    if (load_account(conn, &acct, &err) == 0 &&
-        parse_sku_id(req->params.values[0], &acct, sku_id, &err) == 0 &&
-        db_sku_get(conn, sku_id, &sku, &err) == 0) {
+    if (db_sku_get(conn, sku_id, &sku, &err) == 0) {
         db_sku_free(&sku);
         if (db_sku_licensed_users(conn, sku_id, after[0] ? after : NULL, top + 1, &users, &n,
                                   &err) == 0) {
@@ -604,23 +624,16 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
 
 static int plan_id_param(const struct api_request *req, char id[37], struct lic_error *err)
 {
-    if (catalog_guid_normalize(req->params.values[0], id) != 0)
-        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                             "Resource '%.100s' does not exist or one of its queried "
-                             "reference-property objects are not present.",
-                             req->params.values[0]);
-    return 0;
+    return catalog_guid_normalize(req->params.values[0], id) == 0
+               ? 0
+               : not_found(req->params.values[0], err);
 }
 
 static void reply_plan(const struct api_app *app, const struct api_request *req,
                        struct api_response *res, const struct db_plan *plan, uint64_t mask)
 {
-    json_t *j_plan = plan_json(plan);
-    odata_apply_select(j_plan, plan_properties, mask);
-    char context[600];
-    odata_context(app, req, "licensing/servicePlans", 1, context, sizeof(context));
-    json_object_set_new(j_plan, "@odata.context", json_string(context));
-    api_reply_json(res, 200, j_plan);
+    reply_entity(app, req, res, 200, "licensing/servicePlans", plan_json(plan), plan_properties,
+                 mask);
 }
 
 void api_plan_get(const struct api_app *app, const struct api_request *req,
@@ -640,7 +653,7 @@ void api_plan_get(const struct api_app *app, const struct api_request *req,
         return;
     struct db_plan plan;
     if (db_plan_get(conn, id, 0, &plan, &err) == 0) {
-        reply_plan(app, req, res, &plan, 0 | mask);
+        reply_plan(app, req, res, &plan, mask);
         db_plan_free(&plan);
     }
     finish(app, conn, res, &err);
