@@ -14,16 +14,22 @@
 #define MAX_LIST_ITEMS 1000 /* ids or codes in one request body list */
 
 static const char *const sku_properties[] = {
-    "accountId",     "accountName", "appliesTo", "capabilityStatus", "consumedUnits",   "id",
-    "prepaidUnits",  "servicePlans", "skuId",    "skuPartNumber",    "subscriptionIds", NULL};
+    "accountId",    "accountName",  "appliesTo", "capabilityStatus", "consumedUnits",   "id",
+    "prepaidUnits", "servicePlans", "skuId",     "skuPartNumber",    "subscriptionIds", NULL};
 
-static const char *const plan_properties[] = {
-    "id",          "name",    "displayName",          "service",
-    "appliesTo",   "provisionsMailbox", "conflictsWith", "requiresAnyOf",
-    "unavailableInCountries", NULL};
+static const char *const plan_properties[] = {"id",
+                                              "name",
+                                              "displayName",
+                                              "service",
+                                              "appliesTo",
+                                              "provisionsMailbox",
+                                              "conflictsWith",
+                                              "requiresAnyOf",
+                                              "unavailableInCountries",
+                                              NULL};
 
-static const char *const capability_statuses[] = {"Enabled", "Warning", "Suspended", "Deleted",
-                                                  "LockedOut", NULL};
+static const char *const capability_statuses[] = {"Enabled", "Warning",   "Suspended",
+                                                  "Deleted", "LockedOut", NULL};
 
 static int bad(struct lic_error *err, const char *fmt, const char *what)
 {
@@ -66,29 +72,27 @@ static json_t *sku_json(const struct db_sku *s, const struct account *acct)
     snprintf(id, sizeof(id), "%s_%s", acct->id, s->sku_id);
     json_t *j_plans = json_array();
     for (int i = 0; i < s->nplans; i++)
-        json_array_append_new(
-            j_plans, json_pack("{s:s, s:s, s:s, s:s}", "servicePlanId", s->plans[i].id,
-                               "servicePlanName", s->plans[i].name ? s->plans[i].name : "",
-                               "provisioningStatus", "Success", "appliesTo",
-                               s->plans[i].applies_to));
+        json_array_append_new(j_plans,
+                              json_pack("{s:s, s:s, s:s, s:s}", "servicePlanId", s->plans[i].id,
+                                        "servicePlanName", s->plans[i].name ? s->plans[i].name : "",
+                                        "provisioningStatus", "Success", "appliesTo",
+                                        s->plans[i].applies_to));
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:{s:i, s:i, s:i, s:i}, s:o, s:s, s:s, s:o}",
-                     "accountName", acct->name, "accountId", acct->id, "appliesTo",
-                     s->applies_to, "capabilityStatus", s->capability_status, "consumedUnits",
-                     s->consumed, "id", id, "prepaidUnits", "enabled", s->enabled, "lockedOut",
-                     s->locked_out, "suspended", s->suspended, "warning", s->warning,
-                     "servicePlans", j_plans, "skuId", s->sku_id, "skuPartNumber",
-                     s->part_number ? s->part_number : "", "subscriptionIds",
-                     split_list(s->subscription_ids));
+                     "accountName", acct->name, "accountId", acct->id, "appliesTo", s->applies_to,
+                     "capabilityStatus", s->capability_status, "consumedUnits", s->consumed, "id",
+                     id, "prepaidUnits", "enabled", s->enabled, "lockedOut", s->locked_out,
+                     "suspended", s->suspended, "warning", s->warning, "servicePlans", j_plans,
+                     "skuId", s->sku_id, "skuPartNumber", s->part_number ? s->part_number : "",
+                     "subscriptionIds", split_list(s->subscription_ids));
 }
 
 static json_t *plan_json(const struct db_plan *p)
 {
     return json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:b, s:o, s:o, s:o}", "id", p->id, "name",
-                     p->name, "displayName", p->display_name, "service", p->service,
-                     "appliesTo", p->applies_to, "provisionsMailbox", p->provisions_mailbox,
-                     "conflictsWith", split_list(p->conflicts), "requiresAnyOf",
-                     split_list(p->requires), "unavailableInCountries",
-                     split_list(p->countries));
+                     p->name, "displayName", p->display_name, "service", p->service, "appliesTo",
+                     p->applies_to, "provisionsMailbox", p->provisions_mailbox, "conflictsWith",
+                     split_list(p->conflicts), "requiresAnyOf", split_list(p->requires),
+                     "unavailableInCountries", split_list(p->countries));
 }
 
 /* ---- request plumbing ---- */
@@ -184,8 +188,7 @@ static int parse_sku_id(const char *text, const struct account *acct, char sku_i
 /* Starts a request on the SKU of the path: a connection, the account and the skuId. On failure
  * the error reply is set and NULL returned. */
 static struct db_conn *open_sku(const struct api_app *app, const struct api_request *req,
-                                struct api_response *res, struct account *acct,
-                                char sku_id[37])
+                                struct api_response *res, struct account *acct, char sku_id[37])
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -246,8 +249,7 @@ void api_skus_list(const struct api_app *app, const struct api_request *req,
     finish(app, conn, res, &err);
 }
 
-void api_sku_get(const struct api_app *app, const struct api_request *req,
-                 struct api_response *res)
+void api_sku_get(const struct api_app *app, const struct api_request *req, struct api_response *res)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -286,12 +288,10 @@ static int parse_units(json_t *j_units, int values[4], struct lic_error *err)
             if (strcmp(key, names[i]) == 0)
                 idx = i;
         if (idx < 0)
-            return bad(err, "Property '%.64s' does not exist on type 'licenseUnitsDetail'.",
-                       key);
+            return bad(err, "Property '%.64s' does not exist on type 'licenseUnitsDetail'.", key);
         if (!json_is_integer(j_value) || json_integer_value(j_value) < 0 ||
             json_integer_value(j_value) > INT_MAX)
-            return bad(err, "prepaidUnits.%s must be a whole number from 0 to 2147483647.",
-                       key);
+            return bad(err, "prepaidUnits.%s must be a whole number from 0 to 2147483647.", key);
         values[idx] = (int)json_integer_value(j_value);
     }
     return 0;
@@ -373,8 +373,9 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
             sku->applies_to = json_string_value(j_value);
         } else if (strcmp(key, "capabilityStatus") == 0) {
             if (!in_list(json_string_value(j_value), capability_statuses))
-                return bad(err, "'%s' must be one of Enabled, Warning, Suspended, Deleted, "
-                                "LockedOut.",
+                return bad(err,
+                           "'%s' must be one of Enabled, Warning, Suspended, Deleted, "
+                           "LockedOut.",
                            key);
             sku->capability_status = json_string_value(j_value);
         } else if (strcmp(key, "prepaidUnits") == 0) {
@@ -389,12 +390,13 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
             if (parse_guid_list(j_value, key, &parts->subs, &sku->nsubscriptions, err) != 0)
                 return -1;
             parts->sub_ptrs = pointers(parts->subs, sku->nsubscriptions);
+            if (parts->sub_ptrs == NULL)
+                return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             sku->subscription_ids = parts->sub_ptrs;
         } else if (strcmp(key, "servicePlans") == 0) {
             size_t n = json_array_size(j_value);
             if (!json_is_array(j_value) || n > MAX_LIST_ITEMS)
-                return bad(err, "'%s' must be an array of {servicePlanId, servicePlanName}.",
-                           key);
+                return bad(err, "'%s' must be an array of {servicePlanId, servicePlanName}.", key);
             parts->plans = calloc(n + 1, sizeof(*parts->plans));
             parts->plan_ids = calloc(n + 1, sizeof(*parts->plan_ids));
             if (parts->plans == NULL || parts->plan_ids == NULL)
@@ -416,8 +418,9 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
             sku->plans = parts->plans;
             sku->nplans = (int)n;
         } else {
-            return bad(err, "Property '%.64s' does not exist on type 'subscribedSku' or cannot "
-                            "be set.",
+            return bad(err,
+                       "Property '%.64s' does not exist on type 'subscribedSku' or cannot "
+                       "be set.",
                        key);
         }
     }
@@ -491,8 +494,9 @@ void api_sku_update(const struct api_app *app, const struct api_request *req,
                 bad(&err, "'%s' must be one of Enabled, Warning, Suspended, Deleted, LockedOut.",
                     key);
         } else {
-            bad(&err, "Property '%.64s' cannot be changed; PATCH takes prepaidUnits and "
-                      "capabilityStatus.",
+            bad(&err,
+                "Property '%.64s' cannot be changed; PATCH takes prepaidUnits and "
+                "capabilityStatus.",
                 key);
         }
     }
@@ -534,10 +538,10 @@ static json_t *licensed_user_json(const struct db_licensed_user *u)
     json_t *j_paths = json_array();
     for (int i = 0; i < u->npaths; i++) {
         const struct db_license_path *p = &u->paths[i];
-        json_array_append_new(
-            j_paths, json_pack("{s:s?, s:s?, s:s, s:s}", "assignedByGroup",
-                               p->group_id[0] ? p->group_id : NULL, "groupDisplayName",
-                               p->group_name, "state", p->state, "error", p->error));
+        json_array_append_new(j_paths,
+                              json_pack("{s:s?, s:s?, s:s, s:s}", "assignedByGroup",
+                                        p->group_id[0] ? p->group_id : NULL, "groupDisplayName",
+                                        p->group_name, "state", p->state, "error", p->error));
     }
     return json_pack("{s:s, s:s?, s:s?, s:o}", "id", u->id, "displayName", u->display_name,
                      "userPrincipalName", u->upn, "paths", j_paths);
@@ -606,8 +610,8 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
         return;
     struct db_plan *plans = NULL;
     int n = 0;
-    if (db_plans_list(conn, token ? parts[0] : NULL, token ? after_id : NULL, top + 1, &plans,
-                      &n, &err) == 0) {
+    if (db_plans_list(conn, token ? parts[0] : NULL, token ? after_id : NULL, top + 1, &plans, &n,
+                      &err) == 0) {
         json_t *j_items = json_array();
         for (int i = 0; i < n && i < top; i++) {
             json_t *j_plan = plan_json(&plans[i]);
@@ -701,8 +705,7 @@ static int parse_plan_patch(json_t *j_body, const char *self, struct plan_patch 
         } else if (strcmp(key, "displayName") == 0) {
             if (!json_is_null(j_value) &&
                 (!json_is_string(j_value) || json_string_length(j_value) > 256))
-                return bad(err, "'%s' must be a string of at most 256 characters or null.",
-                           key);
+                return bad(err, "'%s' must be a string of at most 256 characters or null.", key);
             p->set_display = 1;
             p->display_name = json_is_null(j_value) ? "" : json_string_value(j_value);
         } else if (strcmp(key, "provisionsMailbox") == 0) {
@@ -713,6 +716,8 @@ static int parse_plan_patch(json_t *j_body, const char *self, struct plan_patch 
             if (!json_is_array(j_value) || json_array_size(j_value) > 300)
                 return bad(err, "'%s' must be an array of ISO 3166-1 alpha-2 codes.", key);
             p->ptrs[2] = calloc(json_array_size(j_value) + 1, sizeof(*p->ptrs[2]));
+            if (p->ptrs[2] == NULL)
+                return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             size_t i;
             json_t *j_code;
             json_array_foreach(j_value, i, j_code)
@@ -723,8 +728,7 @@ static int parse_plan_patch(json_t *j_body, const char *self, struct plan_patch 
                         "unavailableInCountries holds '%.32s', which is not an ISO 3166-1 "
                         "alpha-2 country code (two upper-case letters, e.g. \"GB\").",
                         json_is_string(j_code) ? json_string_value(j_code) : "(not text)");
-                if (p->ptrs[2] != NULL)
-                    p->ptrs[2][p->counts[2]++] = json_string_value(j_code);
+                p->ptrs[2][p->counts[2]++] = json_string_value(j_code);
             }
             p->j_lists[2] = j_value;
         } else if (list >= 0) {
@@ -739,10 +743,13 @@ static int parse_plan_patch(json_t *j_body, const char *self, struct plan_patch 
                                                      "('%s' in requiresAnyOf).",
                                          self);
             p->ptrs[list] = pointers(p->ids[list], p->counts[list]);
+            if (p->ptrs[list] == NULL)
+                return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             p->j_lists[list] = j_value;
         } else {
-            return bad(err, "Property '%.64s' does not exist on type 'servicePlan' or cannot "
-                            "be set.",
+            return bad(err,
+                       "Property '%.64s' does not exist on type 'servicePlan' or cannot "
+                       "be set.",
                        key);
         }
     }

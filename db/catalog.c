@@ -137,15 +137,21 @@ static const struct db_stmt stmt_import_links = {
     "   count(*) FILTER (WHERE NOT added), (SELECT count(*) FROM gone) FROM up",
     0};
 
-/* COPY text format: backslash, tab and line breaks escaped; NULL is \N. */
+/* COPY text format: backslash, tab and line breaks escaped; NULL is \N. On allocation failure
+ * *buf becomes NULL. */
 static void copy_field(char **buf, size_t *len, size_t *cap, const char *v, int last)
 {
     size_t need = (v ? strlen(v) * 2 : 2) + 2;
+    if (*buf == NULL)
+        return;
     if (*len + need >= *cap) {
         size_t cap2 = (*cap + need) * 2;
         char *grown = realloc(*buf, cap2);
-        if (grown == NULL)
+        if (grown == NULL) { /* the caller sees buf NULL and fails the COPY */
+            free(*buf);
+            *buf = NULL;
             return;
+        }
         *buf = grown;
         *cap = cap2;
     }
@@ -190,7 +196,7 @@ static int copy_rows(struct db_conn *conn, const struct catalog_row *rows, size_
         copy_field(&buf, &len, &cap, rows[i].plan_name, 0);
         copy_field(&buf, &len, &cap, rows[i].plan_display, 0);
         copy_field(&buf, &len, &cap, rows[i].service, 1);
-        if (len > (1 << 15)) {
+        if (buf != NULL && len > (1 << 15)) {
             ok = ok && PQputCopyData(pg, buf, (int)len) == 1;
             len = 0;
         }
@@ -212,8 +218,7 @@ static int copy_rows(struct db_conn *conn, const struct catalog_row *rows, size_
 }
 
 int db_catalog_import(struct db_conn *conn, const struct catalog_row *rows, size_t n,
-                      int rename_existing, struct catalog_import_counts *c,
-                      struct lic_error *err)
+                      int rename_existing, struct catalog_import_counts *c, struct lic_error *err)
 {
     const char *rename[] = {rename_existing ? "true" : "false"};
     memset(c, 0, sizeof(*c));
@@ -332,9 +337,8 @@ static int replace_list(struct db_conn *conn, const struct db_stmt *stmt, const 
     return rc;
 }
 
-int db_catalog_conflicts_replace(struct db_conn *conn, const char *plan_id,
-                                 const char *const *ids, int n, int *changed,
-                                 struct lic_error *err)
+int db_catalog_conflicts_replace(struct db_conn *conn, const char *plan_id, const char *const *ids,
+                                 int n, int *changed, struct lic_error *err)
 {
     return replace_list(conn, &stmt_conflicts_replace, plan_id, ids, n, changed, err);
 }
@@ -366,8 +370,8 @@ static const struct db_stmt stmt_plans_missing = {
     " WHERE NOT EXISTS (SELECT 1 FROM service_plans p WHERE p.id = u.x) ORDER BY i LIMIT 1",
     1};
 
-int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n,
-                             char missing[37], struct lic_error *err)
+int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n, char missing[37],
+                             struct lic_error *err)
 {
     missing[0] = '\0';
     if (n == 0)
@@ -388,13 +392,13 @@ int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n
 
 /* ---- service plans ---- */
 
-#define PLAN_COLUMNS                                                                           \
-    "p.id, p.name, p.display_name, p.service, p.applies_to, p.provisions_mailbox,"             \
-    " array_to_string(ARRAY(SELECT CASE WHEN c.plan_a = p.id THEN c.plan_b ELSE c.plan_a END"  \
-    "   FROM service_plan_conflicts c WHERE c.plan_a = p.id OR c.plan_b = p.id ORDER BY 1),"   \
-    "   ','),"                                                                                 \
-    " array_to_string(ARRAY(SELECT r.requires_plan_id FROM service_plan_prerequisites r"       \
-    "   WHERE r.plan_id = p.id ORDER BY 1), ','),"                                             \
+#define PLAN_COLUMNS                                                                               \
+    "p.id, p.name, p.display_name, p.service, p.applies_to, p.provisions_mailbox,"                 \
+    " array_to_string(ARRAY(SELECT CASE WHEN c.plan_a = p.id THEN c.plan_b ELSE c.plan_a END"      \
+    "   FROM service_plan_conflicts c WHERE c.plan_a = p.id OR c.plan_b = p.id ORDER BY 1),"       \
+    "   ','),"                                                                                     \
+    " array_to_string(ARRAY(SELECT r.requires_plan_id FROM service_plan_prerequisites r"           \
+    "   WHERE r.plan_id = p.id ORDER BY 1), ','),"                                                 \
     " array_to_string(p.unavailable_in_countries, ',')"
 
 static const struct db_stmt stmt_plans_first = {
@@ -495,8 +499,8 @@ static const struct db_stmt stmt_plan_rename = {
     " WHERE id = $1",
     4};
 
-int db_plan_rename(struct db_conn *conn, const char *id, const char *name,
-                   const char *display_name, struct lic_error *err)
+int db_plan_rename(struct db_conn *conn, const char *id, const char *name, const char *display_name,
+                   struct lic_error *err)
 {
     const char *params[] = {id, name, display_name ? "true" : "false",
                             display_name && display_name[0] ? display_name : NULL};
@@ -505,8 +509,8 @@ int db_plan_rename(struct db_conn *conn, const char *id, const char *name,
 
 /* ---- subscribed SKUs ---- */
 
-static const struct db_stmt stmt_account = {
-    "catalog_account", "SELECT id, display_name FROM organization LIMIT 1", 0};
+static const struct db_stmt stmt_account = {"catalog_account",
+                                            "SELECT id, display_name FROM organization LIMIT 1", 0};
 
 int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t name_size,
                        struct lic_error *err)
@@ -525,21 +529,20 @@ int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t nam
 }
 
 /* A page of SKUs joined with their plans: one row per (SKU, plan), SKUs without plans once. */
-#define SKU_SELECT                                                                             \
-    "SELECT s.sku_id, s.sku_part_number, s.display_name, s.applies_to, s.capability_status,"   \
-    " s.prepaid_enabled, s.prepaid_suspended, s.prepaid_warning, s.prepaid_locked_out,"        \
-    " s.consumed_units, array_to_string(s.subscription_ids, ','), p.id, p.name, p.applies_to"  \
-    " FROM page s LEFT JOIN sku_service_plans l ON l.sku_id = s.sku_id"                        \
+#define SKU_SELECT                                                                                 \
+    "SELECT s.sku_id, s.sku_part_number, s.display_name, s.applies_to, s.capability_status,"       \
+    " s.prepaid_enabled, s.prepaid_suspended, s.prepaid_warning, s.prepaid_locked_out,"            \
+    " s.consumed_units, array_to_string(s.subscription_ids, ','), p.id, p.name, p.applies_to"      \
+    " FROM page s LEFT JOIN sku_service_plans l ON l.sku_id = s.sku_id"                            \
     " LEFT JOIN service_plans p ON p.id = l.plan_id ORDER BY s.sku_id, l.position"
 
 static const struct db_stmt stmt_skus_first = {
-    "catalog_skus_first",
-    "WITH page AS (SELECT * FROM skus ORDER BY sku_id LIMIT $1) " SKU_SELECT, 1};
+    "catalog_skus_first", "WITH page AS (SELECT * FROM skus ORDER BY sku_id LIMIT $1) " SKU_SELECT,
+    1};
 
 static const struct db_stmt stmt_skus_after = {
     "catalog_skus_after",
-    "WITH page AS (SELECT * FROM skus WHERE sku_id > $1 ORDER BY sku_id LIMIT $2) " SKU_SELECT,
-    2};
+    "WITH page AS (SELECT * FROM skus WHERE sku_id > $1 ORDER BY sku_id LIMIT $2) " SKU_SELECT, 2};
 
 static const struct db_stmt stmt_sku_get = {
     "catalog_sku_get", "WITH page AS (SELECT * FROM skus WHERE sku_id = $1) " SKU_SELECT, 1};
@@ -562,6 +565,16 @@ void db_skus_free(struct db_sku *s, int n)
     free(s);
 }
 
+/* How many rows from row `from` on share column 0 with it (the rows of one SKU or user). */
+static int run_length(const PGresult *r, int from)
+{
+    int n = 1;
+    while (from + n < PQntuples(r) &&
+           strcmp(PQgetvalue(r, from + n, 0), PQgetvalue(r, from, 0)) == 0)
+        n++;
+    return n;
+}
+
 /* Groups the joined rows into SKUs; returns how many (out has room for every row). */
 static int skus_from(const PGresult *r, struct db_sku *out)
 {
@@ -580,7 +593,7 @@ static int skus_from(const PGresult *r, struct db_sku *out)
             s->locked_out = (int)long_value(r, i, 8);
             s->consumed = (int)long_value(r, i, 9);
             s->subscription_ids = dup_value(r, i, 10);
-            s->plans = calloc((size_t)PQntuples(r), sizeof(*s->plans));
+            s->plans = calloc((size_t)run_length(r, i), sizeof(*s->plans));
         }
         struct db_sku *s = &out[n - 1];
         if (!PQgetisnull(r, i, 11) && s->plans != NULL) {
@@ -618,8 +631,7 @@ static int sku_not_found(const char *sku_id, struct lic_error *err)
                          sku_id);
 }
 
-int db_sku_get(struct db_conn *conn, const char *sku_id, struct db_sku *out,
-               struct lic_error *err)
+int db_sku_get(struct db_conn *conn, const char *sku_id, struct db_sku *out, struct lic_error *err)
 {
     const char *params[] = {sku_id};
     PGresult *r = db_exec(conn, &stmt_sku_get, params, err);
@@ -657,10 +669,9 @@ int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_i
     char *subs = array_literal(sku->subscription_ids, sku->nsubscriptions);
     if (subs == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    const char *params[] = {sku->sku_id,    sku->part_number,   sku->display_name,
-                            sku->applies_to, sku->capability_status, nums[0],
-                            nums[1],         nums[2],           nums[3],
-                            subs};
+    const char *params[] = {
+        sku->sku_id, sku->part_number, sku->display_name, sku->applies_to, sku->capability_status,
+        nums[0],     nums[1],          nums[2],           nums[3],         subs};
     PGresult *r = db_exec(conn, &stmt_sku_insert, params, err);
     free(subs);
     if (r == NULL)
@@ -748,8 +759,7 @@ int db_sku_update(struct db_conn *conn, const char *sku_id, const struct db_sku_
     }
     PQclear(r);
     /* More seats may let users waiting in CountViolation in (semantics §5). */
-    if (patch->enabled > enabled &&
-        db_queue_push(conn, QUEUE_SKU, sku_id, "seats added", err) != 0)
+    if (patch->enabled > enabled && db_queue_push(conn, QUEUE_SKU, sku_id, "seats added", err) != 0)
         return -1;
     return 0;
 }
@@ -762,8 +772,8 @@ static const struct db_stmt stmt_sku_usage = {
     " FROM skus s WHERE s.sku_id = $1 FOR UPDATE",
     1};
 
-static const struct db_stmt stmt_sku_delete = {
-    "catalog_sku_delete", "DELETE FROM skus WHERE sku_id = $1", 1};
+static const struct db_stmt stmt_sku_delete = {"catalog_sku_delete",
+                                               "DELETE FROM skus WHERE sku_id = $1", 1};
 
 int db_sku_delete(struct db_conn *conn, const char *sku_id, struct lic_error *err)
 {
@@ -775,8 +785,7 @@ int db_sku_delete(struct db_conn *conn, const char *sku_id, struct lic_error *er
         PQclear(r);
         return sku_not_found(sku_id, err);
     }
-    long consumed = long_value(r, 0, 0), groups = long_value(r, 0, 1),
-         users = long_value(r, 0, 2);
+    long consumed = long_value(r, 0, 0), groups = long_value(r, 0, 1), users = long_value(r, 0, 2);
     PQclear(r);
     if (consumed > 0 || groups > 0 || users > 0)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
@@ -814,10 +823,10 @@ int db_sku_seed_seats(struct db_conn *conn, const char *sku_id, int enabled, int
 
 /* ---- licensed users ---- */
 
-#define LICENSED_SELECT                                                                        \
-    "SELECT u.id, u.user_principal_name, u.display_name, st.group_id, g.display_name,"         \
-    " st.state, st.error FROM page JOIN users u ON u.id = page.user_id"                        \
-    " LEFT JOIN license_assignment_states st ON st.user_id = u.id AND st.sku_id = $1"          \
+#define LICENSED_SELECT                                                                            \
+    "SELECT u.id, u.user_principal_name, u.display_name, st.group_id, g.display_name,"             \
+    " st.state, st.error FROM page JOIN users u ON u.id = page.user_id"                            \
+    " LEFT JOIN license_assignment_states st ON st.user_id = u.id AND st.sku_id = $1"              \
     " LEFT JOIN groups g ON g.id = st.group_id ORDER BY u.id, st.path_id"
 
 static const struct db_stmt stmt_licensed_first = {
@@ -863,7 +872,7 @@ int db_sku_licensed_users(struct db_conn *conn, const char *sku_id, const char *
             copy_value(r, i, 0, u->id, sizeof(u->id));
             u->upn = dup_value(r, i, 1);
             u->display_name = dup_value(r, i, 2);
-            u->paths = calloc((size_t)rows, sizeof(*u->paths));
+            u->paths = calloc((size_t)run_length(r, i), sizeof(*u->paths));
         }
         if (PQgetisnull(r, i, 5) || u->paths == NULL)
             continue;

@@ -43,9 +43,8 @@ int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)
 int db_catalog_conflict_add(struct db_conn *conn, const char *a, const char *b, int *added,
                             struct lic_error *err);
 /* Replace a plan's conflicts / prerequisites / unavailable countries; *changed 1 if they differ. */
-int db_catalog_conflicts_replace(struct db_conn *conn, const char *plan_id,
-                                 const char *const *ids, int n, int *changed,
-                                 struct lic_error *err);
+int db_catalog_conflicts_replace(struct db_conn *conn, const char *plan_id, const char *const *ids,
+                                 int n, int *changed, struct lic_error *err);
 int db_catalog_prerequisites_replace(struct db_conn *conn, const char *plan_id,
                                      const char *const *ids, int n, int *changed,
                                      struct lic_error *err);
@@ -55,8 +54,8 @@ int db_catalog_countries_replace(struct db_conn *conn, const char *plan_id,
 int db_catalog_mailbox_set(struct db_conn *conn, const char *plan_id, int on, int *changed,
                            struct lic_error *err);
 /* The first id of ids that is not a plan (copied to missing), or 0 when all exist. */
-int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n,
-                             char missing[37], struct lic_error *err);
+int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n, char missing[37],
+                             struct lic_error *err);
 
 /* ---- service plans ---- */
 
@@ -74,8 +73,8 @@ int db_plans_list(struct db_conn *conn, const char *after_name, const char *afte
 /* One plan; LIC_ERR_NOT_FOUND when missing. lock takes FOR UPDATE. */
 int db_plan_get(struct db_conn *conn, const char *id, int lock, struct db_plan *out,
                 struct lic_error *err);
-int db_plan_rename(struct db_conn *conn, const char *id, const char *name,
-                   const char *display_name, struct lic_error *err);
+int db_plan_rename(struct db_conn *conn, const char *id, const char *name, const char *display_name,
+                   struct lic_error *err);
 void db_plan_free(struct db_plan *p);
 void db_plans_free(struct db_plan *p, int n);
 
@@ -92,7 +91,7 @@ struct db_sku {
     char *part_number, *display_name; /* owned; display_name may be NULL */
     char applies_to[16], capability_status[16];
     int enabled, suspended, warning, locked_out, consumed;
-    char *subscription_ids; /* owned: comma-separated */
+    char *subscription_ids;    /* owned: comma-separated */
     struct db_sku_plan *plans; /* owned */
     int nplans;
 };
@@ -106,8 +105,7 @@ int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t nam
 int db_skus_list(struct db_conn *conn, const char *after, int limit, struct db_sku **out, int *n,
                  struct lic_error *err);
 /* One SKU; LIC_ERR_NOT_FOUND when missing. */
-int db_sku_get(struct db_conn *conn, const char *sku_id, struct db_sku *out,
-               struct lic_error *err);
+int db_sku_get(struct db_conn *conn, const char *sku_id, struct db_sku *out, struct lic_error *err);
 void db_sku_free(struct db_sku *s);
 void db_skus_free(struct db_sku *s, int n);
 

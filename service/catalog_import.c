@@ -11,11 +11,18 @@
 #include "csv.h"
 
 /* The CSV's columns, found by header name so a reordered export still imports. */
-enum column { COL_SKU_DISPLAY, COL_SKU_PART, COL_SKU_ID, COL_PLAN_NAME, COL_PLAN_ID,
-              COL_PLAN_DISPLAY, N_COLUMNS };
+enum column {
+    COL_SKU_DISPLAY,
+    COL_SKU_PART,
+    COL_SKU_ID,
+    COL_PLAN_NAME,
+    COL_PLAN_ID,
+    COL_PLAN_DISPLAY,
+    N_COLUMNS
+};
 static const char *const column_names[N_COLUMNS] = {
-    "Product_Display_Name", "String_Id", "GUID", "Service_Plan_Name", "Service_Plan_Id",
-    "Service_Plans_Included_Friendly_Names"};
+    "Product_Display_Name", "String_Id",       "GUID",
+    "Service_Plan_Name",    "Service_Plan_Id", "Service_Plans_Included_Friendly_Names"};
 
 static double now_ms(void)
 {
@@ -275,8 +282,8 @@ static int import_csv(const struct config *cfg, const char *path)
 #define MAX_SAME_NAME 8
 
 /* Resolves a plan name: servicePlanIds first, else every plan with that name. */
-static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (*ids)[37],
-                   int *n, struct lic_error *err)
+static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (*ids)[37], int *n,
+                   struct lic_error *err)
 {
     const char *id = json_string_value(json_object_get(j_ids, name));
     if (id != NULL && catalog_guid_normalize(id, ids[0]) == 0) {
@@ -359,8 +366,7 @@ static int apply_prerequisites(struct db_conn *conn, json_t *j_rules, json_t *j_
         }
         for (int k = 0; k < np; k++) {
             int changed = 0;
-            if (db_catalog_prerequisites_replace(conn, plans[k], req_ids, nreq, &changed, err) !=
-                0)
+            if (db_catalog_prerequisites_replace(conn, plans[k], req_ids, nreq, &changed, err) != 0)
                 return -1;
             c->prerequisites_changed += changed;
         }
@@ -384,8 +390,9 @@ static int apply_countries(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
         {
             const char *code = json_string_value(j_code);
             if (!country_is_valid(code)) {
-                fprintf(stderr, "rules: unavailableIn.%s: '%s' is not an ISO 3166-1 alpha-2 "
-                                "code; skipped\n",
+                fprintf(stderr,
+                        "rules: unavailableIn.%s: '%s' is not an ISO 3166-1 alpha-2 "
+                        "code; skipped\n",
                         name, code ? code : "?");
                 c->skipped++;
             } else if (ncodes < 300) {

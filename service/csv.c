@@ -91,8 +91,8 @@ static int fail(struct csv_reader *r, char *reason, size_t size, const char *wha
 int csv_next(struct csv_reader *r, struct csv_record *rec, char *reason, size_t reason_size)
 {
     /* Blank lines between records carry nothing. */
-    while (r->p < r->end && (*r->p == '\n' || (*r->p == '\r' && r->p + 1 < r->end &&
-                                                r->p[1] == '\n'))) {
+    while (r->p < r->end &&
+           (*r->p == '\n' || (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n'))) {
         r->p += *r->p == '\r' ? 2 : 1;
         r->line++;
     }

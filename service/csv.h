@@ -8,8 +8,8 @@
 
 struct csv_reader {
     const char *p, *end;
-    long line;  /* line number (1-based) where the next record starts */
-    char *buf;  /* owned: the current record's unescaped fields */
+    long line; /* line number (1-based) where the next record starts */
+    char *buf; /* owned: the current record's unescaped fields */
     size_t cap;
 };
 

@@ -18,8 +18,8 @@ static struct catalog_row *rows_from(json_t *j_skus, size_t *n)
 {
     size_t cap = 0, i, k;
     json_t *j_sku, *j_plan;
-    json_array_foreach(j_skus, i, j_sku)
-        cap += json_array_size(json_object_get(j_sku, "servicePlans"));
+    json_array_foreach(j_skus, i, j_sku) cap +=
+        json_array_size(json_object_get(j_sku, "servicePlans"));
     struct catalog_row *rows = calloc(cap + 1, sizeof(*rows));
     *n = 0;
     if (rows == NULL)
@@ -52,8 +52,8 @@ static int load(struct db_conn *conn, void *arg, struct lic_error *err)
     json_t *j_catalog = ((struct demo_work *)arg)->j_catalog;
     long *changes = &((struct demo_work *)arg)->changes;
     int created = 0;
-    if (db_demo_ensure_org(conn, DEMO_ORG_NAME, DEMO_ORG_COUNTRY, DEMO_ORG_DOMAIN, &created,
-                           err) != 0)
+    if (db_demo_ensure_org(conn, DEMO_ORG_NAME, DEMO_ORG_COUNTRY, DEMO_ORG_DOMAIN, &created, err) !=
+        0)
         return -1;
     *changes += created;
 

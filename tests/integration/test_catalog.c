@@ -17,11 +17,11 @@ static char org_id[64];
 #define PLAN_2 "22222222-0000-4000-8000-000000000002"
 #define PLAN_3 "22222222-0000-4000-8000-000000000003"
 #define USER_1 "33333333-0000-4000-8000-000000000001"
+#define USER_2 "33333333-0000-4000-8000-000000000002"
 #define GROUP_1 "44444444-0000-4000-8000-000000000001"
 #define NIL "00000000-0000-0000-0000-000000000000"
 
-static void request(const char *method, const char *path, const char *body,
-                    struct th_response *r)
+static void request(const char *method, const char *path, const char *body, struct th_response *r)
 {
     th_request(&srv, method, path, body, NULL, r);
 }
@@ -41,7 +41,8 @@ static void create_sku(const char *sku_id, const char *part, int seats)
     char body[1024];
     snprintf(body, sizeof(body),
              "{\"skuId\":\"%s\",\"skuPartNumber\":\"%s\",\"prepaidUnits\":{\"enabled\":%d},"
-             "\"servicePlans\":[{\"servicePlanId\":\"" PLAN_1 "\",\"servicePlanName\":\"PLAN_ONE\"},"
+             "\"servicePlans\":[{\"servicePlanId\":\"" PLAN_1
+             "\",\"servicePlanName\":\"PLAN_ONE\"},"
              "{\"servicePlanId\":\"" PLAN_2 "\",\"servicePlanName\":\"PLAN_TWO\"}]}",
              sku_id, part, seats);
     expect_status("POST", "/v1.0/subscribedSkus", body, 201);
@@ -115,13 +116,11 @@ START_TEST(create_sku_validates_and_applies_nothing_on_error)
     expect_status("POST", "/v1.0/subscribedSkus",
                   "{\"skuPartNumber\":\"B\",\"prepaidUnits\":{\"enabled\":-1}}", 400);
     expect_status("POST", "/v1.0/subscribedSkus", "{\"skuPartNumber\":\"B\",\"bogus\":1}", 400);
-    expect_status("POST", "/v1.0/subscribedSkus", "{\"skuPartNumber\":\"B\",\"skuId\":\"x\"}",
-                  400);
+    expect_status("POST", "/v1.0/subscribedSkus", "{\"skuPartNumber\":\"B\",\"skuId\":\"x\"}", 400);
     expect_status("POST", "/v1.0/subscribedSkus",
                   "{\"skuPartNumber\":\"B\",\"capabilityStatus\":\"Great\"}", 400);
     expect_status("POST", "/v1.0/subscribedSkus", "[1]", 400);
-    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM skus WHERE sku_part_number = 'B'"),
-                     0);
+    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM skus WHERE sku_part_number = 'B'"), 0);
     /* A known plan by id, and an existing skuId is a conflict. */
     expect_status("POST", "/v1.0/subscribedSkus",
                   "{\"skuId\":\"" SKU_B "\",\"skuPartNumber\":\"TEST_PACK_B\","
@@ -187,8 +186,8 @@ START_TEST(one_seat_per_user_whatever_the_paths_and_licensed_users_show_them)
                       " group_id, state) VALUES ('" USER_1 "', '" SKU_A "', '" NIL "', NULL,"
                       " 'Active'), ('" USER_1 "', '" SKU_A "', '" GROUP_1 "', '" GROUP_1 "',"
                       " 'Active')");
-    th_sql_exec(&srv, "INSERT INTO user_licenses (user_id, sku_id) VALUES ('" USER_1 "', '" SKU_A
-                      "')");
+    th_sql_exec(&srv,
+                "INSERT INTO user_licenses (user_id, sku_id) VALUES ('" USER_1 "', '" SKU_A "')");
     ck_assert_int_eq(sku_consumed(SKU_A), 1);
 
     struct th_response r;
@@ -205,10 +204,31 @@ START_TEST(one_seat_per_user_whatever_the_paths_and_licensed_users_show_them)
     ck_assert(json_is_null(json_object_get(json_array_get(paths, 0), "assignedByGroup")));
     json_t *by_group = json_array_get(paths, 1);
     ck_assert_str_eq(json_string_value(json_object_get(by_group, "assignedByGroup")), GROUP_1);
-    ck_assert_str_eq(json_string_value(json_object_get(by_group, "groupDisplayName")),
-                     "Licensed");
+    ck_assert_str_eq(json_string_value(json_object_get(by_group, "groupDisplayName")), "Licensed");
     ck_assert_str_eq(json_string_value(json_object_get(by_group, "state")), "Active");
     th_response_free(&r);
+
+    /* A second holder: one per page, by user id. */
+    th_sql_exec(&srv, "INSERT INTO users (id, user_principal_name, display_name, mail_nickname,"
+                      " account_enabled) VALUES ('" USER_2 "', 'sam@catalog.test', 'Sam',"
+                      " 'sam', true)");
+    th_sql_exec(&srv,
+                "INSERT INTO user_licenses (user_id, sku_id) VALUES ('" USER_2 "', '" SKU_A "')");
+    ck_assert_int_eq(sku_consumed(SKU_A), 2);
+    request("GET", "/v1.0/subscribedSkus/" SKU_A "/licensedUsers?$top=1", NULL, &r);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 1);
+    const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
+    ck_assert_ptr_nonnull(next);
+    struct th_response r2;
+    request("GET", strstr(next, "/v1.0/"), NULL, &r2);
+    json_t *second = json_array_get(json_object_get(r2.json, "value"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(second, "id")), USER_2);
+    ck_assert_int_eq(json_array_size(json_object_get(second, "paths")), 0);
+    ck_assert_ptr_null(json_object_get(r2.json, "@odata.nextLink"));
+    th_response_free(&r2);
+    th_response_free(&r);
+    th_sql_exec(&srv, "DELETE FROM user_licenses WHERE user_id = '" USER_2 "'");
+    ck_assert_int_eq(sku_consumed(SKU_A), 1);
 
     request("GET", "/v1.0/subscribedSkus/" SKU_B "/licensedUsers", NULL, &r);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 0);
@@ -226,9 +246,8 @@ START_TEST(seats_cannot_go_below_consumed_and_added_seats_queue_the_sku)
     ck_assert_str_eq(th_error_code(&r), "Request_BadRequest");
     ck_assert_ptr_nonnull(strstr(r.body, "consumed"));
     th_response_free(&r);
-    ck_assert_int_eq(th_sql_long(&srv, "SELECT prepaid_enabled FROM skus WHERE sku_id = '" SKU_A
-                                       "'"),
-                     5);
+    ck_assert_int_eq(
+        th_sql_long(&srv, "SELECT prepaid_enabled FROM skus WHERE sku_id = '" SKU_A "'"), 5);
 
     /* Down to exactly consumed is fine; up queues the SKU for users waiting for a seat. */
     expect_status("PATCH", "/v1.0/subscribedSkus/" SKU_A, "{\"prepaidUnits\":{\"enabled\":1}}",
@@ -254,8 +273,7 @@ START_TEST(seats_cannot_go_below_consumed_and_added_seats_queue_the_sku)
     expect_status("PATCH", path, "{\"skuPartNumber\":\"X\"}", 400);
     expect_status("PATCH", path, "{\"prepaidUnits\":{\"enabled\":\"many\"}}", 400);
     expect_status("PATCH", path, "{\"prepaidUnits\":{\"seats\":3}}", 400);
-    expect_status("PATCH", "/v1.0/subscribedSkus/" NIL, "{\"capabilityStatus\":\"Enabled\"}",
-                  404);
+    expect_status("PATCH", "/v1.0/subscribedSkus/" NIL, "{\"capabilityStatus\":\"Enabled\"}", 404);
 }
 END_TEST
 
@@ -308,8 +326,7 @@ START_TEST(plan_rules_are_replaced_atomically_and_conflicts_are_symmetric)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "displayName")), "Plan one");
     ck_assert(json_is_true(json_object_get(r.json, "provisionsMailbox")));
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "unavailableInCountries")), 2);
-    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r.json, "requiresAnyOf"),
-                                                      0)),
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r.json, "requiresAnyOf"), 0)),
                      PLAN_3);
     th_response_free(&r);
 
@@ -325,8 +342,7 @@ START_TEST(plan_rules_are_replaced_atomically_and_conflicts_are_symmetric)
     ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM service_plan_conflicts"), 1);
 
     /* Lists not given are kept; an empty list clears. */
-    expect_status("PATCH", "/v1.0/licensing/servicePlans/" PLAN_1, "{\"conflictsWith\":[]}",
-                  200);
+    expect_status("PATCH", "/v1.0/licensing/servicePlans/" PLAN_1, "{\"conflictsWith\":[]}", 200);
     json_t *one = plan(PLAN_1, &r);
     ck_assert_int_eq(json_array_size(json_object_get(one, "conflictsWith")), 0);
     ck_assert_int_eq(json_array_size(json_object_get(one, "requiresAnyOf")), 1);
@@ -351,8 +367,7 @@ START_TEST(plan_rule_validation_errors_are_400_and_change_nothing)
     expect_status("PATCH", path, "{\"id\":\"" PLAN_2 "\"}", 400);
     /* An unknown plan id fails the whole request: the mailbox flag stays as it was. */
     struct th_response r;
-    request("PATCH", path,
-            "{\"provisionsMailbox\":false,\"conflictsWith\":[\"" NIL "\"]}", &r);
+    request("PATCH", path, "{\"provisionsMailbox\":false,\"conflictsWith\":[\"" NIL "\"]}", &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_ptr_nonnull(strstr(r.body, NIL));
     th_response_free(&r);

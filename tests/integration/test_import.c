@@ -106,6 +106,46 @@ START_TEST(full_csv_imports_569_skus_723_plans_and_a_second_import_changes_nothi
 }
 END_TEST
 
+START_TEST(imported_catalog_pages_through_subscribed_skus_and_plans)
+{
+    /* Follows @odata.nextLink to the end: every SKU and plan exactly once, in key order. */
+    const char *starts[] = {"/v1.0/subscribedSkus?$top=200",
+                            "/v1.0/licensing/servicePlans?$top=300"};
+    const char *keys[] = {"skuId", "id"};
+    const long totals[] = {569, 723};
+    for (int k = 0; k < 2; k++) {
+        long seen = 0, pages = 0;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", starts[k]);
+        while (path[0]) {
+            struct th_response r;
+            th_request(&srv, "GET", path, NULL, NULL, &r);
+            ck_assert_msg(r.status == 200, "%s -> %ld", path, r.status);
+            json_t *value = json_object_get(r.json, "value");
+            for (size_t i = 0; i < json_array_size(value); i++)
+                ck_assert_ptr_nonnull(json_object_get(json_array_get(value, i), keys[k]));
+            seen += (long)json_array_size(value);
+            pages++;
+            const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
+            snprintf(path, sizeof(path), "%s", next ? strstr(next, "/v1.0/") : "");
+            th_response_free(&r);
+        }
+        ck_assert_int_eq(seen, totals[k]);
+        ck_assert_int_eq(pages, 3);
+    }
+    /* E3's plans come in the file's order, with their names. */
+    struct th_response r;
+    th_request(&srv, "GET", "/v1.0/subscribedSkus/6fd2c87f-b296-42f0-b197-1e91e994b900", NULL, NULL,
+               &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "skuPartNumber")), "ENTERPRISEPACK");
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "servicePlans")),
+                     th_sql_long(&srv, "SELECT count(*) FROM sku_service_plans WHERE sku_id ="
+                                       " '6fd2c87f-b296-42f0-b197-1e91e994b900'"));
+    th_response_free(&r);
+}
+END_TEST
+
 START_TEST(changed_csv_updates_names_and_plan_lists)
 {
     const char *path = "/tmp/licensingd-import-changed.csv";
@@ -220,8 +260,7 @@ START_TEST(load_demo_is_idempotent)
                                        " country_letter_code = 'US' AND"
                                        " jsonb_array_length(verified_domains) = 1"),
                      1);
-    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM skus WHERE prepaid_enabled > 0"),
-                     23);
+    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM skus WHERE prepaid_enabled > 0"), 23);
     ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM groups WHERE security_enabled AND"
                                        " display_name IN ('Marketing', 'Sales', 'All users')"),
                      3);
@@ -232,13 +271,14 @@ START_TEST(load_demo_is_idempotent)
                                        " NOT LIKE '%@contoso.onmicrosoft.com'"),
                      0);
     /* The E1-direct + E3-by-group example: Exchange and SharePoint Plan 1 vs Plan 2. */
-    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM service_plan_conflicts c"
-                                       " JOIN service_plans a ON a.id = c.plan_a"
-                                       " JOIN service_plans b ON b.id = c.plan_b"
-                                       " WHERE ARRAY[a.name, b.name] <@ ARRAY['EXCHANGE_S_STANDARD',"
-                                       " 'EXCHANGE_S_ENTERPRISE', 'SHAREPOINTSTANDARD',"
-                                       " 'SHAREPOINTENTERPRISE'] AND left(a.name, 4) ="
-                                       " left(b.name, 4)"),
+    ck_assert_int_eq(th_sql_long(&srv,
+                                 "SELECT count(*) FROM service_plan_conflicts c"
+                                 " JOIN service_plans a ON a.id = c.plan_a"
+                                 " JOIN service_plans b ON b.id = c.plan_b"
+                                 " WHERE ARRAY[a.name, b.name] <@ ARRAY['EXCHANGE_S_STANDARD',"
+                                 " 'EXCHANGE_S_ENTERPRISE', 'SHAREPOINTSTANDARD',"
+                                 " 'SHAREPOINTENTERPRISE'] AND left(a.name, 4) ="
+                                 " left(b.name, 4)"),
                      2);
     ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM service_plan_prerequisites p"
                                        " JOIN service_plans a ON a.id = p.plan_id"
@@ -260,6 +300,7 @@ int main(void)
     TCase *tc = tcase_create("csv");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, full_csv_imports_569_skus_723_plans_and_a_second_import_changes_nothing);
+    tcase_add_test(tc, imported_catalog_pages_through_subscribed_skus_and_plans);
     tcase_add_test(tc, changed_csv_updates_names_and_plan_lists);
     tcase_add_test(tc, malformed_rows_are_reported_with_line_numbers_and_the_rest_imports);
     tcase_add_test(tc, unreadable_file_or_missing_columns_fail_without_changes);

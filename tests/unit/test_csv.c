@@ -24,7 +24,8 @@ START_TEST(bom_is_skipped_and_crlf_ends_records)
 {
     struct csv_record rec;
     char reason[128];
-    open_text("\xEF\xBB\xBF" "a,b\r\nc,d\r\n");
+    open_text("\xEF\xBB\xBF"
+              "a,b\r\nc,d\r\n");
     ck_assert_int_eq(next(&rec, reason), 1);
     ck_assert_int_eq(rec.nfields, 2);
     ck_assert_str_eq(rec.fields[0], "a");
