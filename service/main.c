@@ -51,20 +51,26 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    /* catalog: import-catalog takes `--rules` and a file name (last) besides the options. */
+    /* catalog: import-catalog takes `--rules` and one file name besides the options. */
     int rules = 0;
     const char *import_path = NULL;
     if (strcmp(cmd, "import-catalog") == 0) {
         int kept = 2;
-        for (int a = 2; a < argc; a++)
-            if (strcmp(argv[a], "--rules") == 0)
+        for (int a = 2; a < argc; a++) {
+            if (strcmp(argv[a], "--rules") == 0) {
                 rules = 1;
-            else
+            } else if (strncmp(argv[a], "--", 2) == 0) {
                 argv[kept++] = argv[a];
+                if (strchr(argv[a], '=') == NULL && a + 1 < argc)
+                    argv[kept++] = argv[++a]; /* the option's value */
+            } else if (import_path == NULL) {
+                import_path = argv[a];
+            } else {
+                fprintf(stderr, "licensingd: import-catalog takes one file\n");
+                return 2;
+            }
+        }
         argc = kept;
-        if (argc > 2 && strncmp(argv[argc - 1], "--", 2) != 0 &&
-            (argc == 3 || strncmp(argv[argc - 2], "--", 2) != 0 || strchr(argv[argc - 2], '=')))
-            import_path = argv[--argc];
     }
     /* end catalog */
 

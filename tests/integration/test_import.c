@@ -222,6 +222,8 @@ START_TEST(unreadable_file_or_missing_columns_fail_without_changes)
                      0);
     run_cli("import-catalog", &r);
     ck_assert_int_eq(r.status, 2);
+    run_cli("import-catalog a.csv b.csv", &r);
+    ck_assert_int_eq(r.status, 2);
     unlink(path);
 }
 END_TEST
@@ -290,6 +292,10 @@ START_TEST(load_demo_is_idempotent)
                                        " 'EXCHANGE_S_ENTERPRISE')"),
                      2);
     ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM group_members"), 10);
+    /* The demo kept the names the full import gave: importing again changes nothing. */
+    run_cli("import-catalog --log-level warn " MS_CSV, &r);
+    ck_assert_int_eq(r.status, 0);
+    assert_contains(r.out, ": 0 changes");
 }
 END_TEST
 
