@@ -415,7 +415,7 @@ static const struct db_stmt stmt_plan_get = {
     "catalog_plan_get", "SELECT " PLAN_COLUMNS " FROM service_plans p WHERE p.id = $1", 1};
 
 static const struct db_stmt stmt_plan_lock = {
-    "catalog_plan_lock", "SELECT id FROM service_plans WHERE id = $1 FOR UPDATE", 1};
+    "catalog_plan_lock", "SELECT id FROM service_plans WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static void plan_from(const PGresult *r, int i, struct db_plan *p)
 {
@@ -707,7 +707,7 @@ int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_i
 
 static const struct db_stmt stmt_sku_lock = {
     "catalog_sku_lock",
-    "SELECT prepaid_enabled, consumed_units FROM skus WHERE sku_id = $1 FOR UPDATE", 1};
+    "SELECT prepaid_enabled, consumed_units FROM skus WHERE sku_id = $1 FOR NO KEY UPDATE", 1};
 
 static const struct db_stmt stmt_sku_update = {
     "catalog_sku_update",
