@@ -55,11 +55,24 @@ build/tools/embed: tools/embed.c
 
 build/gen/migrations.c: build/tools/embed $(MIGRATIONS)
 	@mkdir -p $(@D)
-	build/tools/embed $@ $(MIGRATIONS)
+	build/tools/embed $@ db_migrations $(MIGRATIONS)
 
 $(OBJDIR)/gen/migrations.o: build/gen/migrations.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# catalog: demo data (db/demo/) compiled into the binary for `licensingd load-demo`.
+DEMO_FILES := $(sort $(wildcard db/demo/*))
+LIB_OBJ  += $(OBJDIR)/gen/demo.o
+
+build/gen/demo.c: build/tools/embed $(DEMO_FILES)
+	@mkdir -p $(@D)
+	build/tools/embed $@ db_demo_files $(DEMO_FILES)
+
+$(OBJDIR)/gen/demo.o: build/gen/demo.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+# end catalog
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(@D)

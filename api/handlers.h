@@ -30,5 +30,16 @@ void api_user_reply(const struct api_app *app, const struct api_request *req,
 /* Answers with the group's Graph representation. */
 void api_group_reply(const struct api_app *app, const struct api_request *req,
                      struct api_response *res, const char *group_id, unsigned status);
+/* api/catalog.c (catalog: subscribedSkus and licensing/servicePlans) */
+API_HANDLER(api_skus_list);
+API_HANDLER(api_skus_create);
+API_HANDLER(api_sku_get);
+API_HANDLER(api_sku_update);
+API_HANDLER(api_sku_delete);
+API_HANDLER(api_sku_licensed_users);
+API_HANDLER(api_plans_list);
+API_HANDLER(api_plan_get);
+API_HANDLER(api_plan_update);
+/* end catalog */
 
 #endif

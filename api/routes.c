@@ -15,6 +15,17 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1.0/groups/{id}/membersWithLicenseErrors", api_group_members_with_errors},
     {HTTP_GET, "/v1.0/licensing/errors", api_license_errors},
     {HTTP_GET, "/v1.0/licensing/overview", api_license_overview},
+    /* catalog: subscribedSkus (Graph + extensions) and licensing/servicePlans (extension) */
+    {HTTP_GET, "/v1.0/subscribedSkus", api_skus_list},
+    {HTTP_POST, "/v1.0/subscribedSkus", api_skus_create},
+    {HTTP_GET, "/v1.0/subscribedSkus/{id}", api_sku_get},
+    {HTTP_PATCH, "/v1.0/subscribedSkus/{id}", api_sku_update},
+    {HTTP_DELETE, "/v1.0/subscribedSkus/{id}", api_sku_delete},
+    {HTTP_GET, "/v1.0/subscribedSkus/{id}/licensedUsers", api_sku_licensed_users},
+    {HTTP_GET, "/v1.0/licensing/servicePlans", api_plans_list},
+    {HTTP_GET, "/v1.0/licensing/servicePlans/{id}", api_plan_get},
+    {HTTP_PATCH, "/v1.0/licensing/servicePlans/{id}", api_plan_update},
+    /* end catalog */
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -20,6 +21,9 @@ static void usage(FILE *out)
             "Commands:\n"
             "  serve        apply pending migrations, then serve HTTP until SIGTERM/SIGINT\n"
             "  migrate      apply pending migrations and exit\n"
+            "  import-catalog FILE.csv | --rules FILE.json\n"
+            "               import Microsoft's product/service-plan CSV, or plan rules\n"
+            "  load-demo    load the demo organization, catalog and directory (idempotent)\n"
             "  --help       this text\n"
             "  --version    the version\n\n"
             "%s",
@@ -47,6 +51,29 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* catalog: import-catalog takes `--rules` and one file name besides the options. */
+    int rules = 0;
+    const char *import_path = NULL;
+    if (strcmp(cmd, "import-catalog") == 0) {
+        int kept = 2;
+        for (int a = 2; a < argc; a++) {
+            if (strcmp(argv[a], "--rules") == 0) {
+                rules = 1;
+            } else if (strncmp(argv[a], "--", 2) == 0) {
+                argv[kept++] = argv[a];
+                if (strchr(argv[a], '=') == NULL && a + 1 < argc)
+                    argv[kept++] = argv[++a]; /* the option's value */
+            } else if (import_path == NULL) {
+                import_path = argv[a];
+            } else {
+                fprintf(stderr, "licensingd: import-catalog takes one file\n");
+                return 2;
+            }
+        }
+        argc = kept;
+    }
+    /* end catalog */
+
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct config cfg;
     config_defaults(&cfg, cores > 0 ? (unsigned)cores : 1);
@@ -61,6 +88,10 @@ int main(int argc, char **argv)
         return server_run(&cfg);
     if (strcmp(cmd, "migrate") == 0)
         return server_migrate(&cfg);
+    if (strcmp(cmd, "import-catalog") == 0) /* catalog */
+        return catalog_import_command(&cfg, import_path, rules);
+    if (strcmp(cmd, "load-demo") == 0) /* catalog */
+        return catalog_demo_command(&cfg);
     fprintf(stderr, "licensingd: unknown command '%s' (see licensingd --help)\n", cmd);
     return 2;
 }
