@@ -407,7 +407,9 @@ END_TEST
 
 int main(void)
 {
-    th_server_start(&srv, "catalog", NULL);
+    /* An API-only replica: the queued work this suite checks stays in the queue. */
+    const char *env[] = {"LICENSINGD_WORKERS=0", NULL};
+    th_server_start(&srv, "catalog", env);
     th_sql_exec(&srv, "INSERT INTO organization (display_name, country_letter_code)"
                       " VALUES ('Catalog Test Org', 'US')");
     PGconn *c = th_db(&srv);

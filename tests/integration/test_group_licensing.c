@@ -250,9 +250,10 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"), 1);
     /* Seats bought: users in CountViolation are queued again without a manual reprocess. */
-    sqlf("UPDATE skus SET prepaid_enabled = 10 WHERE sku_id = '" EMS "';"
-         "INSERT INTO work_queue (kind, target_id, reason) VALUES ('sku', '" EMS "', 'seats added');"
-         "NOTIFY licensingd_work");
+    th_request(&srv, "PATCH", "/v1.0/subscribedSkus/" EMS,
+               "{\"prepaidUnits\":{\"enabled\":10}}", NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    th_response_free(&r);
     wait_idle(g);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
