@@ -120,7 +120,7 @@ static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
     return r;
 }
 
-int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE],
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
                         struct lic_error *err)
 {
     char limit[16];
@@ -130,6 +130,7 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE]
     if (r == NULL)
         return -1;
     int n = 0;
+    *claimed = PQntuples(r);
     for (int i = 0; i < PQntuples(r); i++) {
         const char *id = PQgetvalue(r, i, 1);
         int dup = 0;

@@ -17,8 +17,9 @@ struct work_job {
 };
 
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
- * worker holds; distinct ids in queue order. Returns how many, or -1. */
-int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE],
+ * worker holds; distinct ids in queue order. Returns how many users (*claimed: how many queue
+ * items), or -1. */
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
                         struct lic_error *err);
 
 /* Locks the oldest ready group or SKU job no other worker holds: 1 found, 0 none, -1 error. */

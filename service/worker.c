@@ -125,10 +125,13 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     lic_error_clear(&err);
     if (db_begin(conn, &err) != 0)
         return -1;
-    int n = db_work_claim_users(conn, USER_BATCH, ids, &err);
+    int claimed = 0;
+    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &err);
     if (n > 0) {
         if (process_users(conn, ids, n, NULL, &err) != 0 || db_commit(conn, &err) != 0)
             goto fail;
+        /* Counted by the resilience tests: every queued item is claimed exactly once. */
+        log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
         return 1;
     }
     if (n < 0)
