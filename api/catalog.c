@@ -130,7 +130,7 @@ static int page_options(const struct api_request *req, int *top, char after[37],
         return 0;
     char parts[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
     if (odata_skiptoken_decode(token, parts, ODATA_KEY_PARTS, err) != 1 ||
-        catalog_guid_normalize(parts[0], after) != 0)
+        guid_normalize(parts[0], after) != 0)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "The $skiptoken is not valid; follow @odata.nextLink as returned.");
     return 0;
@@ -174,13 +174,13 @@ static int parse_sku_id(const char *text, const struct account *acct, char sku_i
     char org[37];
     int ok = 0;
     if (len == 36) {
-        ok = catalog_guid_normalize(text, sku_id) == 0;
+        ok = guid_normalize(text, sku_id) == 0;
     } else if (len == 73 && text[36] == '_') {
         char head[37];
         memcpy(head, text, 36);
         head[36] = '\0';
-        ok = catalog_guid_normalize(head, org) == 0 && strcmp(org, acct->id) == 0 &&
-             catalog_guid_normalize(text + 37, sku_id) == 0;
+        ok = guid_normalize(head, org) == 0 && strcmp(org, acct->id) == 0 &&
+             guid_normalize(text + 37, sku_id) == 0;
     }
     return ok ? 0 : not_found(text, err);
 }
@@ -312,7 +312,7 @@ static int parse_guid_list(json_t *j_list, const char *what, char (**ids)[37], i
     json_t *j_id;
     json_array_foreach(j_list, i, j_id)
     {
-        if (catalog_guid_normalize(json_string_value(j_id), (*ids)[*n]) != 0)
+        if (guid_normalize(json_string_value(j_id), (*ids)[*n]) != 0)
             return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                                  "'%s' holds '%.64s', which is not a GUID.", what,
                                  json_is_string(j_id) ? json_string_value(j_id) : "(not text)");
@@ -355,7 +355,7 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
     json_object_foreach(j_body, key, j_value)
     {
         if (strcmp(key, "skuId") == 0) {
-            if (catalog_guid_normalize(json_string_value(j_value), parts->sku_id) != 0)
+            if (guid_normalize(json_string_value(j_value), parts->sku_id) != 0)
                 return bad(err, "'%s' must be a GUID.", key);
             sku->sku_id = parts->sku_id;
         } else if (strcmp(key, "skuPartNumber") == 0 || strcmp(key, "displayName") == 0) {
@@ -406,7 +406,7 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
             json_array_foreach(j_value, i, j_plan)
             {
                 json_t *j_name = json_object_get(j_plan, "servicePlanName");
-                if (catalog_guid_normalize(
+                if (guid_normalize(
                         json_string_value(json_object_get(j_plan, "servicePlanId")),
                         parts->plan_ids[i]) != 0)
                     return bad(err, "Each of '%s' needs a servicePlanId GUID.", key);
@@ -598,7 +598,7 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
         (token != NULL &&
          ((nparts = odata_skiptoken_decode(token, parts, ODATA_KEY_PARTS, &err)) != 2 ||
-          catalog_guid_normalize(parts[1], after_id) != 0))) {
+          guid_normalize(parts[1], after_id) != 0))) {
         if (err.kind == LIC_OK)
             lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                           "The $skiptoken is not valid; follow @odata.nextLink as returned.");
@@ -628,7 +628,7 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
 
 static int plan_id_param(const struct api_request *req, char id[37], struct lic_error *err)
 {
-    return catalog_guid_normalize(req->params.values[0], id) == 0
+    return guid_normalize(req->params.values[0], id) == 0
                ? 0
                : not_found(req->params.values[0], err);
 }

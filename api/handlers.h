@@ -18,7 +18,6 @@ API_HANDLER(api_user_license_details);
 API_HANDLER(api_group_assign_license);
 API_HANDLER(api_group_reprocess);
 API_HANDLER(api_group_members_with_errors);
-int api_is_guid(const char *text);
 
 /* api/license_reports.c (extensions) */
 API_HANDLER(api_license_errors);

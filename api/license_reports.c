@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../db/license_reports.h"
+#include "../service/guid.h"
 #include "../service/licensing.h"
 #include "handlers.h"
 #include "odata.h"
@@ -27,14 +28,14 @@ API_HANDLER(api_license_errors)
                       "UniquenessViolation, Other.");
         goto fail;
     }
-    if ((f.sku_id && !api_is_guid(f.sku_id)) || (f.group_id && !api_is_guid(f.group_id))) {
+    if ((f.sku_id && !guid_valid(f.sku_id)) || (f.group_id && !guid_valid(f.group_id))) {
         lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "skuId and groupId must be GUIDs.");
         goto fail;
     }
     if (token != NULL) {
-        if (odata_skiptoken_decode(token, key, 3, &err) != 3 || !api_is_guid(key[0]) ||
-            !api_is_guid(key[1]) || !api_is_guid(key[2])) {
+        if (odata_skiptoken_decode(token, key, 3, &err) != 3 || !guid_valid(key[0]) ||
+            !guid_valid(key[1]) || !guid_valid(key[2])) {
             lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                           "The $skiptoken is not valid; follow @odata.nextLink as returned.");
             goto fail;

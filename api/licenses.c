@@ -10,30 +10,9 @@
 #include "../db/licensing.h"
 #include "../service/licensing.h"
 #include "../service/assignment.h"
+#include "../service/guid.h"
 #include "handlers.h"
 #include "odata.h"
-
-int api_is_guid(const char *text)
-{
-    if (text == NULL || strlen(text) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (text[i] != '-')
-                return 0;
-        } else if (!isxdigit((unsigned char)text[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static void lower_copy(char *dst, const char *src)
-{
-    for (int i = 0; i < 36; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[36] = '\0';
-}
 
 /* Resolves the {id | userPrincipalName} path segment to an object id. */
 static int resolve_user(const struct api_app *app, const char *key, char *id,
@@ -103,10 +82,10 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
     json_array_foreach(j_add, i, j_item)
     {
         const char *sku = json_string_value(json_object_get(j_item, "skuId"));
-        if (!json_is_object(j_item) || !api_is_guid(sku))
+        if (!json_is_object(j_item) || !guid_valid(sku))
             return bad(err, "Invalid value for '%s': each entry needs a skuId GUID.",
                        "addLicenses");
-        lower_copy(adds[i].sku_id, sku);
+        guid_normalize(sku, adds[i].sku_id);
         json_t *j_dis = json_object_get(j_item, "disabledPlans");
         (*n_adds)++;
         if (j_dis == NULL || json_is_null(j_dis))
@@ -121,18 +100,18 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
         json_t *j_plan;
         json_array_foreach(j_dis, k, j_plan)
         {
-            if (!api_is_guid(json_string_value(j_plan)))
+            if (!guid_valid(json_string_value(j_plan)))
                 return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
                            "disabledPlans");
-            lower_copy(adds[i].disabled_plans[adds[i].n_disabled++], json_string_value(j_plan));
+            guid_normalize(json_string_value(j_plan), adds[i].disabled_plans[adds[i].n_disabled++]);
         }
     }
     json_array_foreach(j_remove, i, j_item)
     {
-        if (!api_is_guid(json_string_value(j_item)))
+        if (!guid_valid(json_string_value(j_item)))
             return bad(err, "Invalid value for '%s': an array of skuId GUIDs is expected.",
                        "removeLicenses");
-        lower_copy(removes[i], json_string_value(j_item));
+        guid_normalize(json_string_value(j_item), removes[i]);
         (*n_removes)++;
     }
     return 0;
@@ -261,12 +240,12 @@ API_HANDLER(api_user_license_details)
 static int group_id_param(const struct api_request *req, char *id, struct lic_error *err)
 {
     const char *key = req->params.values[0];
-    if (!api_is_guid(key))
+    if (!guid_valid(key))
         return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
                              "Resource '%.200s' does not exist or one of its queried "
                              "reference-property objects are not present.",
                              key);
-    lower_copy(id, key);
+    guid_normalize(key, id);
     return 0;
 }
 
@@ -381,7 +360,7 @@ API_HANDLER(api_group_members_with_errors)
     if (group_id_param(req, id, &err) != 0 ||
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
         (token && odata_skiptoken_decode(token, key, 1, &err) != 1) ||
-        (token && !api_is_guid(key[0]) &&
+        (token && !guid_valid(key[0]) &&
          lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                        "The $skiptoken is not valid; follow @odata.nextLink as returned.") != 0)) {
         api_reply_error(res, &err);

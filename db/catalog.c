@@ -25,30 +25,6 @@ static long long_value(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? 0 : atol(PQgetvalue(r, row, col));
 }
 
-/* A PostgreSQL array literal of validated tokens (GUIDs, country codes): no quoting needed.
- * owned: caller frees. */
-static char *array_literal(const char *const *items, int n)
-{
-    size_t len = 3;
-    for (int i = 0; i < n; i++)
-        len += strlen(items[i]) + 1;
-    char *s = malloc(len);
-    if (s == NULL)
-        return NULL;
-    size_t o = 0;
-    s[o++] = '{';
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            s[o++] = ',';
-        size_t l = strlen(items[i]);
-        memcpy(s + o, items[i], l);
-        o += l;
-    }
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
-
 static int exec_count(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
                       int *changed, struct lic_error *err)
 {
@@ -328,7 +304,7 @@ static const struct db_stmt stmt_mailbox_set = {
 static int replace_list(struct db_conn *conn, const struct db_stmt *stmt, const char *plan_id,
                         const char *const *items, int n, int *changed, struct lic_error *err)
 {
-    char *list = array_literal(items, n);
+    char *list = db_array_literal(items, n);
     if (list == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     const char *params[] = {plan_id, list};
@@ -376,7 +352,7 @@ int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n
     missing[0] = '\0';
     if (n == 0)
         return 0;
-    char *list = array_literal(ids, n);
+    char *list = db_array_literal(ids, n);
     if (list == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     const char *params[] = {list};
@@ -666,7 +642,7 @@ int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_i
     snprintf(nums[1], 16, "%d", sku->suspended);
     snprintf(nums[2], 16, "%d", sku->warning);
     snprintf(nums[3], 16, "%d", sku->locked_out);
-    char *subs = array_literal(sku->subscription_ids, sku->nsubscriptions);
+    char *subs = db_array_literal(sku->subscription_ids, sku->nsubscriptions);
     if (subs == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     const char *params[] = {

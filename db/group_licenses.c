@@ -71,22 +71,6 @@ static const struct db_stmt stmt_mark = {
     "       license_processing_state = 'QueuedForProcessing', updated_at = now() WHERE id = $1",
     1};
 
-/* An array literal of plain ids (already validated as GUIDs by the caller). */
-static char *id_array(const char *const *ids, int n)
-{
-    size_t size = 3;
-    for (int i = 0; i < n; i++)
-        size += strlen(ids[i]) + 3;
-    char *out = malloc(size);
-    if (out == NULL)
-        return NULL;
-    size_t used = (size_t)snprintf(out, size, "{");
-    for (int i = 0; i < n; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", i ? "," : "", ids[i]);
-    snprintf(out + used, size - used, "}");
-    return out;
-}
-
 int db_group_lock(struct db_conn *conn, const char *group_id, int *security_enabled, char *name,
                   size_t name_size, struct lic_error *err)
 {
@@ -109,10 +93,36 @@ struct arrays {
 
 static int make_arrays(const struct group_license_change *c, struct arrays *a)
 {
-    a->adds = id_array(c->add_skus, c->n_adds);
-    a->removes = id_array(c->remove_skus, c->n_removes);
-    a->disabled = id_array(c->add_disabled, c->n_adds);
-    return a->adds && a->removes && a->disabled ? 0 : -1;
+    memset(a, 0, sizeof(*a));
+    const char **skus = calloc((size_t)c->n_adds + 1, sizeof(*skus));
+    char **disabled = calloc((size_t)c->n_adds + 1, sizeof(*disabled));
+    const char **removes = calloc((size_t)c->n_removes + 1, sizeof(*removes));
+    int ok = skus && disabled && removes;
+    for (int i = 0; ok && i < c->n_adds; i++) {
+        const char **plans = calloc((size_t)c->adds[i].n_disabled + 1, sizeof(*plans));
+        ok = plans != NULL;
+        for (int k = 0; ok && k < c->adds[i].n_disabled; k++)
+            plans[k] = c->adds[i].disabled_plans[k];
+        skus[i] = c->adds[i].sku_id;
+        /* Each added SKU's disabled plans travel as one element: a uuid[] literal. */
+        disabled[i] = ok ? db_array_literal(plans, c->adds[i].n_disabled) : NULL;
+        ok = disabled[i] != NULL;
+        free(plans);
+    }
+    for (int i = 0; ok && i < c->n_removes; i++)
+        removes[i] = c->removes[i];
+    if (ok) {
+        a->adds = db_array_literal(skus, c->n_adds);
+        a->disabled = db_array_literal((const char *const *)disabled, c->n_adds);
+        a->removes = db_array_literal(removes, c->n_removes);
+        ok = a->adds && a->disabled && a->removes;
+    }
+    for (int i = 0; disabled && i < c->n_adds; i++)
+        free(disabled[i]);
+    free(disabled);
+    free(skus);
+    free(removes);
+    return ok ? 0 : -1;
 }
 
 static void free_arrays(struct arrays *a)

@@ -2,15 +2,14 @@
 #ifndef LICENSINGD_DB_GROUP_LICENSES_H
 #define LICENSINGD_DB_GROUP_LICENSES_H
 
+#include "../service/assignment.h"
 #include "db.h"
 
-/* SKU ids and, per added SKU, its disabled plans as a uuid[] literal ("{a,b}"). */
 struct group_license_change {
     const char *group_id;
-    const char *const *add_skus;
-    const char *const *add_disabled; /* "{...}" per added SKU */
+    const struct license_add *adds; /* SKU ids (lower-case GUIDs) with their disabled plans */
     int n_adds;
-    const char *const *remove_skus;
+    const char (*removes)[LIC_ID_SIZE];
     int n_removes;
 };
 

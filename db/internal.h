@@ -27,4 +27,17 @@ int db_exec_simple(struct db_conn *conn, const char *sql, struct lic_error *err)
 /* The underlying libpq connection (LISTEN/NOTIFY, COPY). */
 PGconn *db_pgconn(struct db_conn *conn);
 
+/* A growing text buffer for array literals (db/arrays.c); failed is set when memory ran out. */
+struct db_text {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+void db_text_begin(struct db_text *t);                   /* "{" */
+void db_text_add(struct db_text *t, const char *s);      /* raw text */
+void db_text_add_elem(struct db_text *t, const char *s); /* one quoted element; NULL -> NULL */
+
+/* "{\"a\",\"b\"}" for n items (NULL items are SQL NULLs); malloc'd, NULL when out of memory. */
+char *db_array_literal(const char *const *items, int n);
+
 #endif

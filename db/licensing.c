@@ -87,61 +87,6 @@ static int map_add(struct id_map *m, const char *key)
     return m->count++;
 }
 
-struct text {
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-
-static void text_add(struct text *t, const char *s)
-{
-    size_t n = strlen(s);
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (grown == NULL) {
-            t->failed = 1;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n + 1);
-    t->len += n;
-}
-
-/* Array literal element: quoted so any text survives ("a\"b" -> "a\\\"b"); NULL -> NULL. */
-static void text_add_elem(struct text *t, const char *s)
-{
-    text_add(t, t->len > 1 ? "," : "");
-    if (s == NULL) {
-        text_add(t, "NULL");
-        return;
-    }
-    text_add(t, "\"");
-    for (const char *p = s; *p; p++) {
-        char c[3] = {0, 0, 0};
-        if (*p == '"' || *p == '\\') {
-            c[0] = '\\';
-            c[1] = *p;
-        } else {
-            c[0] = *p;
-        }
-        text_add(t, c);
-    }
-    text_add(t, "\"");
-}
-
-static void text_begin(struct text *t)
-{
-    t->len = 0;
-    text_add(t, "{");
-}
-
 /* Splits a PostgreSQL uuid[] text value ("{a,b}") into arena strings. */
 static int parse_uuid_array(struct arena *a, const char *text, const char ***out)
 {
@@ -259,39 +204,33 @@ static const struct db_stmt stmt_plans = {
 int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, int nowait,
                             struct lic_error *err)
 {
-    struct text t = {0};
-    text_begin(&t);
-    for (int i = 0; i < n; i++)
-        text_add_elem(&t, ids[i]);
-    text_add(&t, "}");
-    if (t.failed) {
-        free(t.buf);
+    char *list = db_array_literal(ids, n);
+    if (list == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    }
-    const char *params[] = {t.buf};
+    const char *params[] = {list};
     int rc = 0;
     if (nowait) {
         /* Try without waiting; if another transaction holds a user, note it and wait. */
         if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0) {
-            free(t.buf);
+            free(list);
             return -1;
         }
         PGresult *r = db_exec(conn, &stmt_lock_nowait, params, err);
         if (r != NULL) {
             PQclear(r);
-            free(t.buf);
+            free(list);
             return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
         }
         if (strcmp(db_last_sqlstate(conn), "55P03") != 0 ||
             db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0) {
-            free(t.buf);
+            free(list);
             return -1;
         }
         lic_error_clear(err);
         rc = 1;
     }
     PGresult *r = db_exec(conn, &stmt_lock, params, err);
-    free(t.buf);
+    free(list);
     if (r == NULL)
         return -1;
     PQclear(r);
@@ -332,19 +271,14 @@ static int add_id(struct loader *L, struct id_map *m, const char ***ids, int *ca
 static PGresult *run_with_ids(struct db_conn *conn, const struct db_stmt *stmt,
                               const char *const *ids, int n, struct lic_error *err)
 {
-    struct text t = {0};
-    text_begin(&t);
-    for (int i = 0; i < n; i++)
-        text_add_elem(&t, ids[i]);
-    text_add(&t, "}");
-    if (t.failed) {
-        free(t.buf);
+    char *list = db_array_literal(ids, n);
+    if (list == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    const char *params[] = {t.buf};
+    const char *params[] = {list};
     PGresult *r = db_exec(conn, stmt, params, err);
-    free(t.buf);
+    free(list);
     return r;
 }
 
@@ -909,7 +843,7 @@ static const struct db_stmt stmt_add_smtp = {
     2};
 
 struct columns {
-    struct text c[8];
+    struct db_text c[8];
     int n;
     int rows;
 };
@@ -919,20 +853,20 @@ static void cols_begin(struct columns *k, int n)
     memset(k, 0, sizeof(*k));
     k->n = n;
     for (int i = 0; i < n; i++)
-        text_begin(&k->c[i]);
+        db_text_begin(&k->c[i]);
 }
 
 static void cols_row(struct columns *k, const char *const *values)
 {
     for (int i = 0; i < k->n; i++)
-        text_add_elem(&k->c[i], values[i]);
+        db_text_add_elem(&k->c[i], values[i]);
     k->rows++;
 }
 
 static void cols_end(struct columns *k)
 {
     for (int i = 0; i < k->n; i++)
-        text_add(&k->c[i], "}");
+        db_text_add(&k->c[i], "}");
 }
 
 static void cols_free(struct columns *k)
@@ -962,12 +896,12 @@ static int cols_exec(struct db_conn *conn, const struct db_stmt *stmt, struct co
 }
 
 /* "{id,id}" of plan indexes. */
-static const char *plans_text(const struct lic_batch *b, const int *plans, int n, struct text *t)
+static const char *plans_text(const struct lic_batch *b, const int *plans, int n, struct db_text *t)
 {
-    text_begin(t);
+    db_text_begin(t);
     for (int i = 0; i < n; i++)
-        text_add_elem(t, b->catalog.plans[plans[i]].id);
-    text_add(t, "}");
+        db_text_add_elem(t, b->catalog.plans[plans[i]].id);
+    db_text_add(t, "}");
     return t->failed ? "{}" : t->buf;
 }
 
@@ -982,14 +916,14 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
     cols_begin(&put_lic, 3);
     cols_begin(&smtp, 2);
     cols_begin(&drop_lic, 3);
-    struct text scratch = {0};
+    struct db_text scratch = {0};
     char message[600];
     for (int u = 0; u < b->n_users; u++) {
         const struct lic_batch_user *bu = &b->users[u];
         const struct lic_result *r = &results[u];
         if (!bu->found)
             continue;
-        text_add_elem(&drop_lic.c[0], bu->id);
+        db_text_add_elem(&drop_lic.c[0], bu->id);
         drop_lic.rows++;
         for (int i = 0; i < bu->input.n_paths; i++) {
             const struct lic_path *p = &bu->paths[i];
@@ -1030,8 +964,8 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
             const char *row[] = {bu->id, sku,
                                  plans_text(b, eff->disabled_plans, eff->n_disabled, &scratch)};
             cols_row(&put_lic, row);
-            text_add_elem(&drop_lic.c[1], bu->id);
-            text_add_elem(&drop_lic.c[2], sku);
+            db_text_add_elem(&drop_lic.c[1], bu->id);
+            db_text_add_elem(&drop_lic.c[2], sku);
         }
         if (r->needs_primary_smtp) {
             const char *row[] = {bu->id, bu->smtp_address};
@@ -1080,18 +1014,12 @@ static const struct db_stmt stmt_user_id = {
 int db_direct_license_put(struct db_conn *conn, const char *user_id, const char *sku_id,
                           const char *const *disabled, int n_disabled, struct lic_error *err)
 {
-    struct text t = {0};
-    text_begin(&t);
-    for (int i = 0; i < n_disabled; i++)
-        text_add_elem(&t, disabled[i]);
-    text_add(&t, "}");
-    if (t.failed) {
-        free(t.buf);
+    char *list = db_array_literal(disabled, n_disabled);
+    if (list == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    }
-    const char *params[] = {user_id, sku_id, t.buf};
+    const char *params[] = {user_id, sku_id, list};
     PGresult *r = db_exec(conn, &stmt_direct_put, params, err);
-    free(t.buf);
+    free(list);
     if (r == NULL)
         return -1;
     PQclear(r);

@@ -103,20 +103,21 @@ static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char (*ids)[WORK_ID_SIZE], int n, const char *second,
                           struct lic_error *err)
 {
-    size_t size = (size_t)n * (WORK_ID_SIZE + 1) + 3;
-    char *arr = malloc(size);
-    if (arr == NULL) {
+    const char **items = calloc((size_t)n + 1, sizeof(*items));
+    char *list = NULL;
+    if (items != NULL) {
+        for (int i = 0; i < n; i++)
+            items[i] = ids[i];
+        list = db_array_literal(items, n);
+    }
+    free(items);
+    if (list == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    size_t used = 0;
-    arr[used++] = '{';
-    for (int i = 0; i < n; i++)
-        used += (size_t)snprintf(arr + used, size - used, "%s%s", i ? "," : "", ids[i]);
-    snprintf(arr + used, size - used, "}");
-    const char *params[] = {arr, second};
+    const char *params[] = {list, second};
     PGresult *r = db_exec(conn, stmt, params, err);
-    free(arr);
+    free(list);
     return r;
 }
 

@@ -5,24 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-int catalog_guid_normalize(const char *text, char out[37])
-{
-    if (text == NULL || strlen(text) != 36)
-        return -1;
-    for (int i = 0; i < 36; i++) {
-        char c = text[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return -1;
-        } else if (!isxdigit((unsigned char)c)) {
-            return -1;
-        }
-        out[i] = (char)tolower((unsigned char)c);
-    }
-    out[36] = '\0';
-    return 0;
-}
-
 /* Prefix of the plan name -> the service Graph reports in assignedPlans/provisionedPlans.
  * Longer prefixes first where one prefix contains another. Derived from the names Microsoft
  * uses in real tenants (e.g. EXCHANGE_S_ENTERPRISE -> "exchange", MCOSTANDARD ->

@@ -3,13 +3,13 @@
 #ifndef LICENSINGD_CATALOG_H
 #define LICENSINGD_CATALOG_H
 
+#include "guid.h"
+
 #include <stddef.h>
 
 #include "config.h"
 #include "error.h"
 
-/* Checks a GUID in 8-4-4-4-12 hex form and writes it lower-cased to out; 0 or -1. */
-int catalog_guid_normalize(const char *text, char out[37]);
 
 /* The assignedPlan "service" of a plan from its name ("EXCHANGE_S_STANDARD" -> "exchange"), by
  * a table of name prefixes; NULL when no prefix matches. */

@@ -128,11 +128,11 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
             snprintf(reason, sizeof(reason), "%d fields, the header has %d", rec.nfields,
                      header_fields);
             rc = -1;
-        } else if (catalog_guid_normalize(rec.fields[col[COL_SKU_ID]], sku_id) != 0) {
+        } else if (guid_normalize(rec.fields[col[COL_SKU_ID]], sku_id) != 0) {
             snprintf(reason, sizeof(reason), "GUID '%.40s' is not a GUID",
                      rec.fields[col[COL_SKU_ID]]);
             rc = -1;
-        } else if (catalog_guid_normalize(rec.fields[col[COL_PLAN_ID]], plan_id) != 0) {
+        } else if (guid_normalize(rec.fields[col[COL_PLAN_ID]], plan_id) != 0) {
             snprintf(reason, sizeof(reason), "Service_Plan_Id '%.40s' is not a GUID",
                      rec.fields[col[COL_PLAN_ID]]);
             rc = -1;
@@ -286,7 +286,7 @@ static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (
                    struct lic_error *err)
 {
     const char *id = json_string_value(json_object_get(j_ids, name));
-    if (id != NULL && catalog_guid_normalize(id, ids[0]) == 0) {
+    if (id != NULL && guid_normalize(id, ids[0]) == 0) {
         *n = 1;
         return 0;
     }
@@ -425,7 +425,7 @@ int catalog_apply_rules(struct db_conn *conn, json_t *j_rules, struct catalog_ru
     {
         char id[37];
         int created = 0;
-        if (catalog_guid_normalize(json_string_value(j_id), id) != 0) {
+        if (guid_normalize(json_string_value(j_id), id) != 0) {
             fprintf(stderr, "rules: servicePlanIds.%s is not a GUID; skipped\n", name);
             c->skipped++;
             continue;

@@ -15,19 +15,6 @@
 
 #define DRY_RUN_BATCH 1000
 
-static char *disabled_literal(const struct license_add *a)
-{
-    size_t size = 3 + (size_t)a->n_disabled * (LIC_ID_SIZE + 1);
-    char *out = malloc(size);
-    if (out == NULL)
-        return NULL;
-    size_t used = (size_t)snprintf(out, size, "{");
-    for (int i = 0; i < a->n_disabled; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "", a->disabled_plans[i]);
-    snprintf(out + used, size - used, "}");
-    return out;
-}
-
 static void audit_set(struct db_conn *conn, const char *group_id, const char *name,
                       const struct license_add *adds, int n_adds,
                       const char (*removes)[LIC_ID_SIZE], int n_removes)
@@ -165,20 +152,8 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
         return -1;
-    const char **add_ids = calloc((size_t)n_adds + 1, sizeof(char *));
-    char **disabled = calloc((size_t)n_adds + 1, sizeof(char *));
-    const char **remove_ids = calloc((size_t)n_removes + 1, sizeof(char *));
     int rc = -1;
-    if (add_ids == NULL || disabled == NULL || remove_ids == NULL) {
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < n_adds; i++) {
-        add_ids[i] = adds[i].sku_id;
-        if ((disabled[i] = disabled_literal(&adds[i])) == NULL) {
-            lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-            goto out;
-        }
+    for (int i = 0; i < n_adds; i++)
         for (int k = 0; k < n_removes; k++)
             if (strcmp(adds[i].sku_id, removes[k]) == 0) {
                 lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
@@ -186,11 +161,7 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
                               adds[i].sku_id);
                 goto out;
             }
-    }
-    for (int i = 0; i < n_removes; i++)
-        remove_ids[i] = removes[i];
-    struct group_license_change change = {group_id, add_ids, (const char *const *)disabled,
-                                          n_adds,   remove_ids, n_removes};
+    struct group_license_change change = {group_id, adds, n_adds, removes, n_removes};
     int security = 0;
     char name[256];
     if (db_begin(conn, err) != 0)
@@ -224,11 +195,6 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
 out:
     if (rc != 0 || report != NULL)
         db_rollback(conn);
-    for (int i = 0; disabled && i < n_adds; i++)
-        free(disabled[i]);
-    free(disabled);
-    free(add_ids);
-    free(remove_ids);
     db_release(pool, conn);
     return rc;
 }

@@ -126,12 +126,12 @@ END_TEST
 START_TEST(guids_are_checked_and_lower_cased)
 {
     char out[37];
-    ck_assert_int_eq(catalog_guid_normalize("6FD2C87F-B296-42F0-B197-1E91E994B900", out), 0);
+    ck_assert_int_eq(guid_normalize("6FD2C87F-B296-42F0-B197-1E91E994B900", out), 0);
     ck_assert_str_eq(out, "6fd2c87f-b296-42f0-b197-1e91e994b900");
-    ck_assert_int_eq(catalog_guid_normalize("6fd2c87f-b296-42f0-b197-1e91e994b90", out), -1);
-    ck_assert_int_eq(catalog_guid_normalize("6fd2c87fxb296-42f0-b197-1e91e994b900", out), -1);
-    ck_assert_int_eq(catalog_guid_normalize("6fd2c87f-b296-42f0-b197-1e91e994b90g", out), -1);
-    ck_assert_int_eq(catalog_guid_normalize(NULL, out), -1);
+    ck_assert_int_eq(guid_normalize("6fd2c87f-b296-42f0-b197-1e91e994b90", out), -1);
+    ck_assert_int_eq(guid_normalize("6fd2c87fxb296-42f0-b197-1e91e994b900", out), -1);
+    ck_assert_int_eq(guid_normalize("6fd2c87f-b296-42f0-b197-1e91e994b90g", out), -1);
+    ck_assert_int_eq(guid_normalize(NULL, out), -1);
 }
 END_TEST
 
