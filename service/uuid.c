@@ -2,6 +2,7 @@
 #include "uuid.h"
 
 #include <ctype.h>
+#include <stddef.h>
 
 int uuid_is_valid(const char *s)
 {
