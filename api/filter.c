@@ -217,10 +217,10 @@ static int add_value(struct parser *p, struct filter_node *n)
         return fail_syntax(p, "out of memory");
     n->values = grown;
     n->values[n->nvalues].text = NULL;
-    if (literal(p, &n->values[n->nvalues]) != 0)
-        return -1;
-    n->nvalues++;
-    return 0;
+    int rc = literal(p, &n->values[n->nvalues]);
+    if (n->values[n->nvalues].text != NULL) /* taken even when the token after it is bad */
+        n->nvalues++;
+    return rc;
 }
 
 static int parse_op(struct parser *p, enum filter_op *op)
