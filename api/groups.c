@@ -149,6 +149,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     struct parsed_fields p;
     memset(&p, 0, sizeof(p));
+    json_t *j_mod = NULL;
     int rc = -1;
     const char *id = req->params.values[0];
     json_t *j_body = api_parse_body(req, &err);
@@ -159,7 +160,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
         db_groups_get(conn, id, 1, &rows, &err) != 0)
         goto out;
-    json_t *j_mod = json_array();
+    j_mod = json_array();
     static const int cols[GF_COUNT] = {
         [GF_DISPLAY_NAME] = GCOL_DISPLAY_NAME, [GF_DESCRIPTION] = GCOL_DESCRIPTION,
         [GF_MAIL_NICKNAME] = GCOL_MAIL_NICKNAME, [GF_MAIL_ENABLED] = GCOL_MAIL_ENABLED,
@@ -180,10 +181,8 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     if (changed) {
         if (db_groups_update(conn, id, &p.f, &err) != 0 ||
             audit_change(conn, "Update group", "GroupManagement", "Update", "Group", id, name,
-                         NULL, j_mod, &err) != 0)
+                         NULL, json_incref(j_mod), &err) != 0)
             goto out;
-    } else {
-        json_decref(j_mod);
     }
     /* members@odata.bind: all or nothing, in this transaction. */
     json_t *j_bind = json_object_get(j_body, "members@odata.bind");
@@ -201,6 +200,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     api_reply_empty(res, 204);
     rc = 0;
 out:
+    json_decref(j_mod);
     json_decref(j_body);
     fields_free(&p);
     db_rows_free(rows);

@@ -207,12 +207,10 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
     const char *upn = p.f.set[UF_UPN] ? p.f.value[UF_UPN] : db_rows_get(rows, 0, UCOL_UPN);
     const char *name = p.f.set[UF_DISPLAY_NAME] ? p.f.value[UF_DISPLAY_NAME]
                                                 : db_rows_get(rows, 0, UCOL_DISPLAY_NAME);
-    json_t *j_mod_taken = j_mod;
-    j_mod = NULL;
     if (db_users_update(conn, id, &p.f, &err) != 0 ||
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Update user", "UserManagement", "Update", "User", id, name, upn,
-                     j_mod_taken, &err) != 0 ||
+                     json_incref(j_mod), &err) != 0 ||
         (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0) ||
         db_commit(conn, &err) != 0)
         goto out;
