@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "../db/audit.h"
+#include "../service/text.h"
 
 /* Order = the order properties are emitted in: Graph's defaults with user id last. */
 const char *const user_props[] = {
@@ -112,6 +113,9 @@ int list_after(const struct list_options *o, char *key, size_t size, const char 
     for (int i = 0; i < o->nafter - 1; i++)
         len += (size_t)snprintf(key + len, len < size ? size - len : 0, "%s", o->after[i]);
     *id = o->after[o->nafter - 1];
+    if (!utf8_is_valid(key)) /* a forged token must not reach the database as bad text */
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
     return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../service/uuid.h"
+#include "../service/text.h"
 
 enum tok_type {
     TOK_END,
@@ -465,39 +465,6 @@ static struct filter_node *parse_or(struct parser *p)
     return parse_binary(p, 1);
 }
 
-static int valid_utf8(const unsigned char *s)
-{
-    while (*s) {
-        int n;
-        unsigned cp;
-        if (*s < 0x80) {
-            s++;
-            continue;
-        } else if ((*s & 0xe0) == 0xc0) {
-            n = 1;
-            cp = *s & 0x1f;
-        } else if ((*s & 0xf0) == 0xe0) {
-            n = 2;
-            cp = *s & 0x0f;
-        } else if ((*s & 0xf8) == 0xf0) {
-            n = 3;
-            cp = *s & 0x07;
-        } else {
-            return 0;
-        }
-        s++;
-        for (int i = 0; i < n; i++, s++) {
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (*s & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-    }
-    return 1;
-}
-
 struct filter_node *filter_parse(const char *text, struct lic_error *err)
 {
     if (strlen(text) > FILTER_MAX_LENGTH) {
@@ -505,7 +472,7 @@ struct filter_node *filter_parse(const char *text, struct lic_error *err)
                       "The $filter expression is longer than %d characters.", FILTER_MAX_LENGTH);
         return NULL;
     }
-    if (!valid_utf8((const unsigned char *)text)) {
+    if (!utf8_is_valid(text)) {
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
                       "Invalid filter clause: the expression is not valid UTF-8.");
         return NULL;

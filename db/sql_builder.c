@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../service/log.h"
-#include "../service/uuid.h"
+#include "../service/text.h"
 
 void sqlb_init(struct sql_builder *b)
 {

@@ -109,6 +109,8 @@ START_TEST(top_out_of_range_and_skip_and_forged_token_are_400)
     /* A well-formed token of ours with a non-uuid id part. */
     ck_assert_int_eq(call(&srv, "GET", "/v1.0/users?$skiptoken=bGsxH2EfYg", NULL), 400);
     ck_assert_int_eq(call(&srv, "GET", "/v1.0/groups?$top=abc", NULL), 400);
+    /* Ours in form, but the key is invalid UTF-8: 400 before it reaches the database. */
+    ck_assert_int_eq(call(&srv, "GET", "/v1.0/users?$skiptoken=bGsxH__-HzAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA", NULL), 400);
 }
 END_TEST
 
