@@ -300,9 +300,8 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
         goto out;
     }
     if (o.select) {
-        size_t k;
-        json_t *j_item;
-        json_array_foreach(j_items, k, j_item) odata_apply_select(j_item, member_props, o.select);
+        for (size_t k = 0; k < json_array_size(j_items); k++)
+            odata_apply_select(json_array_get(j_items, k), member_props, o.select);
     }
     char *next = NULL;
     if (rows->nrows > o.top) {
