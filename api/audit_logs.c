@@ -22,6 +22,11 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
     int rc = -1;
     if (list_options_parse(req, audit_props, LIST_FILTER, &o, &err) != 0)
         goto out_noopt;
+    if (o.nafter != 0 && o.nafter != 2) {
+        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+        goto out;
+    }
     const char *after_us = o.nafter == 2 ? o.after[0] : NULL;
     const char *after_id = o.nafter == 2 ? o.after[1] : NULL;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||

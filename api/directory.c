@@ -33,6 +33,13 @@ int list_options_parse(const struct api_request *req, const char *const *props, 
     if (api_query(req, "$skip") != NULL)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "'$skip' is not supported by the service.");
+    /* Not implemented here: refused rather than silently ignored. */
+    static const char *const unsupported[] = {"$search", "$expand", "$apply", NULL};
+    for (int i = 0; unsupported[i]; i++)
+        if (api_query(req, unsupported[i]) != NULL)
+            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
+                                 "The query option '%s' is not supported on this collection.",
+                                 unsupported[i]);
     if (odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &o->top, err) != 0 ||
         odata_parse_select(api_query(req, "$select"), props, &o->select, err) != 0)
         return -1;
@@ -66,6 +73,12 @@ int list_options_parse(const struct api_request *req, const char *const *props, 
             list_options_free(o);
             return -1;
         }
+    }
+    /* Member lists page on one key; a token with more parts is not one of theirs. */
+    if ((features & (LIST_ORDER | LIST_FILTER)) == 0 && o->nafter > 1) {
+        list_options_free(o);
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
     }
     o->count = odata_wants_count(req);
     return 0;

@@ -267,8 +267,6 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     int rc = -1;
     if (list_options_parse(req, group_props, 0, &o, &err) != 0)
         goto out_noopt;
-    if (o.nafter > 1)
-        o.nafter = 0;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     long count = -1;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
