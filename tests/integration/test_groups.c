@@ -1,5 +1,6 @@
 /* Groups, membership, organization and directoryAudits end to end. */
 #include "directory_fixtures.h"
+#include "db/directory.h"
 
 static struct th_server srv;
 
@@ -280,6 +281,29 @@ START_TEST(organization_is_empty_until_created_then_patchable)
 }
 END_TEST
 
+START_TEST(org_ensure_creates_the_organization_once_for_load_demo)
+{
+    th_sql_exec(&srv, "DELETE FROM organization");
+    struct lic_error err;
+    struct db_conn *conn = db_connect(srv.conninfo, &err);
+    ck_assert_ptr_nonnull(conn);
+    ck_assert_int_eq(db_org_ensure(conn, "Contoso Demo", "US", "contoso.com", &err), 0);
+    ck_assert_int_eq(db_org_ensure(conn, "Other Name", "NL", "other.com", &err), 0);
+    db_disconnect(conn);
+    struct th_response r;
+    th_request(&srv, "GET", "/v1.0/organization", NULL, NULL, &r);
+    json_t *v = json_object_get(r.json, "value");
+    ck_assert_int_eq(json_array_size(v), 1);
+    json_t *org = json_array_get(v, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(org, "displayName")), "Contoso Demo");
+    ck_assert_str_eq(json_string_value(json_object_get(org, "countryLetterCode")), "US");
+    json_t *domain = json_array_get(json_object_get(org, "verifiedDomains"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(domain, "name")), "contoso.com");
+    ck_assert(json_is_true(json_object_get(domain, "isDefault")));
+    th_response_free(&r);
+}
+END_TEST
+
 START_TEST(directory_audits_list_newest_first_with_filters_and_paging)
 {
     char g[37];
@@ -349,6 +373,7 @@ int main(void)
     tcase_add_test(tc, licensed_group_cannot_be_deleted_plain_group_can);
     tcase_add_test(tc, has_members_with_license_errors_filters_and_shows_only_when_selected);
     tcase_add_test(tc, organization_is_empty_until_created_then_patchable);
+    tcase_add_test(tc, org_ensure_creates_the_organization_once_for_load_demo);
     tcase_add_test(tc, directory_audits_list_newest_first_with_filters_and_paging);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
