@@ -75,28 +75,43 @@ void api_groups_get(const struct api_app *app, const struct api_request *req, st
     directory_get(app, req, res, &list_groups);
 }
 
-/* Adds one member inside the caller's transaction: queue (user members) and audit. */
-static int add_member(struct db_conn *conn, const char *group_id, const char *group_name,
-                      const char *member_id, struct lic_error *err)
+/* Adds or removes one member inside the caller's transaction, audits it under the member's
+ * name and queues a user member for licensing (semantics: membership drives group licenses). */
+static int member_change(struct db_conn *conn, int adding, const char *group_id,
+                         const char *group_name, const char *member_id, struct lic_error *err)
 {
     char type[8];
-    if (db_members_add(conn, group_id, member_id, type, err) != 0)
+    if ((adding ? db_members_add(conn, group_id, member_id, type, err)
+                : db_members_remove(conn, group_id, member_id, type, err)) != 0)
         return -1;
-    json_t *j_mod = json_pack("[{s:s, s:n, s:s}]", "displayName", "Group.ObjectID", "oldValue",
-                              "newValue", group_id);
-    json_array_append_new(j_mod, json_pack("{s:s, s:n, s:s?}", "displayName",
-                                           "Group.DisplayName", "oldValue", "newValue",
-                                           group_name));
-    if (audit_change(conn, "Add member to group", "GroupManagement", "Add",
-                     strcmp(type, "user") == 0 ? "User" : "Group", member_id, NULL, NULL, j_mod,
-                     err) != 0)
+    int is_user = strcmp(type, "user") == 0;
+    struct db_rows *member = NULL;
+    if ((is_user ? db_users_get(conn, member_id, 0, &member, err)
+                 : db_groups_get(conn, member_id, 0, &member, err)) != 0)
         return -1;
-    if (strcmp(type, "user") == 0) {
-        char reason[128];
-        snprintf(reason, sizeof(reason), "added to group %.36s", group_id);
-        return db_queue_push(conn, QUEUE_USER, member_id, reason, err);
+    json_t *j_mod = json_pack("[{s:s, s:n, s:s}, {s:s, s:n, s:s?}]", "displayName",
+                              "Group.ObjectID", "oldValue", "newValue", group_id, "displayName",
+                              "Group.DisplayName", "oldValue", "newValue", group_name);
+    if (!adding) { /* the membership is what was there before */
+        for (size_t i = 0; i < json_array_size(j_mod); i++) {
+            json_t *j_p = json_array_get(j_mod, i);
+            json_object_set(j_p, "oldValue", json_object_get(j_p, "newValue"));
+            json_object_set_new(j_p, "newValue", json_null());
+        }
     }
-    return 0;
+    int rc = audit_change(conn, adding ? "Add member to group" : "Remove member from group",
+                          "GroupManagement", adding ? "Add" : "Delete", is_user ? "User" : "Group",
+                          member_id,
+                          db_rows_get(member, 0, is_user ? UCOL_DISPLAY_NAME : GCOL_DISPLAY_NAME),
+                          is_user ? db_rows_get(member, 0, UCOL_UPN) : NULL, j_mod, err);
+    db_rows_free(member);
+    if (rc == 0 && is_user) {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "%s group %.36s", adding ? "added to" : "removed from",
+                 group_id);
+        rc = db_queue_push(conn, QUEUE_USER, member_id, reason, err);
+    }
+    return rc;
 }
 
 void api_groups_create(const struct api_app *app, const struct api_request *req,
@@ -127,7 +142,7 @@ void api_groups_create(const struct api_app *app, const struct api_request *req,
     {
         char member[37];
         if (directory_ref_id(json_string_value(j_url), member, &err) != 0 ||
-            add_member(conn, id, p.f.value[GF_DISPLAY_NAME], member, &err) != 0)
+            member_change(conn, 1, id, p.f.value[GF_DISPLAY_NAME], member, &err) != 0)
             goto out;
     }
     if (db_groups_get(conn, id, 0, &rows, &err) != 0 || db_commit(conn, &err) != 0)
@@ -192,7 +207,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     {
         char member[37];
         if (directory_ref_id(json_string_value(j_url), member, &err) != 0 ||
-            add_member(conn, id, name, member, &err) != 0)
+            member_change(conn, 1, id, name, member, &err) != 0)
             goto out;
     }
     if (db_commit(conn, &err) != 0)
@@ -358,7 +373,7 @@ void api_groups_member_add(const struct api_app *app, const struct api_request *
     const char *id = req->params.values[0];
     if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
         db_groups_get(conn, id, 0, &rows, &err) != 0 ||
-        add_member(conn, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0 ||
+        member_change(conn, 1, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0 ||
         db_commit(conn, &err) != 0)
         goto out;
     api_reply_empty(res, 204);
@@ -378,21 +393,9 @@ void api_groups_member_remove(const struct api_app *app, const struct api_reques
     struct db_rows *rows = NULL;
     int rc = -1;
     const char *id = req->params.values[0], *member = req->params.values[1];
-    char type[8];
     if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
         db_groups_get(conn, id, 0, &rows, &err) != 0 ||
-        db_members_remove(conn, id, member, type, &err) != 0)
-        goto out;
-    json_t *j_mod = json_pack("[{s:s, s:s, s:n}, {s:s, s:s?, s:n}]", "displayName",
-                              "Group.ObjectID", "oldValue", id, "newValue", "displayName",
-                              "Group.DisplayName", "oldValue",
-                              db_rows_get(rows, 0, GCOL_DISPLAY_NAME), "newValue");
-    char reason[128];
-    snprintf(reason, sizeof(reason), "removed from group %.36s", id);
-    int is_user = strcmp(type, "user") == 0;
-    if (audit_change(conn, "Remove member from group", "GroupManagement", "Delete",
-                     is_user ? "User" : "Group", member, NULL, NULL, j_mod, &err) != 0 ||
-        (is_user && db_queue_push(conn, QUEUE_USER, member, reason, &err) != 0) ||
+        member_change(conn, 0, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0 ||
         db_commit(conn, &err) != 0)
         goto out;
     api_reply_empty(res, 204);

@@ -131,7 +131,8 @@ START_TEST(member_changes_queue_the_user_and_are_audited)
     ck_assert_int_eq(th_sql_long(&srv, sql), 2);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
                                "IN ('Add member to group', 'Remove member from group') AND "
-                               "target_resources @> '[{\"id\":\"%s\"}]'", u);
+                               "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
+                               "\"userPrincipalName\":\"queued-member@contoso.com\"}]'", u);
     ck_assert_int_eq(th_sql_long(&srv, sql), 2);
 }
 END_TEST
