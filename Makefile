@@ -104,6 +104,7 @@ run: build
 test: build
 	@$(MAKE) --no-print-directory build-tests
 	@tests/run.sh $(UNIT_BIN) -- $(INT_BIN)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 test-unit: build
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
@@ -111,6 +112,27 @@ test-unit: build
 
 bench: build
 	@tests/bench/run.sh
+
+# Directory (issue 3): the $filter fuzzer (clang, libFuzzer + ASan/UBSan). `make fuzz` runs 20 s,
+# `fuzz-smoke` (part of `make test`) a few seconds; findings land in build/fuzz/.
+FUZZ_SRC := tests/fuzz/fuzz_filter.c api/filter.c db/filter_sql.c db/sql_builder.c \
+            db/pool.c service/error.c service/text.c service/log.c
+
+build/fuzz/fuzz_filter: $(FUZZ_SRC) api/filter.h db/filter_sql.h db/sql_builder.h
+	@mkdir -p build/fuzz/corpus
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. $(pc_cflags) \
+	    -o $@ $(FUZZ_SRC) $(pc_libs) -pthread
+
+fuzz: build/fuzz/fuzz_filter
+	build/fuzz/fuzz_filter -max_total_time=20 -max_len=8192 -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus tests/fuzz/corpus
+
+fuzz-smoke: build/fuzz/fuzz_filter
+	@build/fuzz/fuzz_filter -max_total_time=4 -max_len=8192 -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus tests/fuzz/corpus 2>build/fuzz/smoke.log \
+	    || { tail -40 build/fuzz/smoke.log; exit 1; }
+	@echo "fuzz-smoke: $$(grep -c . build/fuzz/smoke.log) log lines, no crash"
+# end Directory
 
 format:
 	clang-format -i $(LIB_SRC) service/main.c tests/unit/*.c tests/integration/*.c tests/integration/*.h

@@ -40,5 +40,27 @@ API_HANDLER(api_plans_list);
 API_HANDLER(api_plan_get);
 API_HANDLER(api_plan_update);
 /* end catalog */
+/* Directory (issue 3): api/users.c, api/groups.c, api/organization.c, api/audit_logs.c */
+API_HANDLER(api_users_list);
+API_HANDLER(api_users_count);
+API_HANDLER(api_users_get);
+API_HANDLER(api_users_create);
+API_HANDLER(api_users_update);
+API_HANDLER(api_users_delete);
+API_HANDLER(api_users_member_of);
+API_HANDLER(api_groups_list);
+API_HANDLER(api_groups_count);
+API_HANDLER(api_groups_get);
+API_HANDLER(api_groups_create);
+API_HANDLER(api_groups_update);
+API_HANDLER(api_groups_delete);
+API_HANDLER(api_groups_members);
+API_HANDLER(api_groups_members_count);
+API_HANDLER(api_groups_member_add);
+API_HANDLER(api_groups_member_remove);
+API_HANDLER(api_organization_list);
+API_HANDLER(api_organization_update);
+API_HANDLER(api_audit_list);
+/* end Directory */
 
 #endif

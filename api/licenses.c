@@ -11,26 +11,24 @@
 #include "../service/licensing.h"
 #include "../service/assignment.h"
 #include "../service/guid.h"
+#include "directory.h"
 #include "handlers.h"
 #include "odata.h"
 
-/* Resolves the {id | userPrincipalName} path segment to an object id. */
+/* Resolves the {id | userPrincipalName} path segment to an object id (404 when missing). */
 static int resolve_user(const struct api_app *app, const char *key, char *id,
                         struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(app->pool, err);
     if (conn == NULL)
         return -1;
-    int found = db_user_resolve(conn, key, id, LIC_ID_SIZE, err);
+    struct db_rows *rows = NULL;
+    int rc = db_users_get(conn, key, 0, &rows, err);
+    if (rc == 0)
+        snprintf(id, LIC_ID_SIZE, "%s", db_rows_get(rows, 0, UCOL_ID));
+    db_rows_free(rows);
     db_release(app->pool, conn);
-    if (found < 0)
-        return -1;
-    if (found == 0)
-        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                             "Resource '%.200s' does not exist or one of its queried "
-                             "reference-property objects are not present.",
-                             key);
-    return 0;
+    return rc;
 }
 
 static int bad(struct lic_error *err, const char *fmt, const char *what)
@@ -368,19 +366,25 @@ API_HANDLER(api_group_members_with_errors)
     }
     struct db_conn *conn = db_acquire(app->pool, &err);
     int more = 0, exists = conn ? db_group_exists(conn, id, &err) : -1;
-    char next[40];
-    char *text = exists == 1 ? db_group_error_members_json(conn, id, token ? key[0] : NULL, top,
-                                                           &more, next, &err)
-                             : NULL;
+    char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
+    const char *list[ODATA_TOP_MAX];
+    json_t *j_items = json_array();
+    int n = exists == 1 && ids ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top,
+                                                           ids, &more, &err)
+                               : -1;
+    for (int i = 0; i < n; i++)
+        list[i] = ids[i];
+    if (n >= 0 && render_ids_in_order(conn, &list_users, list, n, 0, 1, j_items, &err) != 0)
+        n = -1;
     db_release(app->pool, conn);
     if (exists == 0)
         lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
                       "Resource '%s' does not exist or one of its queried reference-property "
                       "objects are not present.",
                       id);
-    json_t *j_items = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    if (j_items == NULL) {
+    if (n < 0) {
+        free(ids);
+        json_decref(j_items);
         api_reply_error(res, &err);
         return;
     }
@@ -388,10 +392,11 @@ API_HANDLER(api_group_members_with_errors)
     odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
     if (more) {
         char tok[256];
-        const char *parts[] = {next};
+        const char *parts[] = {list[n - 1]};
         odata_skiptoken_encode(parts, 1, tok, sizeof(tok));
         link = odata_next_link(app, req, tok);
     }
     api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
     free(link);
+    free(ids);
 }

@@ -5,16 +5,6 @@
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", api_health_live},
     {HTTP_GET, "/readyz", api_health_ready},
-    /* licensing on users */
-    {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
-    {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},
-    {HTTP_GET, "/v1.0/users/{id}/licenseDetails", api_user_license_details},
-    /* licensing on groups, and where admins look */
-    {HTTP_POST, "/v1.0/groups/{id}/assignLicense", api_group_assign_license},
-    {HTTP_POST, "/v1.0/groups/{id}/reprocessLicenseAssignment", api_group_reprocess},
-    {HTTP_GET, "/v1.0/groups/{id}/membersWithLicenseErrors", api_group_members_with_errors},
-    {HTTP_GET, "/v1.0/licensing/errors", api_license_errors},
-    {HTTP_GET, "/v1.0/licensing/overview", api_license_overview},
     /* catalog: subscribedSkus (Graph + extensions) and licensing/servicePlans (extension) */
     {HTTP_GET, "/v1.0/subscribedSkus", api_skus_list},
     {HTTP_POST, "/v1.0/subscribedSkus", api_skus_create},
@@ -26,6 +16,38 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1.0/licensing/servicePlans/{id}", api_plan_get},
     {HTTP_PATCH, "/v1.0/licensing/servicePlans/{id}", api_plan_update},
     /* end catalog */
+    /* Directory (issue 3) */
+    {HTTP_GET, "/v1.0/users", api_users_list},
+    {HTTP_POST, "/v1.0/users", api_users_create},
+    {HTTP_GET, "/v1.0/users/$count", api_users_count},
+    {HTTP_GET, "/v1.0/users/{id}", api_users_get},
+    {HTTP_PATCH, "/v1.0/users/{id}", api_users_update},
+    {HTTP_DELETE, "/v1.0/users/{id}", api_users_delete},
+    {HTTP_GET, "/v1.0/users/{id}/memberOf", api_users_member_of},
+    {HTTP_GET, "/v1.0/groups", api_groups_list},
+    {HTTP_POST, "/v1.0/groups", api_groups_create},
+    {HTTP_GET, "/v1.0/groups/$count", api_groups_count},
+    {HTTP_GET, "/v1.0/groups/{id}", api_groups_get},
+    {HTTP_PATCH, "/v1.0/groups/{id}", api_groups_update},
+    {HTTP_DELETE, "/v1.0/groups/{id}", api_groups_delete},
+    {HTTP_GET, "/v1.0/groups/{id}/members", api_groups_members},
+    {HTTP_GET, "/v1.0/groups/{id}/members/$count", api_groups_members_count},
+    {HTTP_POST, "/v1.0/groups/{id}/members/$ref", api_groups_member_add},
+    {HTTP_DELETE, "/v1.0/groups/{id}/members/{memberId}/$ref", api_groups_member_remove},
+    {HTTP_GET, "/v1.0/organization", api_organization_list},
+    {HTTP_PATCH, "/v1.0/organization/{id}", api_organization_update},
+    {HTTP_GET, "/v1.0/auditLogs/directoryAudits", api_audit_list},
+    /* end Directory */
+    /* licensing on users */
+    {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
+    {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},
+    {HTTP_GET, "/v1.0/users/{id}/licenseDetails", api_user_license_details},
+    /* licensing on groups, and where admins look */
+    {HTTP_POST, "/v1.0/groups/{id}/assignLicense", api_group_assign_license},
+    {HTTP_POST, "/v1.0/groups/{id}/reprocessLicenseAssignment", api_group_reprocess},
+    {HTTP_GET, "/v1.0/groups/{id}/membersWithLicenseErrors", api_group_members_with_errors},
+    {HTTP_GET, "/v1.0/licensing/errors", api_license_errors},
+    {HTTP_GET, "/v1.0/licensing/overview", api_license_overview},
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,6 +1,10 @@
 /* directoryAudit storage. */
 #include "audit.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "filter_sql.h"
 #include "internal.h"
 
 static const struct db_stmt stmt_write = {
@@ -23,4 +27,63 @@ int db_audit_write(struct db_conn *conn, const struct audit_record *rec, struct 
         return -1;
     PQclear(r);
     return 0;
+}
+
+/* Listing: the filter compiler with a two-property whitelist, and a descending keyset. */
+static const struct filter_column audit_columns[] = {
+    {"activityDateTime", "a.activity_at", FCOL_TIME, FOP_EQ | FOP_RANGE},
+    {"activityDisplayName", "lower(a.activity_display_name) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_STARTS},
+    {"category", "lower(a.category) COLLATE \"C\"", FCOL_TEXT, FOP_EQ},
+    {"result", "lower(a.result) COLLATE \"C\"", FCOL_TEXT, FOP_EQ},
+    {NULL, NULL, FCOL_TEXT, 0},
+};
+static const struct filter_schema audit_schema = {"directoryAudit", audit_columns, NULL};
+
+static int is_decimal(const char *s)
+{
+    return s != NULL && s[0] != '\0' && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
+}
+
+int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int top,
+                  const char *after_us, const char *after_id, struct db_rows **rows,
+                  struct lic_error *err)
+{
+    *rows = NULL;
+    if (after_us != NULL && (!is_decimal(after_us) || !is_decimal(after_id)))
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+    struct sql_builder b;
+    sqlb_init(&b);
+    sqlb_add(&b, "SELECT a.id, to_char(a.activity_at AT TIME ZONE 'UTC',"
+                 " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"'), a.activity_display_name, a.category,"
+                 " a.correlation_id, a.logged_by_service, a.operation_type, a.result,"
+                 " a.result_reason, a.initiated_by::text, a.target_resources::text,"
+                 " a.additional_details::text, (extract(epoch from a.activity_at) * 1000000)::bigint"
+                 " FROM directory_audits a WHERE true");
+    int rc = -1;
+    if (filter != NULL) {
+        sqlb_add(&b, " AND ");
+        if (filter_sql_compile(filter, &audit_schema, &b, err) != 0)
+            goto out;
+    }
+    if (after_us != NULL) {
+        sqlb_add(&b, " AND (a.activity_at, a.id) < (timestamptz 'epoch' + ");
+        sqlb_param(&b, after_us);
+        sqlb_add(&b, "::bigint * interval '1 microsecond', ");
+        sqlb_param(&b, after_id);
+        sqlb_add(&b, "::bigint)");
+    }
+    char limit[64];
+    snprintf(limit, sizeof(limit), " ORDER BY a.activity_at DESC, a.id DESC LIMIT %d", top + 1);
+    sqlb_add(&b, limit);
+    PGresult *r = sqlb_exec(conn, &b, err);
+    if (r == NULL)
+        goto out;
+    *rows = db_rows_from_result(r);
+    PQclear(r);
+    rc = *rows ? 0 : lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+out:
+    sqlb_free(&b);
+    return rc;
 }

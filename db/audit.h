@@ -18,4 +18,29 @@ struct audit_record {
 /* Inserts one record inside the caller's transaction. */
 int db_audit_write(struct db_conn *conn, const struct audit_record *rec, struct lic_error *err);
 
+/* Reading (GET /auditLogs/directoryAudits): newest first, keyset on (activityDateTime, id). */
+enum audit_col {
+    ACOL_ID,
+    ACOL_TIME, /* 7 fraction digits, Z */
+    ACOL_ACTIVITY,
+    ACOL_CATEGORY,
+    ACOL_CORRELATION,
+    ACOL_LOGGED_BY,
+    ACOL_OPERATION,
+    ACOL_RESULT,
+    ACOL_RESULT_REASON,
+    ACOL_INITIATED_BY, /* JSON */
+    ACOL_TARGETS,      /* JSON */
+    ACOL_DETAILS,      /* JSON */
+    ACOL_SORT_KEY,     /* microseconds since the epoch */
+};
+
+struct filter_node;
+struct db_rows;
+
+/* Up to top + 1 rows older than (after_us, after_id) when given (decimal text). */
+int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int top,
+                  const char *after_us, const char *after_id, struct db_rows **rows,
+                  struct lic_error *err);
+
 #endif

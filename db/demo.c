@@ -19,28 +19,6 @@ const char *db_demo_file(const char *name)
     return NULL;
 }
 
-static const struct db_stmt stmt_org_ensure = {
-    "demo_org_ensure",
-    "INSERT INTO organization (display_name, country_letter_code, verified_domains)"
-    " VALUES ($1, $2, jsonb_build_array(jsonb_build_object('capabilities',"
-    " 'Email, OfficeCommunicationsOnline', 'isDefault', true, 'isInitial', true, 'name', $3::text,"
-    " 'type', 'Managed')))"
-    " ON CONFLICT (singleton) DO NOTHING",
-    3};
-
-int db_demo_ensure_org(struct db_conn *conn, const char *display_name, const char *country,
-                       const char *domain, int *created, struct lic_error *err)
-{
-    const char *params[] = {display_name, country, domain};
-    PGresult *r = db_exec(conn, &stmt_org_ensure, params, err);
-    if (r == NULL)
-        return -1;
-    if (created != NULL)
-        *created = atoi(PQcmdTuples(r)) > 0;
-    PQclear(r);
-    return 0;
-}
-
 int db_demo_load_directory(struct db_conn *conn, struct lic_error *err)
 {
     const char *sql = db_demo_file("directory.sql");

@@ -62,18 +62,17 @@ static const struct db_stmt stmt_overview = {
     "   WHERE activity_display_name = 'Finish applying group based license to users'))::text",
     0};
 
-#define GROUP_ERRORS_SQL(after)                                                                    \
-    "SELECT json_build_object('@odata.type', '#microsoft.graph.user', 'id', u.id,"                 \
-    "        'displayName', u.display_name, 'userPrincipalName', u.user_principal_name,"           \
-    "        'mail', u.mail, 'usageLocation', u.usage_location)::text, u.id"                       \
-    "  FROM (SELECT DISTINCT user_id FROM license_assignment_states"                               \
-    "         WHERE group_id = $1 AND error <> 'None'" after                                       \
-    "         ORDER BY user_id LIMIT $2) e JOIN users u ON u.id = e.user_id ORDER BY u.id"
-
-static const struct db_stmt stmt_group_errors_first = {"report_group_errors_first",
-                                                       GROUP_ERRORS_SQL(""), 2};
+/* Users with an error from a group, by id: first page and next pages. */
+static const struct db_stmt stmt_group_errors_first = {
+    "report_group_errors_first",
+    "SELECT DISTINCT user_id FROM license_assignment_states"
+    " WHERE group_id = $1 AND error <> 'None' ORDER BY user_id LIMIT $2",
+    2};
 static const struct db_stmt stmt_group_errors_next = {
-    "report_group_errors_next", GROUP_ERRORS_SQL(" AND user_id > $3::uuid"), 3};
+    "report_group_errors_next",
+    "SELECT DISTINCT user_id FROM license_assignment_states"
+    " WHERE group_id = $1 AND error <> 'None' AND user_id > $3::uuid ORDER BY user_id LIMIT $2",
+    3};
 
 static const struct db_stmt stmt_group_exists = {
     "report_group_exists", "SELECT 1 FROM groups WHERE id = $1", 1};
@@ -136,8 +135,8 @@ char *db_license_overview_json(struct db_conn *conn, struct lic_error *err)
     return out;
 }
 
-char *db_group_error_members_json(struct db_conn *conn, const char *group_id, const char *after,
-                                  int limit, int *more, char next_key[40], struct lic_error *err)
+int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const char *after,
+                              int limit, char (*ids)[40], int *more, struct lic_error *err)
 {
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit + 1);
@@ -145,12 +144,15 @@ char *db_group_error_members_json(struct db_conn *conn, const char *group_id, co
     PGresult *r =
         db_exec(conn, after ? &stmt_group_errors_next : &stmt_group_errors_first, params, err);
     if (r == NULL)
-        return NULL;
-    char *out = json_rows(r, limit, more, err);
-    if (out != NULL && *more)
-        snprintf(next_key, 40, "%s", PQgetvalue(r, limit - 1, 1));
+        return -1;
+    int n = PQntuples(r);
+    *more = n > limit;
+    if (*more)
+        n = limit;
+    for (int i = 0; i < n; i++)
+        snprintf(ids[i], 40, "%s", PQgetvalue(r, i, 0));
     PQclear(r);
-    return out;
+    return n;
 }
 
 int db_group_exists(struct db_conn *conn, const char *group_id, struct lic_error *err)

@@ -19,10 +19,10 @@ char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
 /* The licenses overview as a JSON object text. */
 char *db_license_overview_json(struct db_conn *conn, struct lic_error *err);
 
-/* A page of users with an error from group_id, after user id (NULL first), as JSON array text of
- * directory objects. */
-char *db_group_error_members_json(struct db_conn *conn, const char *group_id, const char *after,
-                                  int limit, int *more, char next_key[40], struct lic_error *err);
+/* A page of the ids of users with an error from group_id, after user id (NULL first): how many
+ * (ids holds up to limit), *more when another page follows; -1 on error. */
+int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const char *after,
+                              int limit, char (*ids)[40], int *more, struct lic_error *err);
 
 /* 1 when the group exists, 0 when not, -1 on error. */
 int db_group_exists(struct db_conn *conn, const char *group_id, struct lic_error *err);

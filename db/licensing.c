@@ -1005,11 +1005,6 @@ static const struct db_stmt stmt_inherited_from = {
     " WHERE l.user_id = $1 AND l.sku_id = $2 ORDER BY g.display_name, g.id LIMIT 1",
     2};
 
-static const struct db_stmt stmt_user_id = {
-    "lic_user_id",
-    "SELECT id FROM users WHERE id::text = lower($1) OR lower(user_principal_name) = lower($1)"
-    " LIMIT 1",
-    1};
 
 int db_direct_license_put(struct db_conn *conn, const char *user_id, const char *sku_id,
                           const char *const *disabled, int n_disabled, struct lic_error *err)
@@ -1050,20 +1045,6 @@ int db_license_inherited_from(struct db_conn *conn, const char *user_id, const c
         snprintf(group_id, id_size, "%s", PQgetvalue(r, 0, 0));
         snprintf(group_name, name_size, "%s", PQgetvalue(r, 0, 1));
     }
-    PQclear(r);
-    return found;
-}
-
-int db_user_resolve(struct db_conn *conn, const char *id_or_upn, char *id_out, size_t size,
-                    struct lic_error *err)
-{
-    const char *params[] = {id_or_upn};
-    PGresult *r = db_exec(conn, &stmt_user_id, params, err);
-    if (r == NULL)
-        return -1;
-    int found = PQntuples(r) > 0;
-    if (found)
-        snprintf(id_out, size, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     return found;
 }

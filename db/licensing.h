@@ -72,8 +72,6 @@ int db_license_inherited_from(struct db_conn *conn, const char *user_id, const c
  * plans with provisioningStatus "Disabled". Owned by caller (free); NULL with err. */
 char *db_license_details_json(struct db_conn *conn, const char *user_id, struct lic_error *err);
 
-/* Object id for an id or userPrincipalName (1 found, 0 none, -1 error). */
-int db_user_resolve(struct db_conn *conn, const char *id_or_upn, char *id_out, size_t size,
-                    struct lic_error *err);
+
 
 #endif

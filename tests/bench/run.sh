@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: every benchmark script in this folder, one after the other (they share 2 cores).
+# `make bench`: runs every tests/bench/*.sh (except this one) in turn. Benchmarks, not tests:
+# they print figures and targets; none fails the build on speed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 status=0

@@ -100,6 +100,15 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
                                 "\"removeLicenses\":[]}",
                             &r),
                      200);
+    /* 200 with the user: its licenses are already there. */
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), id);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "assignedLicenses"), 0), "skuId")),
+                     E1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "licenseAssignmentStates"), 0),
+                         "state")),
+                     "Active");
     th_response_free(&r);
     long before = consumed(E3);
     ck_assert_int_eq(assign("adele@contoso.com",

@@ -88,21 +88,27 @@ static void make_group(const char *id, const char *name)
          id, name);
 }
 
-/* A membership change as the directory API makes it: row plus queued work, one transaction. */
+/* Membership changes go through the directory API, which queues the member for the worker. */
 static void add_member(const char *group, const char *user)
 {
-    sqlf("INSERT INTO group_members (group_id, member_id, member_type) VALUES ('%s', '%s', 'user');"
-         "INSERT INTO work_queue (kind, target_id, reason) VALUES ('user', '%s', 'member added');"
-         "NOTIFY licensingd_work",
-         group, user, user);
+    char path[160], body[200];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$ref", group);
+    snprintf(body, sizeof(body),
+             "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"}", user);
+    struct th_response r;
+    th_request(&srv, "POST", path, body, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    th_response_free(&r);
 }
 
 static void remove_member(const char *group, const char *user)
 {
-    sqlf("DELETE FROM group_members WHERE group_id = '%s' AND member_id = '%s';"
-         "INSERT INTO work_queue (kind, target_id, reason) VALUES ('user', '%s', 'member removed');"
-         "NOTIFY licensingd_work",
-         group, user, user);
+    char path[200];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/%s/$ref", group, user);
+    struct th_response r;
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    th_response_free(&r);
 }
 
 static long post(const char *path, const char *body, struct th_response *r)
@@ -190,6 +196,47 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     ck_assert_str_eq(json_string_value(json_object_get(first, "assignedByGroup")), g);
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(first, "message")),
                                  "mutually exclusive"));
+    th_response_free(&r);
+    /* Graph's places: the group filter, $select on the group, the user's states. */
+    th_request(&srv, "GET", "/v1.0/groups?$filter=hasMembersWithLicenseErrors%20eq%20true", NULL,
+               NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "value"), 0), "id")),
+                     g);
+    th_response_free(&r);
+    snprintf(path, sizeof(path),
+             "/v1.0/groups/%s?$select=id,hasMembersWithLicenseErrors,licenseProcessingState", g);
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(json_is_true(json_object_get(r.json, "hasMembersWithLicenseErrors")));
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(r.json, "licenseProcessingState"), "state")),
+                     "ProcessingComplete");
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/users/%s", u);
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *states = json_object_get(r.json, "licenseAssignmentStates");
+    ck_assert_int_eq(json_array_size(states), 2);
+    int found = 0;
+    size_t si;
+    json_t *st;
+    json_array_foreach(states, si, st)
+    {
+        const char *by = json_string_value(json_object_get(st, "assignedByGroup"));
+        if (by && strcmp(by, g) == 0) {
+            ck_assert_str_eq(json_string_value(json_object_get(st, "state")), "Error");
+            ck_assert_str_eq(json_string_value(json_object_get(st, "error")),
+                             "MutuallyExclusiveViolation");
+            found = 1;
+        } else {
+            ck_assert(json_is_null(json_object_get(st, "assignedByGroup")));
+            ck_assert_str_eq(json_string_value(json_object_get(st, "error")), "None");
+        }
+    }
+    ck_assert(found);
     th_response_free(&r);
     th_request(&srv, "GET", "/v1.0/licensing/overview", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);

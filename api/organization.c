@@ -1,0 +1,85 @@
+/* /v1.0/organization: the tenant as a collection of one, and PATCH of its name and country. */
+#include <string.h>
+
+#include "../service/country.h"
+#include "directory.h"
+
+void api_organization_list(const struct api_app *app, const struct api_request *req,
+                           struct api_response *res)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = NULL;
+    struct db_rows *rows = NULL;
+    int rc = -1;
+    if ((conn = db_acquire(app->pool, &err)) == NULL || db_org_get(conn, &rows, &err) != 0)
+        goto out;
+    json_t *j_items = json_array();
+    for (int i = 0; i < rows->nrows; i++) {
+        const char *country = db_rows_get(rows, i, OCOL_COUNTRY);
+        json_t *j_domains = json_loads(db_rows_get(rows, i, OCOL_DOMAINS), 0, NULL);
+        json_array_append_new(
+            j_items, json_pack("{s:s, s:s, s:o, s:o, s:s, s:[], s:[]}", "id",
+                               db_rows_get(rows, i, OCOL_ID), "displayName",
+                               db_rows_get(rows, i, OCOL_DISPLAY_NAME), "countryLetterCode",
+                               country ? json_string(country) : json_null(), "verifiedDomains",
+                               j_domains ? j_domains : json_array(), "createdDateTime",
+                               db_rows_get(rows, i, OCOL_CREATED), "assignedPlans",
+                               "provisionedPlans"));
+    }
+    char context[512];
+    odata_context(app, req, "organization", 0, context, sizeof(context));
+    api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+    rc = 0;
+out:
+    db_rows_free(rows);
+    directory_finish(app, conn, rc, &err, res);
+}
+
+void api_organization_update(const struct api_app *app, const struct api_request *req,
+                             struct api_response *res)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = NULL;
+    int rc = -1;
+    json_t *j_body = api_parse_body(req, &err);
+    if (j_body == NULL)
+        goto out;
+    const char *name = NULL, *country = NULL, *key;
+    json_t *j_value;
+    json_object_foreach(j_body, key, j_value)
+    {
+        if (strcmp(key, "displayName") == 0) {
+            name = json_string_value(j_value);
+            if (name == NULL || name[0] == '\0' || strlen(name) > 256) {
+                lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                              "Invalid value specified for property 'displayName' of resource "
+                              "'Organization'.");
+                goto out;
+            }
+        } else if (strcmp(key, "countryLetterCode") == 0) {
+            country = json_string_value(j_value);
+            if (!country_is_valid(country)) {
+                lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                              "Invalid value specified for property 'countryLetterCode' of "
+                              "resource 'Organization': an ISO 3166 alpha-2 code is expected.");
+                goto out;
+            }
+        } else {
+            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                          "Property '%.100s' does not exist or is read-only on type "
+                          "'microsoft.graph.organization'.",
+                          key);
+            goto out;
+        }
+    }
+    if ((conn = db_acquire(app->pool, &err)) == NULL ||
+        db_org_update(conn, req->params.values[0], name, country, &err) != 0)
+        goto out;
+    api_reply_empty(res, 204);
+    rc = 0;
+out:
+    json_decref(j_body);
+    directory_finish(app, conn, rc, &err, res);
+}

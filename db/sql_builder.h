@@ -1,0 +1,41 @@
+/* Inside db/ only: statements whose shape depends on the request ($filter, $orderby, keyset),
+ * assembled from fixed fragments with every value passed as a $n parameter, and a libpq-free copy
+ * of their rows for the layers above. */
+#ifndef LICENSINGD_DB_SQL_BUILDER_H
+#define LICENSINGD_DB_SQL_BUILDER_H
+
+#include "directory.h"
+#include "internal.h"
+
+#define SQLB_MAX_PARAMS 512
+
+struct sql_builder {
+    char *sql; /* owned */
+    size_t len, cap;
+    const char *params[SQLB_MAX_PARAMS]; /* borrowed, or owned when listed in owned[] */
+    char *owned[SQLB_MAX_PARAMS];
+    int nparams;
+    int failed; /* out of memory or too many parameters */
+    char sqlstate[6]; /* of the last failed sqlb_exec, "" if none */
+};
+
+void sqlb_init(struct sql_builder *b);
+void sqlb_free(struct sql_builder *b);
+
+/* Appends fixed SQL text (never request text). */
+void sqlb_add(struct sql_builder *b, const char *sql);
+
+/* Adds a parameter and appends "$n"; value is borrowed (must outlive the execution). */
+void sqlb_param(struct sql_builder *b, const char *value);
+
+/* Same, taking ownership of a malloc'd value. */
+void sqlb_param_owned(struct sql_builder *b, char *value);
+
+/* Runs the built text with PQexecParams; NULL with err on failure. */
+PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_error *err);
+
+/* Copies a result into db_rows (NULL on out of memory). Does not PQclear. */
+struct db_rows *db_rows_from_result(const PGresult *r);
+
+
+#endif

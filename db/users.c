@@ -1,0 +1,282 @@
+/* Users in the database: listing, lookup by id or userPrincipalName, writes, delete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../service/guid.h"
+#include "entities.h"
+
+#define USER_COLUMNS                                                                           \
+    "u.id, array_to_json(u.business_phones)::text, u.display_name, u.given_name, u.job_title,"  \
+    " u.mail, u.mobile_phone, u.office_location, u.preferred_language, u.surname,"              \
+    " u.user_principal_name, u.mail_nickname, u.account_enabled, u.usage_location,"             \
+    " u.department, " DB_TIME("u.created_at")
+
+/* Every text column is compared lower()ed in C collation, matching the indexes of 002. */
+static const struct filter_column user_columns[] = {
+    {"id", "u.id", FCOL_UUID, FOP_EQ | FOP_NE},
+    {"displayName", "lower(u.display_name) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_ENDS | FOP_NULL},
+    {"userPrincipalName", "lower(u.user_principal_name) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_ENDS},
+    {"mail", "lower(u.mail) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_ENDS | FOP_NULL},
+    {"mailNickname", "lower(u.mail_nickname) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_NULL},
+    {"givenName", "lower(u.given_name) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_NULL},
+    {"surname", "lower(u.surname) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_NULL},
+    {"jobTitle", "lower(u.job_title) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_STARTS | FOP_NULL},
+    {"department", "lower(u.department) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_STARTS | FOP_NULL},
+    {"usageLocation", "lower(u.usage_location) COLLATE \"C\"", FCOL_TEXT,
+     FOP_EQ | FOP_NE | FOP_RANGE | FOP_STARTS | FOP_NULL},
+    {"accountEnabled", "u.account_enabled", FCOL_BOOL, FOP_EQ | FOP_NE},
+    {"createdDateTime", "u.created_at", FCOL_TIME, FOP_EQ | FOP_NE | FOP_RANGE},
+    {NULL, NULL, FCOL_TEXT, 0},
+};
+
+static const struct filter_lambda user_lambdas[] = {
+    {"assignedLicenses", "skuId",
+     "EXISTS (SELECT 1 FROM user_licenses l WHERE l.user_id = u.id AND ", "l.sku_id", FCOL_UUID,
+     FOP_EQ},
+    {"proxyAddresses", NULL,
+     "EXISTS (SELECT 1 FROM user_proxy_addresses p WHERE p.user_id = u.id AND ",
+     "lower(p.address) COLLATE \"C\"", FCOL_TEXT, FOP_EQ | FOP_STARTS | FOP_ENDS},
+    {NULL, NULL, NULL, NULL, FCOL_TEXT, 0},
+};
+
+static const struct filter_schema user_schema = {"User", user_columns, user_lambdas};
+
+static const struct db_field_column user_fields[UF_COUNT] = {
+    [UF_UPN] = {"user_principal_name", "", ""},
+    [UF_DISPLAY_NAME] = {"display_name", "", ""},
+    [UF_MAIL_NICKNAME] = {"mail_nickname", "", ""},
+    [UF_ACCOUNT_ENABLED] = {"account_enabled", "", "::boolean"},
+    [UF_GIVEN_NAME] = {"given_name", "", ""},
+    [UF_SURNAME] = {"surname", "", ""},
+    [UF_MAIL] = {"mail", "", ""},
+    [UF_JOB_TITLE] = {"job_title", "", ""},
+    [UF_DEPARTMENT] = {"department", "", ""},
+    [UF_MOBILE_PHONE] = {"mobile_phone", "", ""},
+    [UF_OFFICE_LOCATION] = {"office_location", "", ""},
+    [UF_PREFERRED_LANGUAGE] = {"preferred_language", "", ""},
+    [UF_BUSINESS_PHONES] = {"business_phones", "ARRAY(SELECT json_array_elements_text(",
+                            "::json))"},
+    [UF_USAGE_LOCATION] = {"usage_location", "", ""},
+};
+
+static const struct db_entity users = {
+    .table = "users",
+    .from = "users u",
+    .columns = USER_COLUMNS,
+    .id = "u.id",
+    .order_keys = {"lower(u.display_name) COLLATE \"C\"",
+                   "lower(u.user_principal_name) COLLATE \"C\""},
+    .schema = &user_schema,
+    .fields = user_fields,
+    .nfields = UF_COUNT,
+    .unique_message =
+        "Another object with the same value for property userPrincipalName already exists.",
+};
+
+int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
+                  long *count, struct lic_error *err)
+{
+    return entity_list(conn, &users, page, rows, count, err);
+}
+
+int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                    struct lic_error *err)
+{
+    return entity_by_ids(conn, &users, ids, n, rows, err);
+}
+
+static const struct db_stmt stmt_by_id = {
+    "dir_user_by_id", "SELECT " USER_COLUMNS ", '' FROM users u WHERE u.id = $1::uuid", 1};
+static const struct db_stmt stmt_by_id_lock = {
+    "dir_user_by_id_lock",
+    "SELECT " USER_COLUMNS ", '' FROM users u WHERE u.id = $1::uuid FOR UPDATE", 1};
+static const struct db_stmt stmt_by_upn = {
+    "dir_user_by_upn",
+    "SELECT " USER_COLUMNS ", '' FROM users u"
+    " WHERE lower(u.user_principal_name) COLLATE \"C\" = lower($1)",
+    1};
+static const struct db_stmt stmt_by_upn_lock = {
+    "dir_user_by_upn_lock",
+    "SELECT " USER_COLUMNS ", '' FROM users u"
+    " WHERE lower(u.user_principal_name) COLLATE \"C\" = lower($1) FOR UPDATE",
+    1};
+
+int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update,
+                 struct db_rows **rows, struct lic_error *err)
+{
+    const struct db_stmt *stmt = guid_valid(id_or_upn) ? (for_update ? &stmt_by_id_lock : &stmt_by_id)
+                                 : (for_update ? &stmt_by_upn_lock : &stmt_by_upn);
+    const char *params[] = {id_or_upn};
+    if (db_rows_exec(conn, stmt, params, rows, err) != 0)
+        return -1;
+    if ((*rows)->nrows == 0) {
+        db_rows_free(*rows);
+        *rows = NULL;
+        return db_not_found(id_or_upn, err);
+    }
+    return 0;
+}
+
+static const struct db_stmt stmt_licenses = {
+    "dir_user_licenses",
+    "SELECT user_id, sku_id, array_to_json(disabled_plans)::text FROM user_licenses"
+    " WHERE user_id = ANY($1::uuid[]) ORDER BY user_id, sku_id",
+    1};
+static const struct db_stmt stmt_states = {
+    "dir_user_states",
+    "SELECT user_id, group_id, sku_id, array_to_json(disabled_plans)::text, state, error, " DB_TIME(
+        "updated_at") " FROM license_assignment_states WHERE user_id = ANY($1::uuid[])"
+                      " ORDER BY user_id, sku_id, path_id",
+    1};
+static const struct db_stmt stmt_proxies = {
+    "dir_user_proxies",
+    "SELECT user_id, address FROM user_proxy_addresses WHERE user_id = ANY($1::uuid[])"
+    " ORDER BY user_id, position",
+    1};
+
+int db_users_relations(struct db_conn *conn, const char *const *ids, int n,
+                       struct db_user_relations *rel, struct lic_error *err)
+{
+    memset(rel, 0, sizeof(*rel));
+    if (db_rows_for_ids(conn, &stmt_licenses, ids, n, &rel->licenses, err) != 0 ||
+        db_rows_for_ids(conn, &stmt_states, ids, n, &rel->states, err) != 0 ||
+        db_rows_for_ids(conn, &stmt_proxies, ids, n, &rel->proxies, err) != 0) {
+        db_user_relations_free(rel);
+        return -1;
+    }
+    return 0;
+}
+
+void db_user_relations_free(struct db_user_relations *rel)
+{
+    db_rows_free(rel->licenses);
+    db_rows_free(rel->states);
+    db_rows_free(rel->proxies);
+    memset(rel, 0, sizeof(*rel));
+}
+
+int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
+                    struct lic_error *err)
+{
+    return entity_insert(conn, &users, f, id, err);
+}
+
+int db_users_update(struct db_conn *conn, const char *id, const struct db_fields *f,
+                    struct lic_error *err)
+{
+    return entity_update(conn, &users, id, f, err);
+}
+
+static const struct db_stmt stmt_proxies_clear = {
+    "dir_user_proxies_clear", "DELETE FROM user_proxy_addresses WHERE user_id = $1::uuid", 1};
+/* address_key: lower-cased, without the "smtp:"-style prefix; primary when the prefix is upper
+ * case "SMTP:" (the convention directory sync uses). */
+static const struct db_stmt stmt_proxy_add = {
+    "dir_user_proxy_add",
+    "INSERT INTO user_proxy_addresses (user_id, position, address, address_key, is_primary)"
+    " VALUES ($1::uuid, $2::integer, $3, lower(regexp_replace($3, '^[A-Za-z0-9]+:', '')),"
+    " $3 LIKE 'SMTP:%')",
+    3};
+
+int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses,
+                         int n, struct lic_error *err)
+{
+    const char *params[3] = {id, NULL, NULL};
+    PGresult *r = db_exec(conn, &stmt_proxies_clear, params, err);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    for (int i = 0; i < n; i++) {
+        char pos[16];
+        snprintf(pos, sizeof(pos), "%d", i);
+        params[1] = pos;
+        params[2] = addresses[i];
+        r = db_exec(conn, &stmt_proxy_add, params, err);
+        if (r == NULL)
+            return -1;
+        PQclear(r);
+    }
+    return 0;
+}
+
+static const struct db_stmt stmt_free_licenses = {
+    "dir_user_free_licenses",
+    "DELETE FROM user_licenses WHERE user_id = $1::uuid RETURNING sku_id", 1};
+static const struct db_stmt stmt_drop_memberships = {
+    "dir_user_drop_memberships", "DELETE FROM group_members WHERE member_id = $1::uuid", 1};
+static const struct db_stmt stmt_delete = {"dir_user_delete",
+                                           "DELETE FROM users WHERE id = $1::uuid", 1};
+
+int db_users_delete(struct db_conn *conn, const char *id, struct db_rows **freed_skus,
+                    struct lic_error *err)
+{
+    *freed_skus = NULL;
+    if (!guid_valid(id))
+        return db_not_found(id, err);
+    const char *params[] = {id};
+    /* Licenses first, explicitly: the seat trigger runs and the freed SKUs are known. */
+    if (db_rows_exec(conn, &stmt_free_licenses, params, freed_skus, err) != 0)
+        return -1;
+    PGresult *r = db_exec(conn, &stmt_drop_memberships, params, err);
+    if (r == NULL)
+        goto fail;
+    PQclear(r);
+    r = db_exec(conn, &stmt_delete, params, err);
+    if (r == NULL)
+        goto fail;
+    int n = atoi(PQcmdTuples(r));
+    PQclear(r);
+    if (n == 0) {
+        db_not_found(id, err);
+        goto fail;
+    }
+    return 0;
+fail:
+    db_rows_free(*freed_skus);
+    *freed_skus = NULL;
+    return -1;
+}
+
+static const struct db_stmt stmt_member_of = {
+    "dir_user_member_of",
+    "SELECT m.group_id FROM group_members m WHERE m.member_id = $1::uuid"
+    " AND ($2::uuid IS NULL OR m.group_id > $2::uuid) ORDER BY m.group_id LIMIT $3::integer",
+    3};
+static const struct db_stmt stmt_member_of_count = {
+    "dir_user_member_of_count", "SELECT count(*) FROM group_members WHERE member_id = $1::uuid",
+    1};
+
+int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const char *after_id,
+                       struct db_rows **rows, long *count, int want_count,
+                       struct lic_error *err)
+{
+    *count = -1;
+    if (after_id != NULL && !guid_valid(after_id))
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", top + 1);
+    const char *params[] = {user_id, after_id, limit};
+    if (db_rows_exec(conn, &stmt_member_of, params, rows, err) != 0)
+        return -1;
+    if (want_count) {
+        struct db_rows *c = NULL;
+        if (db_rows_exec(conn, &stmt_member_of_count, params, &c, err) != 0) {
+            db_rows_free(*rows);
+            *rows = NULL;
+            return -1;
+        }
+        *count = strtol(db_rows_get(c, 0, 0), NULL, 10);
+        db_rows_free(c);
+    }
+    return 0;
+}

@@ -1,0 +1,388 @@
+/* Groups, membership, organization and directoryAudits end to end. */
+#include "directory_fixtures.h"
+#include "db/directory.h"
+
+static struct th_server srv;
+
+START_TEST(create_group_returns_201_with_graph_defaults)
+{
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/groups",
+               "{\"displayName\":\"Sales\",\"mailEnabled\":false,\"mailNickname\":\"sales\","
+               "\"securityEnabled\":true,\"groupTypes\":[\"Unified\"],\"description\":\"d\","
+               "\"membershipRule\":null,\"membershipRuleProcessingState\":\"Paused\"}",
+               NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    json_t *j = r.json;
+    ck_assert_str_eq(json_object_iter_key(json_object_iter(j)), "@odata.context");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "displayName")), "Sales");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "groupTypes"), 0)),
+                     "Unified");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "membershipRuleProcessingState")),
+                     "Paused");
+    ck_assert(json_is_array(json_object_get(j, "assignedLicenses")));
+    ck_assert(json_is_null(json_object_get(j, "licenseProcessingState")));
+    ck_assert_ptr_null(json_object_get(j, "hasMembersWithLicenseErrors"));
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(create_group_validates_required_and_values)
+{
+    ck_assert_int_eq(call(&srv, "POST", "/v1.0/groups",
+                          "{\"displayName\":\"x\",\"mailEnabled\":false,\"mailNickname\":\"x\"}"),
+                     400);
+    ck_assert_int_eq(call(&srv, "POST", "/v1.0/groups",
+                          "{\"displayName\":\"x\",\"mailEnabled\":false,\"mailNickname\":\"a b\","
+                          "\"securityEnabled\":true}"),
+                     400);
+    ck_assert_int_eq(call(&srv, "POST", "/v1.0/groups",
+                          "{\"displayName\":\"x\",\"mailEnabled\":false,\"mailNickname\":\"x\","
+                          "\"securityEnabled\":true,\"groupTypes\":[\"Weird\"]}"),
+                     400);
+    ck_assert_int_eq(call(&srv, "GET", "/v1.0/groups/not-a-guid", NULL), 404);
+    ck_assert_int_eq(call(&srv, "GET", "/v1.0/groups/00000000-0000-4000-8000-000000000000", NULL),
+                     404);
+}
+END_TEST
+
+START_TEST(patch_group_is_204_and_audited)
+{
+    char g[37], path[128], sql[256];
+    make_group(&srv, "Patch Me", g);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"description\":\"now described\"}"), 204);
+    struct th_response r;
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "description")), "now described");
+    th_response_free(&r);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+                               "IN ('Add group', 'Update group') AND category = 'GroupManagement' "
+                               "AND target_resources @> '[{\"id\":\"%s\"}]'", g);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+}
+END_TEST
+
+START_TEST(membership_add_list_remove_with_graph_errors)
+{
+    char g[37], u[37], sub[37], path[256];
+    make_group(&srv, "Members", g);
+    make_group(&srv, "Nested", sub);
+    make_user(&srv, "member@contoso.com", "Member", "", u);
+    ck_assert_int_eq(add_member(&srv, g, u), 204);
+    ck_assert_int_eq(add_member(&srv, g, sub), 204);
+    struct th_response r;
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$ref", g);
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"}", u);
+    th_request(&srv, "POST", path, body, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(error_message(&r), "One or more added object references already exist for "
+                                        "the following modified properties: 'members'.");
+    th_response_free(&r);
+    ck_assert_int_eq(add_member(&srv, g, "00000000-0000-4000-8000-000000000000"), 404);
+    ck_assert_int_eq(call(&srv, "POST", path, "{\"@odata.id\":\"garbage\"}"), 400);
+
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members", g);
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *v = json_object_get(r.json, "value");
+    ck_assert_int_eq(json_array_size(v), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 0), "@odata.type")),
+                     "#microsoft.graph.user");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 1), "@odata.type")),
+                     "#microsoft.graph.group");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "@odata.context")),
+                                 "#directoryObjects"));
+    th_response_free(&r);
+
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$count", g);
+    ck_assert_int_eq(call(&srv, "GET", path, NULL), 400);
+    th_request(&srv, "GET", path, NULL, EVENTUAL_HEADERS, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "2");
+    th_response_free(&r);
+
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/%s/$ref", g, u);
+    ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(error_message(&r), "One or more removed object references do not exist for "
+                                        "the following modified properties: 'members'.");
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/00000000-0000-4000-8000-000000000000/$ref",
+             g);
+    ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 404);
+}
+END_TEST
+
+START_TEST(member_changes_queue_the_user_and_are_audited)
+{
+    char g[37], u[37], sql[512], path[256];
+    make_group(&srv, "Queueing", g);
+    make_user(&srv, "queued-member@contoso.com", "Queued", "", u);
+    ck_assert_int_eq(add_member(&srv, g, u), 204);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/%s/$ref", g, u);
+    ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM work_queue WHERE kind = 'user' AND target_id "
+                               "= '%s' AND (reason LIKE 'added to group%%' OR reason LIKE "
+                               "'removed from group%%')", u);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+                               "IN ('Add member to group', 'Remove member from group') AND "
+                               "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
+                               "\"userPrincipalName\":\"queued-member@contoso.com\"}]'", u);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+}
+END_TEST
+
+/* {"members@odata.bind": [...]} for the first n ids (owned by caller). */
+static char *bind_body(char ids[][37], int n)
+{
+    char *body = malloc(8192);
+    size_t o = (size_t)snprintf(body, 8192, "{\"members@odata.bind\":[");
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(body + o, 8192 - o,
+                              "%s\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"",
+                              i ? "," : "", ids[i]);
+    snprintf(body + o, 8192 - o, "]}");
+    return body;
+}
+
+START_TEST(members_bind_accepts_20_atomically_and_refuses_21)
+{
+    char g[37], path[128], sql[256];
+    make_group(&srv, "Bound", g);
+    char ids[21][37];
+    for (int i = 0; i < 21; i++) {
+        char upn[64];
+        snprintf(upn, sizeof(upn), "bind%02d@contoso.com", i);
+        make_user(&srv, upn, "Bind", "", ids[i]);
+    }
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_members WHERE group_id = '%s'", g);
+    char *body = bind_body(ids, 21);
+    ck_assert_int_eq(call(&srv, "PATCH", path, body), 400);
+    free(body);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 0);
+    /* 19 good ones and a missing one: nothing is applied. */
+    char saved[37];
+    memcpy(saved, ids[19], 37);
+    memcpy(ids[19], "00000000-0000-4000-8000-000000000000", 37);
+    body = bind_body(ids, 20);
+    ck_assert_int_eq(call(&srv, "PATCH", path, body), 404);
+    free(body);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 0);
+    memcpy(ids[19], saved, 37);
+    body = bind_body(ids, 20);
+    ck_assert_int_eq(call(&srv, "PATCH", path, body), 204);
+    free(body);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 20);
+}
+END_TEST
+
+START_TEST(licensed_group_cannot_be_deleted_plain_group_can)
+{
+    char g[37], u[37], path[128], sql[256];
+    make_group(&srv, "Licensed", g);
+    make_user(&srv, "licensed-member@contoso.com", "LM", "", u);
+    ck_assert_int_eq(add_member(&srv, g, u), 204);
+    th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
+                      "('c7df2760-2c81-4ef7-b578-5b5392b571df', 'ENTERPRISEPREMIUM', 5) "
+                      "ON CONFLICT DO NOTHING");
+    snprintf(sql, sizeof(sql), "INSERT INTO group_licenses (group_id, sku_id) VALUES ('%s', "
+                               "'c7df2760-2c81-4ef7-b578-5b5392b571df')", g);
+    th_sql_exec(&srv, sql);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    struct th_response r;
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(th_error_code(&r), "Request_BadRequest");
+    ck_assert_str_eq(error_message(&r),
+                     "You must remove all licenses assigned to the group before you can delete it.");
+    th_response_free(&r);
+    /* assignedLicenses shows the group's licenses. */
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "assignedLicenses"), 0), "skuId")),
+                     "c7df2760-2c81-4ef7-b578-5b5392b571df");
+    th_response_free(&r);
+    snprintf(sql, sizeof(sql), "DELETE FROM group_licenses WHERE group_id = '%s'", g);
+    th_sql_exec(&srv, sql);
+    ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_members WHERE group_id = '%s'", g);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 0);
+    ck_assert_int_eq(call(&srv, "GET", path, NULL), 404);
+}
+END_TEST
+
+START_TEST(has_members_with_license_errors_filters_and_shows_only_when_selected)
+{
+    char g[37], sql[256];
+    make_group(&srv, "Erroring", g);
+    snprintf(sql, sizeof(sql), "UPDATE groups SET members_with_license_errors = 2 WHERE id = '%s'",
+             g);
+    th_sql_exec(&srv, sql);
+    struct th_response r;
+    get_filtered(&srv, "/v1.0/groups", "hasMembersWithLicenseErrors eq true",
+                 "&$select=id,hasMembersWithLicenseErrors", &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *v = json_object_get(r.json, "value");
+    ck_assert_int_eq(json_array_size(v), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 0), "id")), g);
+    ck_assert(json_is_true(json_object_get(json_array_get(v, 0), "hasMembersWithLicenseErrors")));
+    ck_assert_int_eq(json_object_size(json_array_get(v, 0)), 2);
+    th_response_free(&r);
+    get_filtered(&srv, "/v1.0/groups", "hasMembersWithLicenseErrors eq false", "", &r);
+    v = json_object_get(r.json, "value");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        ck_assert_str_ne(json_string_value(json_object_get(json_array_get(v, i), "id")), g);
+        ck_assert_ptr_null(json_object_get(json_array_get(v, i), "hasMembersWithLicenseErrors"));
+    }
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(organization_is_empty_until_created_then_patchable)
+{
+    struct th_response r;
+    th_sql_exec(&srv, "DELETE FROM organization");
+    th_request(&srv, "GET", "/v1.0/organization", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 0);
+    th_response_free(&r);
+    th_sql_exec(&srv, "INSERT INTO organization (display_name, country_letter_code, "
+                      "verified_domains) VALUES ('Contoso', 'NL', '[{\"name\":\"contoso.com\","
+                      "\"isDefault\":true,\"isInitial\":true,\"type\":\"Managed\","
+                      "\"capabilities\":\"Email, OfficeCommunicationsOnline\"}]')");
+    th_request(&srv, "GET", "/v1.0/organization", NULL, NULL, &r);
+    json_t *org = json_array_get(json_object_get(r.json, "value"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(org, "displayName")), "Contoso");
+    ck_assert_str_eq(json_string_value(json_object_get(org, "countryLetterCode")), "NL");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(org, "verifiedDomains"), 0), "name")),
+                     "contoso.com");
+    ck_assert_ptr_nonnull(json_object_get(org, "createdDateTime"));
+    char path[128];
+    snprintf(path, sizeof(path), "/v1.0/organization/%s",
+             json_string_value(json_object_get(org, "id")));
+    th_response_free(&r);
+    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"countryLetterCode\":\"UK\"}"), 400);
+    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"id\":\"x\"}"), 400);
+    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"countryLetterCode\":\"DE\",\"displayName\":"
+                                               "\"Contoso GmbH\"}"),
+                     204);
+    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM organization WHERE "
+                                       "country_letter_code = 'DE' AND display_name = 'Contoso GmbH'"),
+                     1);
+    ck_assert_int_eq(call(&srv, "PATCH", "/v1.0/organization/00000000-0000-4000-8000-000000000000",
+                          "{\"displayName\":\"x\"}"),
+                     404);
+}
+END_TEST
+
+START_TEST(org_ensure_creates_the_organization_once_for_load_demo)
+{
+    th_sql_exec(&srv, "DELETE FROM organization");
+    struct lic_error err;
+    struct db_conn *conn = db_connect(srv.conninfo, &err);
+    ck_assert_ptr_nonnull(conn);
+    ck_assert_int_eq(db_org_ensure(conn, "Contoso Demo", "US", "contoso.com", NULL, &err), 0);
+    ck_assert_int_eq(db_org_ensure(conn, "Other Name", "NL", "other.com", NULL, &err), 0);
+    db_disconnect(conn);
+    struct th_response r;
+    th_request(&srv, "GET", "/v1.0/organization", NULL, NULL, &r);
+    json_t *v = json_object_get(r.json, "value");
+    ck_assert_int_eq(json_array_size(v), 1);
+    json_t *org = json_array_get(v, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(org, "displayName")), "Contoso Demo");
+    ck_assert_str_eq(json_string_value(json_object_get(org, "countryLetterCode")), "US");
+    json_t *domain = json_array_get(json_object_get(org, "verifiedDomains"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(domain, "name")), "contoso.com");
+    ck_assert(json_is_true(json_object_get(domain, "isDefault")));
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(directory_audits_list_newest_first_with_filters_and_paging)
+{
+    char g[37];
+    make_group(&srv, "Audit A", g);
+    make_group(&srv, "Audit B", g);
+    struct th_response r;
+    th_request(&srv, "GET", "/v1.0/auditLogs/directoryAudits?$top=1", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *first = json_array_get(json_object_get(r.json, "value"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "activityDisplayName")), "Add group");
+    const char *when = json_string_value(json_object_get(first, "activityDateTime"));
+    ck_assert_int_eq(strlen(when), 28); /* 2018-01-09T21:20:02.7215374Z */
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(first, "targetResources"), 0),
+                         "displayName")),
+                     "Audit B");
+    const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
+    ck_assert_ptr_nonnull(next);
+    struct th_response r2;
+    th_request(&srv, "GET", strstr(next, "/v1.0/"), NULL, NULL, &r2);
+    json_t *second = json_array_get(json_object_get(r2.json, "value"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(second, "targetResources"), 0),
+                         "displayName")),
+                     "Audit A");
+    ck_assert(strcmp(json_string_value(json_object_get(second, "activityDateTime")), when) <= 0);
+    th_response_free(&r2);
+    th_response_free(&r);
+
+    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits",
+                 "activityDisplayName eq 'Add group' and activityDateTime ge 2000-01-01T00:00:00Z",
+                 "", &r);
+    ck_assert_int_eq(r.status, 200);
+    long adds = th_sql_long(&srv, "SELECT count(*) FROM directory_audits WHERE "
+                                  "activity_display_name = 'Add group'");
+    ck_assert_int_eq((long)json_array_size(json_object_get(r.json, "value")), adds);
+    th_response_free(&r);
+    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits", "startswith(activityDisplayName,'Add')",
+                 "", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits", "activityDateTime le 1999-01-01T00:00:00Z",
+                 "", &r);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 0);
+    th_response_free(&r);
+    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits", "loggedByService eq 'x'", "", &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(th_error_code(&r), "Request_UnsupportedQuery");
+    th_response_free(&r);
+    ck_assert_int_eq(call(&srv, "GET", "/v1.0/auditLogs/directoryAudits?$skiptoken=bGsxHzEf", NULL),
+                     400);
+}
+END_TEST
+
+int main(void)
+{
+    /* An API-only replica: the work this suite checks is queued stays in the queue. */
+    const char *env[] = {"LICENSINGD_WORKERS=0", NULL};
+    th_server_start(&srv, "groups", env);
+    Suite *s = suite_create("groups");
+    TCase *tc = tcase_create("groups");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, create_group_returns_201_with_graph_defaults);
+    tcase_add_test(tc, create_group_validates_required_and_values);
+    tcase_add_test(tc, patch_group_is_204_and_audited);
+    tcase_add_test(tc, membership_add_list_remove_with_graph_errors);
+    tcase_add_test(tc, member_changes_queue_the_user_and_are_audited);
+    tcase_add_test(tc, members_bind_accepts_20_atomically_and_refuses_21);
+    tcase_add_test(tc, licensed_group_cannot_be_deleted_plain_group_can);
+    tcase_add_test(tc, has_members_with_license_errors_filters_and_shows_only_when_selected);
+    tcase_add_test(tc, organization_is_empty_until_created_then_patchable);
+    tcase_add_test(tc, org_ensure_creates_the_organization_once_for_load_demo);
+    tcase_add_test(tc, directory_audits_list_newest_first_with_filters_and_paging);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    int code = th_server_stop(&srv, 5000, NULL);
+    return failed == 0 && code == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
