@@ -16,7 +16,8 @@ const char *const user_props[] = {
     "surname",        "userPrincipalName", "usageLocation",  "assignedLicenses",
     "licenseAssignmentStates", "id",       "accountEnabled", "mailNickname",
     "department",     "createdDateTime",  "proxyAddresses",  "deletedDateTime",
-    NULL};
+    "assignedPlans",  NULL};
+#define USER_PLANS_BIT (UINT64_C(1) << 20) /* "assignedPlans": $select only, as in Graph */
 #define USER_DEFAULT_MASK ((UINT64_C(1) << 14) - 1) /* through "id" */
 
 const char *const group_props[] = {
@@ -195,7 +196,8 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
         return 0;
     const char **ids = ids_of(rows, n, UCOL_ID);
     struct db_user_relations rel;
-    if (ids == NULL || db_users_relations(conn, ids, n, &rel, err) != 0) {
+    int with_plans = (mask & USER_PLANS_BIT) != 0;
+    if (ids == NULL || db_users_relations(conn, ids, n, with_plans, &rel, err) != 0) {
         free(ids);
         return -1;
     }
@@ -211,6 +213,16 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
                          db_rows_get(s, i, SCOL_ERROR), "lastUpdatedDateTime",
                          db_rows_get(s, i, SCOL_UPDATED), "skuId", db_rows_get(s, i, SCOL_SKU),
                          "state", db_rows_get(s, i, SCOL_STATE)));
+    }
+    json_t *j_plans = json_object();
+    for (int i = 0; rel.plans && i < rel.plans->nrows; i++) {
+        const struct db_rows *p = rel.plans;
+        add_to(j_plans, db_rows_get(p, i, APCOL_USER),
+               json_pack("{s:s, s:s, s:o, s:s}", "assignedDateTime",
+                         db_rows_get(p, i, APCOL_ASSIGNED), "capabilityStatus",
+                         db_rows_get(p, i, APCOL_CAPABILITY), "service",
+                         text_or_null(db_rows_get(p, i, APCOL_SERVICE)), "servicePlanId",
+                         db_rows_get(p, i, APCOL_PLAN)));
     }
     json_t *j_proxies = json_object();
     for (int i = 0; i < rel.proxies->nrows; i++)
@@ -247,11 +259,14 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
         json_object_set_new(j, "createdDateTime", text_or_null(db_rows_get(rows, i, UCOL_CREATED)));
         json_object_set_new(j, "proxyAddresses", take(j_proxies, id));
         json_object_set_new(j, "deletedDateTime", json_null());
+        if (with_plans)
+            json_object_set_new(j, "assignedPlans", take(j_plans, id));
         odata_apply_select(j, user_props, mask ? mask : USER_DEFAULT_MASK);
         json_array_append_new(j_items, j);
     }
     json_decref(j_lic);
     json_decref(j_states);
+    json_decref(j_plans);
     json_decref(j_proxies);
     db_user_relations_free(&rel);
     return 0;

@@ -66,11 +66,14 @@ enum state_col {
     SCOL_UPDATED
 };
 enum proxy_col { PCOL_USER, PCOL_ADDRESS };
+/* assignedPlans: one row per user and enabled plan of its effective licenses. */
+enum plan_col { APCOL_USER, APCOL_ASSIGNED, APCOL_CAPABILITY, APCOL_SERVICE, APCOL_PLAN };
 
 struct db_user_relations {
     struct db_rows *licenses; /* user_licenses: the effective ones */
     struct db_rows *states;   /* license_assignment_states */
     struct db_rows *proxies;  /* user_proxy_addresses, by position */
+    struct db_rows *plans;    /* assignedPlans (loaded only when asked for), enum plan_col */
 };
 void db_user_relations_free(struct db_user_relations *rel);
 
@@ -129,7 +132,7 @@ int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update,
                  struct db_rows **rows, struct lic_error *err);
 int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
                     struct lic_error *err);
-int db_users_relations(struct db_conn *conn, const char *const *ids, int n,
+int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
                        struct db_user_relations *rel, struct lic_error *err);
 /* 400 with Graph's message when the userPrincipalName is taken. */
 int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[37],

@@ -143,13 +143,26 @@ static const struct db_stmt stmt_proxies = {
     " ORDER BY user_id, position",
     1};
 
-int db_users_relations(struct db_conn *conn, const char *const *ids, int n,
+/* A plan enabled by several of the user's SKUs is one assignedPlan: Enabled if any SKU is. */
+static const struct db_stmt stmt_plans = {
+    "dir_user_plans",
+    "SELECT l.user_id, " DB_TIME("min(l.assigned_at)") ","
+    "       CASE WHEN bool_or(s.capability_status = 'Enabled') THEN 'Enabled'"
+    "            ELSE min(s.capability_status) END, p.service, p.id"
+    "  FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
+    "  JOIN sku_service_plans sp ON sp.sku_id = l.sku_id JOIN service_plans p ON p.id = sp.plan_id"
+    " WHERE l.user_id = ANY($1::uuid[]) AND NOT (sp.plan_id = ANY (l.disabled_plans))"
+    " GROUP BY l.user_id, p.id, p.service ORDER BY l.user_id, p.id",
+    1};
+
+int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
                        struct db_user_relations *rel, struct lic_error *err)
 {
     memset(rel, 0, sizeof(*rel));
     if (db_rows_for_ids(conn, &stmt_licenses, ids, n, &rel->licenses, err) != 0 ||
         db_rows_for_ids(conn, &stmt_states, ids, n, &rel->states, err) != 0 ||
-        db_rows_for_ids(conn, &stmt_proxies, ids, n, &rel->proxies, err) != 0) {
+        db_rows_for_ids(conn, &stmt_proxies, ids, n, &rel->proxies, err) != 0 ||
+        (with_plans && db_rows_for_ids(conn, &stmt_plans, ids, n, &rel->plans, err) != 0)) {
         db_user_relations_free(rel);
         return -1;
     }
@@ -161,6 +174,7 @@ void db_user_relations_free(struct db_user_relations *rel)
     db_rows_free(rel->licenses);
     db_rows_free(rel->states);
     db_rows_free(rel->proxies);
+    db_rows_free(rel->plans);
     memset(rel, 0, sizeof(*rel));
 }
 

@@ -156,6 +156,27 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
     ck_assert_int_eq(disabled, 2);
     ck_assert_int_eq(success, 5);
     th_response_free(&r);
+    /* assignedPlans ($select, as in Graph): one per enabled plan, TEAMS1 once for two SKUs. */
+    snprintf(path, sizeof(path), "/v1.0/users/%s?$select=id,assignedPlans", id);
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *plans = json_object_get(r.json, "assignedPlans");
+    ck_assert_int_eq(json_array_size(plans), 4);
+    int exchange = 0;
+    json_array_foreach(plans, i, plan)
+    {
+        ck_assert_str_eq(json_string_value(json_object_get(plan, "capabilityStatus")), "Enabled");
+        ck_assert_uint_eq(json_string_length(json_object_get(plan, "assignedDateTime")), 20);
+        const char *pid = json_string_value(json_object_get(plan, "servicePlanId"));
+        ck_assert(strcmp(pid, EXO2) != 0 && strcmp(pid, SPO2) != 0);
+        if (strcmp(pid, EXO1) == 0) {
+            ck_assert_str_eq(json_string_value(json_object_get(plan, "service")), "exchange");
+            exchange = 1;
+        }
+    }
+    ck_assert(exchange);
+    ck_assert_ptr_null(json_object_get(r.json, "displayName"));
+    th_response_free(&r);
 }
 END_TEST
 

@@ -463,6 +463,66 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
     ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE group_id = '%s'",
                             g),
                      0);
+    /* Now the group has no licenses, it can be deleted; before, it could not. */
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(deleting_a_licensed_group_is_refused)
+{
+    const char *g = "a0000000-0000-0000-0000-000000000008";
+    make_group(g, "Licensed");
+    struct th_response r;
+    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
+                                  &r),
+                     202);
+    th_response_free(&r);
+    wait_idle(g);
+    char path[160];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(msg_of(&r), "remove all licenses"));
+    th_response_free(&r);
+    ck_assert_int_eq(countf("SELECT count(*) FROM groups WHERE id = '%s'", g), 1);
+}
+END_TEST
+
+START_TEST(concurrent_processing_of_one_user_is_retried_and_audited)
+{
+    const char *g = "a0000000-0000-0000-0000-000000000009";
+    const char *u = "90000000-0000-0000-0000-000000000001";
+    make_group(g, "Contended");
+    make_user(u, "contended@contoso.com", "US");
+    struct th_response r;
+    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
+                                  &r),
+                     202);
+    th_response_free(&r);
+    wait_idle(g);
+    long before = countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                         "'LicenseAssignmentAttributeConcurrencyException'");
+    /* Another transaction holds the user while the worker wants it. */
+    PGconn *holder = th_db(&srv);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "BEGIN; SELECT id FROM users WHERE id = '%s' FOR UPDATE", u);
+    PQclear(PQexec(holder, sql));
+    sqlf("INSERT INTO group_members (group_id, member_id, member_type) VALUES ('%s', '%s', 'user');"
+         "INSERT INTO work_queue (kind, target_id, reason) VALUES ('user', '%s', 'test');"
+         "NOTIFY licensingd_work",
+         g, u, u);
+    usleep(1500000);
+    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 0);
+    PQclear(PQexec(holder, "COMMIT"));
+    PQfinish(holder);
+    wait_idle(g);
+    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 1);
+    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                            "'LicenseAssignmentAttributeConcurrencyException'"),
+                     before + 1);
 }
 END_TEST
 
@@ -611,6 +671,8 @@ int main(void)
     tcase_add_test(tc, usage_location_rules_and_duplicate_proxy_address);
     tcase_add_test(tc, prerequisites_are_checked_in_the_group_and_addon_counts_one_seat);
     tcase_add_test(tc, removal_blocked_by_dependency_then_licenses_removed_convert_to_direct);
+    tcase_add_test(tc, deleting_a_licensed_group_is_refused);
+    tcase_add_test(tc, concurrent_processing_of_one_user_is_retried_and_audited);
     tcase_add_test(tc, migration_from_direct_to_group_keeps_one_seat_per_user);
     tcase_add_test(tc, dry_run_reports_without_changing_anything);
     tcase_add_test(tc, reprocessing_a_group_and_error_report_paging);
