@@ -116,7 +116,7 @@ bench: build
 # Directory (issue 3): the $filter fuzzer (clang, libFuzzer + ASan/UBSan). `make fuzz` runs 20 s,
 # `fuzz-smoke` (part of `make test`) a few seconds; findings land in build/fuzz/.
 FUZZ_SRC := tests/fuzz/fuzz_filter.c api/filter.c db/filter_sql.c db/sql_builder.c \
-            db/pool.c service/error.c service/text.c service/log.c
+            db/pool.c service/error.c service/text.c service/guid.c service/log.c
 
 build/fuzz/fuzz_filter: $(FUZZ_SRC) api/filter.h db/filter_sql.h db/sql_builder.h
 	@mkdir -p build/fuzz/corpus
