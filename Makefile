@@ -134,11 +134,13 @@ fuzz-smoke: build/fuzz/fuzz_filter
 	@echo "fuzz-smoke: $$(grep -c . build/fuzz/smoke.log) log lines, no crash"
 # end Directory
 
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
 format:
-	clang-format -i $(LIB_SRC) service/main.c tests/unit/*.c tests/integration/*.c tests/integration/*.h
+	clang-format -i $(C_FILES)
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) service/main.c
+	clang-format --dry-run --Werror $(C_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem --inline-suppr -I. service api db
 

@@ -6,10 +6,19 @@
 #include "../db/audit.h"
 #include "directory.h"
 
-static const char *const audit_props[] = {
-    "id",           "category",      "correlationId",   "result",        "resultReason",
-    "activityDisplayName", "activityDateTime", "loggedByService", "operationType", "initiatedBy",
-    "targetResources", "additionalDetails", NULL};
+static const char *const audit_props[] = {"id",
+                                          "category",
+                                          "correlationId",
+                                          "result",
+                                          "resultReason",
+                                          "activityDisplayName",
+                                          "activityDateTime",
+                                          "loggedByService",
+                                          "operationType",
+                                          "initiatedBy",
+                                          "targetResources",
+                                          "additionalDetails",
+                                          NULL};
 
 void api_audit_list(const struct api_app *app, const struct api_request *req,
                     struct api_response *res)
@@ -46,8 +55,9 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
             db_rows_get(rows, i, ACOL_TIME), "loggedByService",
             db_rows_get(rows, i, ACOL_LOGGED_BY), "operationType",
             db_rows_get(rows, i, ACOL_OPERATION), "initiatedBy",
-            directory_json_or(db_rows_get(rows, i, ACOL_INITIATED_BY), json_object()), "targetResources",
-            directory_json_or(db_rows_get(rows, i, ACOL_TARGETS), json_array()), "additionalDetails",
+            directory_json_or(db_rows_get(rows, i, ACOL_INITIATED_BY), json_object()),
+            "targetResources", directory_json_or(db_rows_get(rows, i, ACOL_TARGETS), json_array()),
+            "additionalDetails",
             directory_json_or(db_rows_get(rows, i, ACOL_DETAILS), json_array()));
         odata_apply_select(j, audit_props, o.select);
         json_array_append_new(j_items, j);

@@ -406,9 +406,8 @@ static int parse_new_sku(json_t *j_body, struct db_sku_new *sku, struct sku_part
             json_array_foreach(j_value, i, j_plan)
             {
                 json_t *j_name = json_object_get(j_plan, "servicePlanName");
-                if (guid_normalize(
-                        json_string_value(json_object_get(j_plan, "servicePlanId")),
-                        parts->plan_ids[i]) != 0)
+                if (guid_normalize(json_string_value(json_object_get(j_plan, "servicePlanId")),
+                                   parts->plan_ids[i]) != 0)
                     return bad(err, "Each of '%s' needs a servicePlanId GUID.", key);
                 if (j_name != NULL && (!json_is_string(j_name) || json_string_length(j_name) == 0))
                     return bad(err, "'%s' servicePlanName must be a non-empty string.", key);
@@ -628,9 +627,8 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
 
 static int plan_id_param(const struct api_request *req, char id[37], struct lic_error *err)
 {
-    return guid_normalize(req->params.values[0], id) == 0
-               ? 0
-               : not_found(req->params.values[0], err);
+    return guid_normalize(req->params.values[0], id) == 0 ? 0
+                                                          : not_found(req->params.values[0], err);
 }
 
 static void reply_plan(const struct api_app *app, const struct api_request *req,

@@ -10,21 +10,49 @@
 #include "../service/text.h"
 
 /* Order = the order properties are emitted in: Graph's defaults with user id last. */
-const char *const user_props[] = {
-    "businessPhones", "displayName",      "givenName",       "jobTitle",
-    "mail",           "mobilePhone",      "officeLocation",  "preferredLanguage",
-    "surname",        "userPrincipalName", "usageLocation",  "assignedLicenses",
-    "licenseAssignmentStates", "id",       "accountEnabled", "mailNickname",
-    "department",     "createdDateTime",  "proxyAddresses",  "deletedDateTime",
-    "assignedPlans",  NULL};
-#define USER_PLANS_BIT (UINT64_C(1) << 20) /* "assignedPlans": $select only, as in Graph */
+const char *const user_props[] = {"businessPhones",
+                                  "displayName",
+                                  "givenName",
+                                  "jobTitle",
+                                  "mail",
+                                  "mobilePhone",
+                                  "officeLocation",
+                                  "preferredLanguage",
+                                  "surname",
+                                  "userPrincipalName",
+                                  "usageLocation",
+                                  "assignedLicenses",
+                                  "licenseAssignmentStates",
+                                  "id",
+                                  "accountEnabled",
+                                  "mailNickname",
+                                  "department",
+                                  "createdDateTime",
+                                  "proxyAddresses",
+                                  "deletedDateTime",
+                                  "assignedPlans",
+                                  NULL};
+#define USER_PLANS_BIT (UINT64_C(1) << 20)          /* "assignedPlans": $select only, as in Graph */
 #define USER_DEFAULT_MASK ((UINT64_C(1) << 14) - 1) /* through "id" */
 
-const char *const group_props[] = {
-    "id", "deletedDateTime", "description", "displayName", "groupTypes", "mail", "mailEnabled",
-    "mailNickname", "membershipRule", "membershipRuleProcessingState", "proxyAddresses",
-    "securityEnabled", "visibility", "createdDateTime", "assignedLicenses",
-    "licenseProcessingState", "hasMembersWithLicenseErrors", NULL};
+const char *const group_props[] = {"id",
+                                   "deletedDateTime",
+                                   "description",
+                                   "displayName",
+                                   "groupTypes",
+                                   "mail",
+                                   "mailEnabled",
+                                   "mailNickname",
+                                   "membershipRule",
+                                   "membershipRuleProcessingState",
+                                   "proxyAddresses",
+                                   "securityEnabled",
+                                   "visibility",
+                                   "createdDateTime",
+                                   "assignedLicenses",
+                                   "licenseProcessingState",
+                                   "hasMembersWithLicenseErrors",
+                                   NULL};
 #define GROUP_DEFAULT_MASK ((UINT64_C(1) << 16) - 1) /* hasMembersWithLicenseErrors: $select */
 
 int list_options_parse(const struct api_request *req, const char *const *props, unsigned features,
@@ -55,8 +83,8 @@ int list_options_parse(const struct api_request *req, const char *const *props, 
     }
     const char *orderby = api_query(req, "$orderby");
     if (orderby != NULL) {
-        if ((features & LIST_ORDER) &&
-            (strcasecmp(orderby, "displayName") == 0 || strcasecmp(orderby, "displayName asc") == 0))
+        if ((features & LIST_ORDER) && (strcasecmp(orderby, "displayName") == 0 ||
+                                        strcasecmp(orderby, "displayName asc") == 0))
             o->order = DB_ORDER_DISPLAY_NAME;
         else if ((features & LIST_ORDER_UPN) && (strcasecmp(orderby, "userPrincipalName") == 0 ||
                                                  strcasecmp(orderby, "userPrincipalName asc") == 0))
@@ -209,8 +237,8 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
         add_to(j_states, db_rows_get(s, i, SCOL_USER),
                json_pack("{s:o, s:o, s:s, s:s, s:s, s:s}", "assignedByGroup",
                          text_or_null(db_rows_get(s, i, SCOL_GROUP)), "disabledPlans",
-                         directory_json_or(db_rows_get(s, i, SCOL_DISABLED_PLANS), json_array()), "error",
-                         db_rows_get(s, i, SCOL_ERROR), "lastUpdatedDateTime",
+                         directory_json_or(db_rows_get(s, i, SCOL_DISABLED_PLANS), json_array()),
+                         "error", db_rows_get(s, i, SCOL_ERROR), "lastUpdatedDateTime",
                          db_rows_get(s, i, SCOL_UPDATED), "skuId", db_rows_get(s, i, SCOL_SKU),
                          "state", db_rows_get(s, i, SCOL_STATE)));
     }
@@ -233,8 +261,9 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
         json_t *j = json_object();
         if (with_type)
             json_object_set_new(j, "@odata.type", json_string("#microsoft.graph.user"));
-        json_object_set_new(j, "businessPhones",
-                            directory_json_or(db_rows_get(rows, i, UCOL_BUSINESS_PHONES), json_array()));
+        json_object_set_new(
+            j, "businessPhones",
+            directory_json_or(db_rows_get(rows, i, UCOL_BUSINESS_PHONES), json_array()));
         static const struct {
             const char *name;
             int col;
@@ -253,8 +282,10 @@ int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64
         json_object_set_new(j, "assignedLicenses", take(j_lic, id));
         json_object_set_new(j, "licenseAssignmentStates", take(j_states, id));
         json_object_set_new(j, "id", json_string(id));
-        json_object_set_new(j, "accountEnabled", bool_of(db_rows_get(rows, i, UCOL_ACCOUNT_ENABLED)));
-        json_object_set_new(j, "mailNickname", text_or_null(db_rows_get(rows, i, UCOL_MAIL_NICKNAME)));
+        json_object_set_new(j, "accountEnabled",
+                            bool_of(db_rows_get(rows, i, UCOL_ACCOUNT_ENABLED)));
+        json_object_set_new(j, "mailNickname",
+                            text_or_null(db_rows_get(rows, i, UCOL_MAIL_NICKNAME)));
         json_object_set_new(j, "department", text_or_null(db_rows_get(rows, i, UCOL_DEPARTMENT)));
         json_object_set_new(j, "createdDateTime", text_or_null(db_rows_get(rows, i, UCOL_CREATED)));
         json_object_set_new(j, "proxyAddresses", take(j_proxies, id));
@@ -294,9 +325,11 @@ int render_groups(struct db_conn *conn, const struct db_rows *rows, int n, uint6
         json_object_set_new(j, "id", json_string(id));
         json_object_set_new(j, "deletedDateTime", json_null());
         json_object_set_new(j, "description", text_or_null(db_rows_get(rows, i, GCOL_DESCRIPTION)));
-        json_object_set_new(j, "displayName", text_or_null(db_rows_get(rows, i, GCOL_DISPLAY_NAME)));
-        json_object_set_new(j, "groupTypes",
-                            directory_json_or(db_rows_get(rows, i, GCOL_GROUP_TYPES), json_array()));
+        json_object_set_new(j, "displayName",
+                            text_or_null(db_rows_get(rows, i, GCOL_DISPLAY_NAME)));
+        json_object_set_new(
+            j, "groupTypes",
+            directory_json_or(db_rows_get(rows, i, GCOL_GROUP_TYPES), json_array()));
         json_object_set_new(j, "mail", text_or_null(db_rows_get(rows, i, GCOL_MAIL)));
         json_object_set_new(j, "mailEnabled", bool_of(db_rows_get(rows, i, GCOL_MAIL_ENABLED)));
         json_object_set_new(j, "mailNickname",
@@ -423,10 +456,10 @@ int audit_change(struct db_conn *conn, const char *activity, const char *categor
                  const char *display_name, const char *upn, json_t *j_modified,
                  struct lic_error *err)
 {
-    json_t *j_targets = json_pack("[{s:s, s:o, s:s, s:o, s:o}]", "id", id, "displayName",
-                                  text_or_null(display_name), "type", target_type,
-                                  "userPrincipalName", text_or_null(upn), "modifiedProperties",
-                                  j_modified ? j_modified : json_array());
+    json_t *j_targets =
+        json_pack("[{s:s, s:o, s:s, s:o, s:o}]", "id", id, "displayName",
+                  text_or_null(display_name), "type", target_type, "userPrincipalName",
+                  text_or_null(upn), "modifiedProperties", j_modified ? j_modified : json_array());
     char *targets = json_dumps(j_targets, JSON_COMPACT);
     json_decref(j_targets);
     struct audit_record rec = {.activity = activity,
@@ -484,16 +517,16 @@ int count_segment_allowed(const struct api_request *req, struct lic_error *err)
     return 0;
 }
 
-const struct list_kind list_users = {"users", user_props, LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
-                                     db_users_list, render_users, db_users_get, db_users_by_ids,
-                                     UCOL_SORT_KEY, UCOL_ID};
-const struct list_kind list_groups = {"groups", group_props, LIST_FILTER | LIST_ORDER,
-                                      db_groups_list, render_groups, db_groups_get,
+const struct list_kind list_users = {
+    "users",         user_props,    LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
+    db_users_list,   render_users,  db_users_get,
+    db_users_by_ids, UCOL_SORT_KEY, UCOL_ID};
+const struct list_kind list_groups = {"groups",         group_props,   LIST_FILTER | LIST_ORDER,
+                                      db_groups_list,   render_groups, db_groups_get,
                                       db_groups_by_ids, GCOL_SORT_KEY, GCOL_ID};
 
-int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind,
-                        const char *const *ids, int n, uint64_t mask, int with_type,
-                        json_t *j_items, struct lic_error *err)
+int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind, const char *const *ids,
+                        int n, uint64_t mask, int with_type, json_t *j_items, struct lic_error *err)
 {
     if (n == 0)
         return 0;
@@ -516,8 +549,8 @@ out:
 }
 
 void directory_reply_object(const struct api_app *app, const struct api_request *req,
-                            struct api_response *res, const struct list_kind *kind,
-                            const char *id, unsigned status)
+                            struct api_response *res, const struct list_kind *kind, const char *id,
+                            unsigned status)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -620,8 +653,8 @@ out_noopt:
 
 int directory_reply_entity(const struct api_app *app, const struct api_request *req,
                            struct db_conn *conn, const struct db_rows *rows, uint64_t mask,
-                           unsigned status, const struct list_kind *kind,
-                           struct api_response *res, struct lic_error *err)
+                           unsigned status, const struct list_kind *kind, struct api_response *res,
+                           struct lic_error *err)
 {
     json_t *j_items = json_array();
     if (kind->render(conn, rows, 1, mask, 0, j_items, err) != 0) {

@@ -56,14 +56,14 @@ extern const struct list_kind list_users, list_groups;
 
 /* The objects with these ids, rendered in the given order (missing ones skipped), relations
  * loaded once for the whole page. */
-int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind,
-                        const char *const *ids, int n, uint64_t mask, int with_type,
-                        json_t *j_items, struct lic_error *err);
+int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind, const char *const *ids,
+                        int n, uint64_t mask, int with_type, json_t *j_items,
+                        struct lic_error *err);
 
 /* Answers with one object's default representation as "{set}/$entity" (licensing actions). */
 void directory_reply_object(const struct api_app *app, const struct api_request *req,
-                            struct api_response *res, const struct list_kind *kind,
-                            const char *id, unsigned status);
+                            struct api_response *res, const struct list_kind *kind, const char *id,
+                            unsigned status);
 
 /* GET /{set} with every option, and GET /{set}/$count. */
 void directory_list(const struct api_app *app, const struct api_request *req,
@@ -81,8 +81,8 @@ json_t *directory_json_or(const char *text, json_t *fallback);
 /* One object (rows has it at row 0) as "{set}/$entity". */
 int directory_reply_entity(const struct api_app *app, const struct api_request *req,
                            struct db_conn *conn, const struct db_rows *rows, uint64_t mask,
-                           unsigned status, const struct list_kind *kind,
-                           struct api_response *res, struct lic_error *err);
+                           unsigned status, const struct list_kind *kind, struct api_response *res,
+                           struct lic_error *err);
 
 /* A text/plain number ($count segments). */
 void directory_reply_count(struct api_response *res, long count);
@@ -100,7 +100,7 @@ struct field_spec {
     const char *name; /* JSON property */
     int field;        /* enum user_field / group_field */
     enum field_type type;
-    int required;     /* on create */
+    int required; /* on create */
     int max_chars;
 };
 struct parsed_fields {

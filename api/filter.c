@@ -324,8 +324,7 @@ static int lambda(struct parser *p, struct filter_node *n)
             add_value(p, n) != 0 || expect(p, TOK_RPAREN, "')' was expected") != 0)
             goto out;
     } else {
-        if (lambda_operand(p, var, n) != 0 || parse_op(p, &n->op) != 0 ||
-            comparison_rhs(p, n) != 0)
+        if (lambda_operand(p, var, n) != 0 || parse_op(p, &n->op) != 0 || comparison_rhs(p, n) != 0)
             goto out;
     }
     if (p->tok == TOK_WORD && (is_word(p, "and") || is_word(p, "or"))) {
@@ -381,8 +380,8 @@ static struct filter_node *parse_primary(struct parser *p)
         }
         n->property = p->text;
         p->text = NULL;
-        if (next(p) != 0 || expect(p, TOK_COMMA, "',' was expected") != 0 ||
-            add_value(p, n) != 0 || expect(p, TOK_RPAREN, "')' was expected") != 0)
+        if (next(p) != 0 || expect(p, TOK_COMMA, "',' was expected") != 0 || add_value(p, n) != 0 ||
+            expect(p, TOK_RPAREN, "')' was expected") != 0)
             goto fail;
         goto done;
     }

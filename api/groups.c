@@ -27,7 +27,8 @@ static int validate_group(json_t *j_body, const struct parsed_fields *p, struct 
     const char *nick = p->f.value[GF_MAIL_NICKNAME];
     if (p->f.set[GF_MAIL_NICKNAME]) {
         for (const char *c = nick; *c; c++)
-            if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e || strchr("@()\\[]\";:.<>,", *c))
+            if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e ||
+                strchr("@()\\[]\";:.<>,", *c))
                 return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                                      "Invalid value specified for property 'mailNickname' of "
                                      "resource 'Group'.");
@@ -70,7 +71,8 @@ void api_groups_count(const struct api_app *app, const struct api_request *req,
     directory_count(app, req, res, &list_groups);
 }
 
-void api_groups_get(const struct api_app *app, const struct api_request *req, struct api_response *res)
+void api_groups_get(const struct api_app *app, const struct api_request *req,
+                    struct api_response *res)
 {
     directory_get(app, req, res, &list_groups);
 }
@@ -176,12 +178,14 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
         db_groups_get(conn, id, 1, &rows, &err) != 0)
         goto out;
     j_mod = json_array();
-    static const int cols[GF_COUNT] = {
-        [GF_DISPLAY_NAME] = GCOL_DISPLAY_NAME, [GF_DESCRIPTION] = GCOL_DESCRIPTION,
-        [GF_MAIL_NICKNAME] = GCOL_MAIL_NICKNAME, [GF_MAIL_ENABLED] = GCOL_MAIL_ENABLED,
-        [GF_SECURITY_ENABLED] = GCOL_SECURITY_ENABLED, [GF_GROUP_TYPES] = GCOL_GROUP_TYPES,
-        [GF_MEMBERSHIP_RULE] = GCOL_MEMBERSHIP_RULE,
-        [GF_MEMBERSHIP_RULE_STATE] = GCOL_MEMBERSHIP_RULE_STATE};
+    static const int cols[GF_COUNT] = {[GF_DISPLAY_NAME] = GCOL_DISPLAY_NAME,
+                                       [GF_DESCRIPTION] = GCOL_DESCRIPTION,
+                                       [GF_MAIL_NICKNAME] = GCOL_MAIL_NICKNAME,
+                                       [GF_MAIL_ENABLED] = GCOL_MAIL_ENABLED,
+                                       [GF_SECURITY_ENABLED] = GCOL_SECURITY_ENABLED,
+                                       [GF_GROUP_TYPES] = GCOL_GROUP_TYPES,
+                                       [GF_MEMBERSHIP_RULE] = GCOL_MEMBERSHIP_RULE,
+                                       [GF_MEMBERSHIP_RULE_STATE] = GCOL_MEMBERSHIP_RULE_STATE};
     int changed = 0;
     for (const struct field_spec *s = group_spec; s->name; s++) {
         if (!p.f.set[s->field])
@@ -195,8 +199,8 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
                                                 : db_rows_get(rows, 0, GCOL_DISPLAY_NAME);
     if (changed) {
         if (db_groups_update(conn, id, &p.f, &err) != 0 ||
-            audit_change(conn, "Update group", "GroupManagement", "Update", "Group", id, name,
-                         NULL, json_incref(j_mod), &err) != 0)
+            audit_change(conn, "Update group", "GroupManagement", "Update", "Group", id, name, NULL,
+                         json_incref(j_mod), &err) != 0)
             goto out;
     }
     /* members@odata.bind: all or nothing, in this transaction. */
@@ -287,8 +291,8 @@ out:
 }
 
 /* A member's properties: user and group names together (each type keeps what it has). */
-static const char *const member_props[] = {"id", "displayName", "mail", "mailNickname",
-                                           "userPrincipalName", "description", NULL};
+static const char *const member_props[] = {
+    "id", "displayName", "mail", "mailNickname", "userPrincipalName", "description", NULL};
 
 void api_groups_members(const struct api_app *app, const struct api_request *req,
                         struct api_response *res)
@@ -304,8 +308,8 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
     long count = -1;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
-        db_members_list(conn, req->params.values[0], o.top, after, &rows, &count, o.count,
-                        &err) != 0)
+        db_members_list(conn, req->params.values[0], o.top, after, &rows, &count, o.count, &err) !=
+            0)
         goto out;
     int n = rows->nrows > o.top ? o.top : rows->nrows;
     json_t *j_items = json_array();
@@ -366,9 +370,8 @@ void api_groups_member_add(const struct api_app *app, const struct api_request *
     int rc = -1;
     char member[37];
     json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        directory_ref_id(json_string_value(json_object_get(j_body, "@odata.id")), member,
-                         &err) != 0)
+    if (j_body == NULL || directory_ref_id(json_string_value(json_object_get(j_body, "@odata.id")),
+                                           member, &err) != 0)
         goto out;
     const char *id = req->params.values[0];
     if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||

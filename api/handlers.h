@@ -1,10 +1,11 @@
-/* Every request handler, grouped by the file that implements it; api/routes.c maps paths to them. */
+/* Every request handler, grouped by the file that implements it; api/routes.c maps paths to them.
+ */
 #ifndef LICENSINGD_HANDLERS_H
 #define LICENSINGD_HANDLERS_H
 
 #include "http.h"
 
-#define API_HANDLER(name)                                                                      \
+#define API_HANDLER(name)                                                                          \
     void name(const struct api_app *app, const struct api_request *req, struct api_response *res)
 
 /* api/health.c */

@@ -45,9 +45,9 @@ static void new_request_id(char out[37])
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 1 */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 const char *api_query(const struct api_request *req, const char *name)
@@ -60,8 +60,7 @@ const char *api_header(const struct api_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
 }
 
-void api_base_url(const struct api_app *app, const struct api_request *req, char *out,
-                  size_t size)
+void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size)
 {
     if (app->cfg->public_url[0] != '\0') {
         snprintf(out, size, "%s", app->cfg->public_url);
@@ -130,8 +129,8 @@ json_t *api_parse_body(const struct api_request *req, struct lic_error *err)
     json_t *j_body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (j_body == NULL) {
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Unable to read JSON request payload: %s at line %d, column %d.",
-                      jerr.text, jerr.line, jerr.column);
+                      "Unable to read JSON request payload: %s at line %d, column %d.", jerr.text,
+                      jerr.line, jerr.column);
         return NULL;
     }
     if (!json_is_object(j_body)) {
@@ -164,7 +163,7 @@ static int printable_ascii(const char *s, size_t max)
 }
 
 static enum MHD_Result respond(struct MHD_Connection *connection, struct request_state *st,
-                            const struct api_request *req, struct api_response *res)
+                               const struct api_request *req, struct api_response *res)
 {
     char *payload = NULL;
     size_t len = 0;
@@ -207,8 +206,8 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
 }
 
 static enum MHD_Result reply_error_now(struct MHD_Connection *connection, struct request_state *st,
-                                       const char *client_request_id,
-                                       const struct lic_error *err, const char *allow)
+                                       const char *client_request_id, const struct lic_error *err,
+                                       const char *allow)
 {
     struct api_request req = {.request_id = st->request_id,
                               .client_request_id = client_request_id,
@@ -272,9 +271,8 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct api_server *server = cls;
@@ -343,8 +341,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long us = (now.tv_sec - st->started.tv_sec) * 1000000L +
-              (now.tv_nsec - st->started.tv_nsec) / 1000L;
+    long us =
+        (now.tv_sec - st->started.tv_sec) * 1000000L + (now.tv_nsec - st->started.tv_nsec) / 1000L;
     log_request(st->method, st->path, st->status, us, st->request_id);
     atomic_fetch_sub(&st->server->in_flight, 1);
     free(st->body);
@@ -373,8 +371,8 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, app->cfg->listen_addr, &v4->sin_addr) == 1) {
@@ -386,8 +384,7 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         flags |= MHD_USE_IPv6;
     } else {
         free(server);
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "bad listen address %s",
-                      app->cfg->listen_addr);
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "bad listen address %s", app->cfg->listen_addr);
         return NULL;
     }
 
@@ -395,8 +392,8 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         flags, (uint16_t)app->cfg->port, NULL, NULL, on_request, server,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg->http_threads, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1024, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (server->daemon == NULL) {
         free(server);
         lic_error_set(err, LIC_ERR_INTERNAL, NULL,

@@ -47,8 +47,7 @@ const char *api_query(const struct api_request *req, const char *name);
 const char *api_header(const struct api_request *req, const char *name);
 
 /* "http://host:port" for links, from LICENSINGD_PUBLIC_URL or the Host header. */
-void api_base_url(const struct api_app *app, const struct api_request *req, char *out,
-                  size_t size);
+void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size);
 
 /* Responses: each takes ownership of what it is given. */
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body);

@@ -16,8 +16,7 @@
 #include "odata.h"
 
 /* Resolves the {id | userPrincipalName} path segment to an object id (404 when missing). */
-static int resolve_user(const struct api_app *app, const char *key, char *id,
-                        struct lic_error *err)
+static int resolve_user(const struct api_app *app, const char *key, char *id, struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(app->pool, err);
     if (conn == NULL)
@@ -57,8 +56,9 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
     json_object_foreach(j_body, key, value)
     {
         if (strcmp(key, "addLicenses") != 0 && strcmp(key, "removeLicenses") != 0)
-            return bad(err, "The parameter '%.100s' in the request payload is not a valid "
-                            "parameter for the operation 'assignLicense'.",
+            return bad(err,
+                       "The parameter '%.100s' in the request payload is not a valid "
+                       "parameter for the operation 'assignLicense'.",
                        key);
     }
     size_t na = json_array_size(j_add), nr = json_array_size(j_remove);
@@ -131,8 +131,7 @@ API_HANDLER(api_user_assign_license)
     char(*removes)[LIC_ID_SIZE] = NULL;
     int n_adds = 0, n_removes = 0;
     json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
+    if (j_body == NULL || parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0 ||
         licensing_assign_direct(app->pool, id, adds, n_adds, (const char(*)[LIC_ID_SIZE])removes,
                                 n_removes, &err) != 0) {
@@ -169,8 +168,10 @@ static void detail_id(const char *user_id, const char *sku_id, char out[48])
         for (const char *p = ids[k]; p[0] && p[1] && n < 32; p++) {
             if (*p == '-')
                 continue;
-            unsigned hi = (unsigned)(isdigit((unsigned char)p[0]) ? p[0] - '0' : (p[0] | 32) - 'a' + 10);
-            unsigned lo = (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (p[1] | 32) - 'a' + 10);
+            unsigned hi =
+                (unsigned)(isdigit((unsigned char)p[0]) ? p[0] - '0' : (p[0] | 32) - 'a' + 10);
+            unsigned lo =
+                (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (p[1] | 32) - 'a' + 10);
             bytes[n++] = (unsigned char)(hi << 4 | lo);
             p++;
         }
@@ -219,10 +220,10 @@ API_HANDLER(api_user_license_details)
         char did[48];
         const char *sku = json_string_value(json_object_get(j_row, "skuId"));
         detail_id(id, sku ? sku : "", did);
-        json_t *j_item = json_pack("{s:s, s:O, s:O, s:O}", "id", did, "skuId",
-                                   json_object_get(j_row, "skuId"), "skuPartNumber",
-                                   json_object_get(j_row, "skuPartNumber"), "servicePlans",
-                                   json_object_get(j_row, "servicePlans"));
+        json_t *j_item =
+            json_pack("{s:s, s:O, s:O, s:O}", "id", did, "skuId", json_object_get(j_row, "skuId"),
+                      "skuPartNumber", json_object_get(j_row, "skuPartNumber"), "servicePlans",
+                      json_object_get(j_row, "servicePlans"));
         odata_apply_select(j_item, detail_props, mask);
         json_array_append_new(j_items, j_item);
     }
@@ -256,18 +257,16 @@ static json_t *dry_run_json(const struct dry_run_report *rep)
                                 json_integer(rep->errors[e]));
     json_t *j_skus = json_array();
     for (int k = 0; k < rep->n_skus; k++)
-        json_array_append_new(j_skus, json_pack("{s:s, s:s, s:i, s:i}", "skuId",
-                                                rep->skus[k].sku_id, "skuPartNumber",
-                                                rep->skus[k].part_number, "seatsNeeded",
-                                                rep->skus[k].needed, "seatsAvailable",
-                                                rep->skus[k].available));
+        json_array_append_new(
+            j_skus, json_pack("{s:s, s:s, s:i, s:i}", "skuId", rep->skus[k].sku_id, "skuPartNumber",
+                              rep->skus[k].part_number, "seatsNeeded", rep->skus[k].needed,
+                              "seatsAvailable", rep->skus[k].available));
     json_t *j_samples = json_array();
     for (int k = 0; k < rep->n_samples; k++)
-        json_array_append_new(j_samples,
-                              json_pack("{s:s, s:s, s:s}", "userId", rep->samples[k].user_id,
-                                        "error",
-                                        license_error_name((enum license_error)rep->samples[k].error),
-                                        "message", rep->samples[k].message));
+        json_array_append_new(
+            j_samples, json_pack("{s:s, s:s, s:s}", "userId", rep->samples[k].user_id, "error",
+                                 license_error_name((enum license_error)rep->samples[k].error),
+                                 "message", rep->samples[k].message));
     return json_pack("{s:b, s:i, s:i, s:o, s:o, s:o}", "dryRun", 1, "members", rep->members,
                      "membersLicensed", rep->would_succeed, "membersWithErrors", j_errors, "seats",
                      j_skus, "sampleErrors", j_samples);
@@ -369,9 +368,9 @@ API_HANDLER(api_group_members_with_errors)
     char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
     const char *list[ODATA_TOP_MAX];
     json_t *j_items = json_array();
-    int n = exists == 1 && ids ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top,
-                                                           ids, &more, &err)
-                               : -1;
+    int n = exists == 1 && ids
+                ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top, ids, &more, &err)
+                : -1;
     for (int i = 0; i < n; i++)
         list[i] = ids[i];
     if (n >= 0 && render_ids_in_order(conn, &list_users, list, n, 0, 1, j_items, &err) != 0)

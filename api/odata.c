@@ -41,7 +41,7 @@ int odata_parse_select(const char *text, const char *const *allowed, uint64_t *m
             trimmed--;
         if (trimmed > 0) {
             int found = -1;
-            for (int i = 0; allowed[i] != NULL && i < 64; i++) {
+            for (int i = 0; i < 64 && allowed[i] != NULL; i++) {
                 if (strlen(allowed[i]) == trimmed && strncasecmp(allowed[i], p, trimmed) == 0) {
                     found = i;
                     break;
@@ -74,7 +74,7 @@ void odata_apply_select(json_t *j_entity, const char *const *allowed, uint64_t m
         if (strncmp(key, "@odata.", 7) == 0)
             continue;
         int keep = 0;
-        for (int i = 0; allowed[i] != NULL && i < 64; i++)
+        for (int i = 0; i < 64 && allowed[i] != NULL; i++)
             if ((mask & ((uint64_t)1 << i)) && strcmp(allowed[i], key) == 0)
                 keep = 1;
         if (!keep)
@@ -237,8 +237,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-char *odata_next_link(const struct api_app *app, const struct api_request *req,
-                      const char *token)
+char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token)
 {
     struct link_builder b = {.buf = malloc(256), .len = 0, .cap = 256, .first = 1};
     if (b.buf == NULL)

@@ -37,7 +37,8 @@ void odata_skiptoken_encode(const char *const *parts, int n, char *out, size_t s
 int odata_skiptoken_decode(const char *token, char parts[][ODATA_KEY_PART_MAX], int max,
                            struct lic_error *err);
 
-/* $count=true counts only with the ConsistencyLevel: eventual header (Graph ignores it otherwise). */
+/* $count=true counts only with the ConsistencyLevel: eventual header (Graph ignores it otherwise).
+ */
 int odata_wants_count(const struct api_request *req);
 
 /* "{base}/v1.0/$metadata#{set}" + "(a,b)" when $select was given + "/$entity" for one object. */
@@ -46,8 +47,7 @@ void odata_context(const struct api_app *app, const struct api_request *req, con
 
 /* The request's own URL with $skiptoken replaced by token (other options kept, in order).
  * Owned by caller (free). */
-char *odata_next_link(const struct api_app *app, const struct api_request *req,
-                      const char *token);
+char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token);
 
 /* {"@odata.context", ["@odata.count"], "value", ["@odata.nextLink"]}. Steals j_items.
  * count < 0 omits @odata.count; next_link NULL omits the link. */

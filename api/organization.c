@@ -19,13 +19,12 @@ void api_organization_list(const struct api_app *app, const struct api_request *
         const char *country = db_rows_get(rows, i, OCOL_COUNTRY);
         json_t *j_domains = json_loads(db_rows_get(rows, i, OCOL_DOMAINS), 0, NULL);
         json_array_append_new(
-            j_items, json_pack("{s:s, s:s, s:o, s:o, s:s, s:[], s:[]}", "id",
-                               db_rows_get(rows, i, OCOL_ID), "displayName",
-                               db_rows_get(rows, i, OCOL_DISPLAY_NAME), "countryLetterCode",
-                               country ? json_string(country) : json_null(), "verifiedDomains",
-                               j_domains ? j_domains : json_array(), "createdDateTime",
-                               db_rows_get(rows, i, OCOL_CREATED), "assignedPlans",
-                               "provisionedPlans"));
+            j_items,
+            json_pack("{s:s, s:s, s:o, s:o, s:s, s:[], s:[]}", "id", db_rows_get(rows, i, OCOL_ID),
+                      "displayName", db_rows_get(rows, i, OCOL_DISPLAY_NAME), "countryLetterCode",
+                      country ? json_string(country) : json_null(), "verifiedDomains",
+                      j_domains ? j_domains : json_array(), "createdDateTime",
+                      db_rows_get(rows, i, OCOL_CREATED), "assignedPlans", "provisionedPlans"));
     }
     char context[512];
     odata_context(app, req, "organization", 0, context, sizeof(context));

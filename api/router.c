@@ -8,8 +8,8 @@
 static const struct {
     unsigned bit;
     const char *name;
-} methods[] = {{HTTP_GET, "GET"},       {HTTP_POST, "POST"}, {HTTP_PATCH, "PATCH"},
-               {HTTP_PUT, "PUT"},       {HTTP_DELETE, "DELETE"}, {HTTP_HEAD, "HEAD"},
+} methods[] = {{HTTP_GET, "GET"},        {HTTP_POST, "POST"},     {HTTP_PATCH, "PATCH"},
+               {HTTP_PUT, "PUT"},        {HTTP_DELETE, "DELETE"}, {HTTP_HEAD, "HEAD"},
                {HTTP_OPTIONS, "OPTIONS"}};
 
 unsigned router_method_from_name(const char *name)

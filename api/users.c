@@ -70,7 +70,8 @@ static int validate_user(json_t *j_body, const struct parsed_fields *p, int crea
         json_array_foreach(j_proxies, i, j_item)
         {
             const char *a = json_string_value(j_item);
-            size_t prefix = a ? strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") : 0;
+            size_t prefix =
+                a ? strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") : 0;
             if (a == NULL || prefix == 0 || a[prefix] != ':' || a[prefix + 1] == '\0' ||
                 strlen(a) > 256 || strchr(a, ' ') != NULL)
                 goto bad_proxy;
@@ -105,7 +106,8 @@ void api_users_count(const struct api_app *app, const struct api_request *req,
     directory_count(app, req, res, &list_users);
 }
 
-void api_users_get(const struct api_app *app, const struct api_request *req, struct api_response *res)
+void api_users_get(const struct api_app *app, const struct api_request *req,
+                   struct api_response *res)
 {
     directory_get(app, req, res, &list_users);
 }
@@ -146,10 +148,10 @@ out:
 /* The modifiedProperties entry for a field, old value from the row. */
 static void modified(json_t *j_mod, const char *name, const char *old_value, const char *new_value)
 {
-    json_array_append_new(j_mod, json_pack("{s:s, s:o, s:o}", "displayName", name, "oldValue",
-                                           old_value ? json_string(old_value) : json_null(),
-                                           "newValue",
-                                           new_value ? json_string(new_value) : json_null()));
+    json_array_append_new(j_mod,
+                          json_pack("{s:s, s:o, s:o}", "displayName", name, "oldValue",
+                                    old_value ? json_string(old_value) : json_null(), "newValue",
+                                    new_value ? json_string(new_value) : json_null()));
 }
 
 static int differs(const char *a, const char *b)
@@ -179,14 +181,20 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
         goto out;
     char id[37];
     snprintf(id, sizeof(id), "%s", db_rows_get(rows, 0, UCOL_ID));
-    static const int cols[UF_COUNT] = {
-        [UF_UPN] = UCOL_UPN, [UF_DISPLAY_NAME] = UCOL_DISPLAY_NAME,
-        [UF_MAIL_NICKNAME] = UCOL_MAIL_NICKNAME, [UF_ACCOUNT_ENABLED] = UCOL_ACCOUNT_ENABLED,
-        [UF_GIVEN_NAME] = UCOL_GIVEN_NAME, [UF_SURNAME] = UCOL_SURNAME, [UF_MAIL] = UCOL_MAIL,
-        [UF_JOB_TITLE] = UCOL_JOB_TITLE, [UF_DEPARTMENT] = UCOL_DEPARTMENT,
-        [UF_MOBILE_PHONE] = UCOL_MOBILE_PHONE, [UF_OFFICE_LOCATION] = UCOL_OFFICE_LOCATION,
-        [UF_PREFERRED_LANGUAGE] = UCOL_PREFERRED_LANGUAGE,
-        [UF_BUSINESS_PHONES] = UCOL_BUSINESS_PHONES, [UF_USAGE_LOCATION] = UCOL_USAGE_LOCATION};
+    static const int cols[UF_COUNT] = {[UF_UPN] = UCOL_UPN,
+                                       [UF_DISPLAY_NAME] = UCOL_DISPLAY_NAME,
+                                       [UF_MAIL_NICKNAME] = UCOL_MAIL_NICKNAME,
+                                       [UF_ACCOUNT_ENABLED] = UCOL_ACCOUNT_ENABLED,
+                                       [UF_GIVEN_NAME] = UCOL_GIVEN_NAME,
+                                       [UF_SURNAME] = UCOL_SURNAME,
+                                       [UF_MAIL] = UCOL_MAIL,
+                                       [UF_JOB_TITLE] = UCOL_JOB_TITLE,
+                                       [UF_DEPARTMENT] = UCOL_DEPARTMENT,
+                                       [UF_MOBILE_PHONE] = UCOL_MOBILE_PHONE,
+                                       [UF_OFFICE_LOCATION] = UCOL_OFFICE_LOCATION,
+                                       [UF_PREFERRED_LANGUAGE] = UCOL_PREFERRED_LANGUAGE,
+                                       [UF_BUSINESS_PHONES] = UCOL_BUSINESS_PHONES,
+                                       [UF_USAGE_LOCATION] = UCOL_USAGE_LOCATION};
     for (const struct field_spec *s = user_spec; s->name; s++)
         if (p.f.set[s->field])
             modified(j_mod, s->name, db_rows_get(rows, 0, cols[s->field]), p.f.value[s->field]);
@@ -238,8 +246,8 @@ void api_users_delete(const struct api_app *app, const struct api_request *req,
     const char *id = db_rows_get(rows, 0, UCOL_ID);
     if (db_users_delete(conn, id, &freed, &err) != 0 ||
         audit_change(conn, "Delete user", "UserManagement", "Delete", "User", id,
-                     db_rows_get(rows, 0, UCOL_DISPLAY_NAME), db_rows_get(rows, 0, UCOL_UPN),
-                     NULL, &err) != 0)
+                     db_rows_get(rows, 0, UCOL_DISPLAY_NAME), db_rows_get(rows, 0, UCOL_UPN), NULL,
+                     &err) != 0)
         goto out;
     /* A freed seat may be what an errored assignment waits for. */
     for (int i = 0; i < freed->nrows; i++)
@@ -271,8 +279,8 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     long count = -1;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
         db_users_get(conn, req->params.values[0], 0, &user, &err) != 0 ||
-        db_users_member_of(conn, db_rows_get(user, 0, UCOL_ID), o.top, after, &ids, &count,
-                           o.count, &err) != 0)
+        db_users_member_of(conn, db_rows_get(user, 0, UCOL_ID), o.top, after, &ids, &count, o.count,
+                           &err) != 0)
         goto out;
     int n = ids->nrows > o.top ? o.top : ids->nrows;
     const char *list[ODATA_TOP_MAX];

@@ -17,10 +17,13 @@ static const struct db_stmt stmt_write = {
 
 int db_audit_write(struct db_conn *conn, const struct audit_record *rec, struct lic_error *err)
 {
-    const char *params[] = {rec->activity,         rec->category,
-                            rec->operation_type,   rec->result,
+    const char *params[] = {rec->activity,
+                            rec->category,
+                            rec->operation_type,
+                            rec->result,
                             rec->result_reason ? rec->result_reason : "",
-                            rec->initiated_by,     rec->target_resources,
+                            rec->initiated_by,
+                            rec->target_resources,
                             rec->additional_details};
     PGresult *r = db_exec(conn, &stmt_write, params, err);
     if (r == NULL)
@@ -55,12 +58,13 @@ int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int to
                              "The $skiptoken is not valid; follow @odata.nextLink as returned.");
     struct sql_builder b;
     sqlb_init(&b);
-    sqlb_add(&b, "SELECT a.id, to_char(a.activity_at AT TIME ZONE 'UTC',"
-                 " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"'), a.activity_display_name, a.category,"
-                 " a.correlation_id, a.logged_by_service, a.operation_type, a.result,"
-                 " a.result_reason, a.initiated_by::text, a.target_resources::text,"
-                 " a.additional_details::text, (extract(epoch from a.activity_at) * 1000000)::bigint"
-                 " FROM directory_audits a WHERE true");
+    sqlb_add(&b,
+             "SELECT a.id, to_char(a.activity_at AT TIME ZONE 'UTC',"
+             " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"'), a.activity_display_name, a.category,"
+             " a.correlation_id, a.logged_by_service, a.operation_type, a.result,"
+             " a.result_reason, a.initiated_by::text, a.target_resources::text,"
+             " a.additional_details::text, (extract(epoch from a.activity_at) * 1000000)::bigint"
+             " FROM directory_audits a WHERE true");
     int rc = -1;
     if (filter != NULL) {
         sqlb_add(&b, " AND ");

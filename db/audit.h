@@ -5,13 +5,13 @@
 #include "db.h"
 
 struct audit_record {
-    const char *activity;        /* activityDisplayName, e.g. "Add user", "Change user license" */
-    const char *category;        /* "UserManagement", "GroupManagement", ... */
-    const char *operation_type;  /* "Add", "Assign", "Update", "Unassign", "Delete" */
-    const char *result;          /* "success" or "failure" */
-    const char *result_reason;   /* "" when none */
-    const char *initiated_by;    /* JSON text {user, app}; NULL -> {"user":null,"app":null} */
-    const char *target_resources;   /* JSON text array of targetResource; NULL -> [] */
+    const char *activity;         /* activityDisplayName, e.g. "Add user", "Change user license" */
+    const char *category;         /* "UserManagement", "GroupManagement", ... */
+    const char *operation_type;   /* "Add", "Assign", "Update", "Unassign", "Delete" */
+    const char *result;           /* "success" or "failure" */
+    const char *result_reason;    /* "" when none */
+    const char *initiated_by;     /* JSON text {user, app}; NULL -> {"user":null,"app":null} */
+    const char *target_resources; /* JSON text array of targetResource; NULL -> [] */
     const char *additional_details; /* JSON text array of {key, value}; NULL -> [] */
 };
 

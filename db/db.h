@@ -1,4 +1,5 @@
-/* The database layer's public face: a connection pool with transactions; no SQL or PGresult here. */
+/* The database layer's public face: a connection pool with transactions; no SQL or PGresult here.
+ */
 #ifndef LICENSINGD_DB_H
 #define LICENSINGD_DB_H
 

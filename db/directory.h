@@ -128,8 +128,8 @@ struct db_fields {
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                   long *count, struct lic_error *err);
 /* By id or userPrincipalName; 404 when missing. for_update locks the row. */
-int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update,
-                 struct db_rows **rows, struct lic_error *err);
+int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, struct db_rows **rows,
+                 struct lic_error *err);
 int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
                     struct lic_error *err);
 int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
@@ -140,16 +140,15 @@ int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[37]
 int db_users_update(struct db_conn *conn, const char *id, const struct db_fields *f,
                     struct lic_error *err);
 /* Replaces the user's proxyAddresses (as given, in order). */
-int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses,
-                         int n, struct lic_error *err);
+int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses, int n,
+                         struct lic_error *err);
 /* Deletes the user, its licenses (freeing seats), states and memberships. *freed_skus receives
  * the skuIds whose seats were freed (caller frees with db_rows_free; column 0). */
 int db_users_delete(struct db_conn *conn, const char *id, struct db_rows **freed_skus,
                     struct lic_error *err);
 /* The groups the user is a direct member of (column 0: group id), keyset on group id. */
 int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const char *after_id,
-                       struct db_rows **rows, long *count, int want_count,
-                       struct lic_error *err);
+                       struct db_rows **rows, long *count, int want_count, struct lic_error *err);
 
 /* Groups. */
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
@@ -159,8 +158,8 @@ int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct d
 int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
                      struct lic_error *err);
 /* group_licenses of these groups (enum license_col). */
-int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n,
-                       struct db_rows **rows, struct lic_error *err);
+int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                       struct lic_error *err);
 int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
                      struct lic_error *err);
 int db_groups_update(struct db_conn *conn, const char *id, const struct db_fields *f,

@@ -8,10 +8,11 @@
 
 int db_not_found(const char *id, struct lic_error *err)
 {
-    return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                         "Resource '%.200s' does not exist or one of its queried reference-property "
-                         "objects are not present.",
-                         id);
+    return lic_error_set(
+        err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+        "Resource '%.200s' does not exist or one of its queried reference-property "
+        "objects are not present.",
+        id);
 }
 
 static int rows_from(PGresult *r, struct db_rows **rows, struct lic_error *err)
@@ -128,8 +129,8 @@ char *db_uuid_array(const char *const *ids, int n)
     return out;
 }
 
-int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
-                    int n, struct db_rows **rows, struct lic_error *err)
+int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
+                    struct db_rows **rows, struct lic_error *err)
 {
     char *array = db_uuid_array(ids, n);
     if (array == NULL)
@@ -175,8 +176,8 @@ static int write_failed(const struct db_entity *e, const struct sql_builder *b,
 }
 
 /* Runs a built INSERT/UPDATE; NULL with err (unique violations as the client's 400). */
-static PGresult *exec_write(struct db_conn *conn, const struct db_entity *e,
-                            struct sql_builder *b, struct lic_error *err)
+static PGresult *exec_write(struct db_conn *conn, const struct db_entity *e, struct sql_builder *b,
+                            struct lic_error *err)
 {
     PGresult *r = sqlb_exec(conn, b, err);
     if (r == NULL)

@@ -14,11 +14,11 @@ struct db_field_column {
 };
 
 struct db_entity {
-    const char *table;              /* "users" */
-    const char *from;               /* "users u" */
-    const char *columns;            /* select list (without the sort key) */
-    const char *id;                 /* "u.id" */
-    const char *order_keys[2];      /* per enum db_order; NULL = not orderable */
+    const char *table;         /* "users" */
+    const char *from;          /* "users u" */
+    const char *columns;       /* select list (without the sort key) */
+    const char *id;            /* "u.id" */
+    const char *order_keys[2]; /* per enum db_order; NULL = not orderable */
     const struct filter_schema *schema;
     const struct db_field_column *fields; /* per field enum */
     int nfields;
@@ -41,8 +41,8 @@ int entity_update(struct db_conn *conn, const struct db_entity *e, const char *i
 char *db_uuid_array(const char *const *ids, int n);
 
 /* A statement that takes one uuid[] parameter; rows copied into *rows. */
-int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
-                    int n, struct db_rows **rows, struct lic_error *err);
+int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
+                    struct db_rows **rows, struct lic_error *err);
 
 /* Runs a prepared statement and copies its rows. */
 int db_rows_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,

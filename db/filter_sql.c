@@ -62,8 +62,8 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
                    enum filter_col_type type, unsigned ops, enum filter_op op,
                    const struct filter_literal *lit, struct lic_error *err)
 {
-    static const char *const sql_ops[] = {" = ", " IS DISTINCT FROM ", " > ", " >= ",
-                                          " < ", " <= ", " = "};
+    static const char *const sql_ops[] = {
+        " = ", " IS DISTINCT FROM ", " > ", " >= ", " < ", " <= ", " = "};
     unsigned need = op == FILTER_EQ || op == FILTER_IN ? FOP_EQ
                     : op == FILTER_NE                  ? FOP_NE
                                                        : FOP_RANGE;
@@ -103,8 +103,7 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
         break;
     case FCOL_TIME:
         if (lit->type != FILTER_LIT_DATETIME || !valid_datetime(lit->text))
-            return bad_literal(property, "must be a date and time like 2024-05-01T10:00:00Z",
-                               err);
+            return bad_literal(property, "must be a date and time like 2024-05-01T10:00:00Z", err);
         sqlb_param(b, lit->text);
         sqlb_add(b, "::timestamptz");
         break;
@@ -231,10 +230,9 @@ int filter_sql_compile(const struct filter_node *n, const struct filter_schema *
         if (l == NULL)
             return unsupported_property(s, n->property, err);
         sqlb_add(b, l->open);
-        int rc = n->body_is_func
-                     ? function(b, l->property, l->elem, l->type, l->ops, n->func, &n->values[0],
-                                err)
-                     : comparison(b, l->property, l->elem, l->type, l->ops, n, err);
+        int rc = n->body_is_func ? function(b, l->property, l->elem, l->type, l->ops, n->func,
+                                            &n->values[0], err)
+                                 : comparison(b, l->property, l->elem, l->type, l->ops, n, err);
         sqlb_add(b, ")");
         return rc;
     }

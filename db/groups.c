@@ -6,11 +6,11 @@
 #include "../service/guid.h"
 #include "entities.h"
 
-#define GROUP_COLUMNS                                                                          \
-    "g.id, g.display_name, g.description, g.mail_nickname, g.mail_enabled, g.security_enabled,"  \
-    " g.mail, array_to_json(g.group_types)::text, g.membership_rule,"                           \
-    " g.membership_rule_processing_state, " DB_TIME("g.created_at")                             \
-    ", g.license_processing_state, g.members_with_license_errors > 0"
+#define GROUP_COLUMNS                                                                              \
+    "g.id, g.display_name, g.description, g.mail_nickname, g.mail_enabled, g.security_enabled,"    \
+    " g.mail, array_to_json(g.group_types)::text, g.membership_rule,"                              \
+    " g.membership_rule_processing_state, " DB_TIME(                                               \
+        "g.created_at") ", g.license_processing_state, g.members_with_license_errors > 0"
 
 static const struct filter_column group_columns[] = {
     {"id", "g.id", FCOL_UUID, FOP_EQ | FOP_NE},
@@ -36,8 +36,8 @@ static const struct filter_column group_columns[] = {
 
 static const struct filter_lambda group_lambdas[] = {
     {"assignedLicenses", "skuId",
-     "EXISTS (SELECT 1 FROM group_licenses l WHERE l.group_id = g.id AND ", "l.sku_id",
-     FCOL_UUID, FOP_EQ},
+     "EXISTS (SELECT 1 FROM group_licenses l WHERE l.group_id = g.id AND ", "l.sku_id", FCOL_UUID,
+     FOP_EQ},
     {"groupTypes", NULL, "EXISTS (SELECT 1 FROM unnest(g.group_types) AS t(v) WHERE ",
      "lower(t.v) COLLATE \"C\"", FCOL_TEXT, FOP_EQ},
     {NULL, NULL, NULL, NULL, FCOL_TEXT, 0},
@@ -112,8 +112,8 @@ static const struct db_stmt stmt_licenses = {
     " WHERE group_id = ANY($1::uuid[]) ORDER BY group_id, sku_id",
     1};
 
-int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n,
-                       struct db_rows **rows, struct lic_error *err)
+int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                       struct lic_error *err)
 {
     return db_rows_for_ids(conn, &stmt_licenses, ids, n, rows, err);
 }
@@ -131,8 +131,7 @@ int db_groups_update(struct db_conn *conn, const char *id, const struct db_field
 }
 
 static const struct db_stmt stmt_has_licenses = {
-    "dir_group_has_licenses", "SELECT 1 FROM group_licenses WHERE group_id = $1::uuid LIMIT 1",
-    1};
+    "dir_group_has_licenses", "SELECT 1 FROM group_licenses WHERE group_id = $1::uuid LIMIT 1", 1};
 static const struct db_stmt stmt_drop_memberships = {
     "dir_group_drop_memberships",
     "DELETE FROM group_members WHERE group_id = $1::uuid OR member_id = $1::uuid", 1};

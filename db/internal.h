@@ -23,7 +23,6 @@ PGresult *db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *
 /* Runs a statement text without parameters (DDL, BEGIN/COMMIT); 0 or -1 with err. */
 int db_exec_simple(struct db_conn *conn, const char *sql, struct lic_error *err);
 
-
 /* The underlying libpq connection (LISTEN/NOTIFY, COPY). */
 PGconn *db_pgconn(struct db_conn *conn);
 

@@ -9,12 +9,13 @@
 
 /* Two statements, first page and next pages, so the keyset bound is an index condition. */
 #define ERRORS_SQL(after)                                                                          \
-    "SELECT json_build_object('userId', l.user_id, 'userPrincipalName', u.user_principal_name,"   \
-    "        'displayName', u.display_name, 'skuId', l.sku_id, 'skuPartNumber', s.sku_part_number," \
+    "SELECT json_build_object('userId', l.user_id, 'userPrincipalName', u.user_principal_name,"    \
+    "        'displayName', u.display_name, 'skuId', l.sku_id, 'skuPartNumber', "                  \
+    "s.sku_part_number,"                                                                           \
     "        'assignedByGroup', l.group_id, 'groupDisplayName', g.display_name,"                   \
     "        'state', l.state, 'error', l.error, 'message', l.error_message,"                      \
     "        'lastUpdatedDateTime', to_char(l.updated_at AT TIME ZONE 'UTC',"                      \
-    "                                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))::text,"           \
+    "                                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))::text,"            \
     "       l.user_id, l.sku_id, l.path_id"                                                        \
     "  FROM license_assignment_states l"                                                           \
     "  JOIN users u ON u.id = l.user_id JOIN skus s ON s.sku_id = l.sku_id"                        \
@@ -74,8 +75,8 @@ static const struct db_stmt stmt_group_errors_next = {
     " WHERE group_id = $1 AND error <> 'None' AND user_id > $3::uuid ORDER BY user_id LIMIT $2",
     3};
 
-static const struct db_stmt stmt_group_exists = {
-    "report_group_exists", "SELECT 1 FROM groups WHERE id = $1", 1};
+static const struct db_stmt stmt_group_exists = {"report_group_exists",
+                                                 "SELECT 1 FROM groups WHERE id = $1", 1};
 
 /* Joins the first column of every row into "[a,b]"; sets *more when rows == limit + 1. */
 static char *json_rows(PGresult *r, int limit, int *more, struct lic_error *err)
@@ -106,8 +107,8 @@ static char *json_rows(PGresult *r, int limit, int *more, struct lic_error *err)
 }
 
 char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
-                             const char *const after[3], int limit, int *more,
-                             char next_key[3][40], struct lic_error *err)
+                             const char *const after[3], int limit, int *more, char next_key[3][40],
+                             struct lic_error *err)
 {
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit + 1);

@@ -13,8 +13,8 @@ struct error_filter {
 /* One page of license errors as a JSON array text, keyset after (user, sku, path) (NULLs for
  * the first page). *more is set when another page follows; next_key receives its key parts. */
 char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
-                             const char *const after[3], int limit, int *more,
-                             char next_key[3][40], struct lic_error *err);
+                             const char *const after[3], int limit, int *more, char next_key[3][40],
+                             struct lic_error *err);
 
 /* The licenses overview as a JSON object text. */
 char *db_license_overview_json(struct db_conn *conn, struct lic_error *err);

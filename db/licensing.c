@@ -48,7 +48,8 @@ static int map_get(const struct id_map *m, const char *key)
 {
     if (m->cap == 0 || key == NULL)
         return -1;
-    for (unsigned i = hash_id(key) & (unsigned)(m->cap - 1);; i = (i + 1) & (unsigned)(m->cap - 1)) {
+    for (unsigned i = hash_id(key) & (unsigned)(m->cap - 1);;
+         i = (i + 1) & (unsigned)(m->cap - 1)) {
         if (m->keys[i] == NULL)
             return -1;
         if (strcmp(m->keys[i], key) == 0)
@@ -56,7 +57,8 @@ static int map_get(const struct id_map *m, const char *key)
     }
 }
 
-/* Inserts key (which must outlive the map) with the next index unless present; returns the index. */
+/* Inserts key (which must outlive the map) with the next index unless present; returns the index.
+ */
 static int map_add(struct id_map *m, const char *key)
 {
     int have = map_get(m, key);
@@ -182,7 +184,8 @@ static const struct db_stmt stmt_lock_skus = {
 
 static const struct db_stmt stmt_skus = {
     "lic_skus",
-    "SELECT s.sku_id, s.sku_part_number, s.capability_status IN ('Suspended','LockedOut','Deleted'),"
+    "SELECT s.sku_id, s.sku_part_number, s.capability_status IN "
+    "('Suspended','LockedOut','Deleted'),"
     "       s.prepaid_enabled - s.consumed_units,"
     "       coalesce((SELECT array_agg(plan_id ORDER BY position, plan_id) FROM sku_service_plans"
     "                  WHERE sku_id = s.sku_id), '{}')"
@@ -245,8 +248,7 @@ struct loader {
     int sku_cap, plan_cap;
 };
 
-static int add_id(struct loader *L, struct id_map *m, const char ***ids, int *cap,
-                  const char *id)
+static int add_id(struct loader *L, struct id_map *m, const char ***ids, int *cap, const char *id)
 {
     if (map_get(m, id) >= 0)
         return 0;
@@ -516,7 +518,7 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
 #define STATE_FIND(u_, sku_, path_, out_)                                                          \
     do {                                                                                           \
         char key_[3 * 37];                                                                         \
-        snprintf(key_, sizeof(key_), "%.36s%.36s%.36s", b->users[u_].id, sku_, path_);            \
+        snprintf(key_, sizeof(key_), "%.36s%.36s%.36s", b->users[u_].id, sku_, path_);             \
         out_ = map_get(&state_keys, key_);                                                         \
     } while (0)
     int rc = 0;
@@ -598,12 +600,13 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
         const char *path_id = PQgetvalue(states, i, 2);
         struct lic_path *p = NULL;
         int last = bu->input.n_paths - 1;
-        if (last >= 0 && bu->meta[last].state_only && strcmp(bu->meta[last].path_id, path_id) == 0) {
+        if (last >= 0 && bu->meta[last].state_only &&
+            strcmp(bu->meta[last].path_id, path_id) == 0) {
             p = &bu->paths[last];
         } else {
             p = &bu->paths[bu->input.n_paths];
-            p->group_id = PQgetisnull(states, i, 3) ? NULL
-                                                    : arena_strdup(b->arena, PQgetvalue(states, i, 3));
+            p->group_id =
+                PQgetisnull(states, i, 3) ? NULL : arena_strdup(b->arena, PQgetvalue(states, i, 3));
             /* A member whose group lost all its licenses (the step before deleting the group,
              * semantics §7): dependent paths become direct (§4.4); other removals keep them in
              * ActiveWithError. */
@@ -688,7 +691,8 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
         struct lic_batch_user *bu = &out->users[u];
         bu->found = 1;
         bu->upn = arena_strdup(out->arena, PQgetvalue(users, i, 1));
-        bu->mail = PQgetisnull(users, i, 2) ? NULL : arena_strdup(out->arena, PQgetvalue(users, i, 2));
+        bu->mail =
+            PQgetisnull(users, i, 2) ? NULL : arena_strdup(out->arena, PQgetvalue(users, i, 2));
         snprintf(bu->usage_location, sizeof(bu->usage_location), "%s", PQgetvalue(users, i, 3));
         size_t len = strlen(bu->mail ? bu->mail : bu->upn) + 6;
         char *smtp = arena_alloc(out->arena, len);
@@ -834,7 +838,8 @@ static const struct db_stmt stmt_put_licenses = {
 static const struct db_stmt stmt_add_smtp = {
     "lic_add_smtp",
     "WITH x AS (SELECT u, a FROM unnest($1::uuid[], $2::text[]) AS x(u, a)),"
-    " ins AS (INSERT INTO user_proxy_addresses (user_id, position, address, address_key, is_primary)"
+    " ins AS (INSERT INTO user_proxy_addresses (user_id, position, address, address_key, "
+    "is_primary)"
     "         SELECT x.u, coalesce((SELECT max(position) + 1 FROM user_proxy_addresses"
     "                                WHERE user_id = x.u), 0),"
     "                x.a, lower(substr(x.a, 6)), true FROM x)"
@@ -930,8 +935,8 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
             const struct lic_path_result *pr = &r->paths[i];
             for (int j = 0; j < p->n_skus; j++) {
                 const char *sku = b->catalog.skus[p->skus[j].sku].sku_id;
-                const char *dis = plans_text(b, p->skus[j].disabled_plans, p->skus[j].n_disabled,
-                                             &scratch);
+                const char *dis =
+                    plans_text(b, p->skus[j].disabled_plans, p->skus[j].n_disabled, &scratch);
                 if (pr->removed || pr->convert_to_direct) {
                     const char *row[] = {bu->id, sku, bu->meta[i].path_id};
                     cols_row(&drop_states, row);
@@ -941,8 +946,8 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
                 if (pr->convert_to_direct) {
                     const char *row[] = {bu->id, sku, dis};
                     cols_row(&to_direct, row);
-                    const char *st[] = {bu->id, sku, LIC_DIRECT_PATH_ID, NULL, dis,
-                                        "Active", "None", ""};
+                    const char *st[] = {bu->id, sku, LIC_DIRECT_PATH_ID, NULL, dis, "Active",
+                                        "None", ""};
                     cols_row(&put_states, st);
                     continue;
                 }
@@ -996,15 +1001,14 @@ static const struct db_stmt stmt_direct_put = {
     3};
 
 static const struct db_stmt stmt_direct_drop = {
-    "lic_direct_drop",
-    "DELETE FROM user_direct_licenses WHERE user_id = $1 AND sku_id = $2", 2};
+    "lic_direct_drop", "DELETE FROM user_direct_licenses WHERE user_id = $1 AND sku_id = $2", 2};
 
 static const struct db_stmt stmt_inherited_from = {
     "lic_inherited_from",
-    "SELECT g.id, g.display_name FROM license_assignment_states l JOIN groups g ON g.id = l.group_id"
+    "SELECT g.id, g.display_name FROM license_assignment_states l JOIN groups g ON g.id = "
+    "l.group_id"
     " WHERE l.user_id = $1 AND l.sku_id = $2 ORDER BY g.display_name, g.id LIMIT 1",
     2};
-
 
 int db_direct_license_put(struct db_conn *conn, const char *user_id, const char *sku_id,
                           const char *const *disabled, int n_disabled, struct lic_error *err)
@@ -1033,8 +1037,8 @@ int db_direct_license_drop(struct db_conn *conn, const char *user_id, const char
 }
 
 int db_license_inherited_from(struct db_conn *conn, const char *user_id, const char *sku_id,
-                              char *group_id, size_t id_size, char *group_name,
-                              size_t name_size, struct lic_error *err)
+                              char *group_id, size_t id_size, char *group_name, size_t name_size,
+                              struct lic_error *err)
 {
     const char *params[] = {user_id, sku_id};
     PGresult *r = db_exec(conn, &stmt_inherited_from, params, err);

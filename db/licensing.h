@@ -15,13 +15,13 @@ struct lic_path_meta {
 struct lic_batch_user {
     const char *id;
     const char *upn;
-    const char *mail;             /* NULL when unset */
-    const char *smtp_address;     /* "SMTP:<mail or upn>", added when the result asks for it */
+    const char *mail;         /* NULL when unset */
+    const char *smtp_address; /* "SMTP:<mail or upn>", added when the result asks for it */
     char usage_location[3];
-    int found;                    /* the user exists */
-    struct lic_user_input input;  /* what the engine reads */
-    struct lic_path *paths;       /* == input.paths, writable by the caller (validate flags) */
-    struct lic_path_meta *meta;   /* per path */
+    int found;                   /* the user exists */
+    struct lic_user_input input; /* what the engine reads */
+    struct lic_path *paths;      /* == input.paths, writable by the caller (validate flags) */
+    struct lic_path_meta *meta;  /* per path */
 };
 
 struct lic_batch {
@@ -65,13 +65,11 @@ int db_direct_license_drop(struct db_conn *conn, const char *user_id, const char
 
 /* The group a user inherits a SKU from (1 found, 0 none, -1 error). */
 int db_license_inherited_from(struct db_conn *conn, const char *user_id, const char *sku_id,
-                              char *group_id, size_t id_size, char *group_name,
-                              size_t name_size, struct lic_error *err);
+                              char *group_id, size_t id_size, char *group_name, size_t name_size,
+                              struct lic_error *err);
 
 /* The user's licenseDetails as JSON text: [{skuId, skuPartNumber, servicePlans[]}], disabled
  * plans with provisioningStatus "Disabled". Owned by caller (free); NULL with err. */
 char *db_license_details_json(struct db_conn *conn, const char *user_id, struct lic_error *err);
-
-
 
 #endif

@@ -17,11 +17,10 @@ static const struct db_stmt stmt_applied = {
 static const struct db_stmt stmt_record = {
     "migrate_record", "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)", 2};
 
-static const char create_table[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version text PRIMARY KEY,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   " version text PRIMARY KEY,"
+                                   " checksum text NOT NULL,"
+                                   " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* FNV-1a, enough to notice a landed migration edited in place. */
 static void checksum(const char *text, char out[17])

@@ -144,7 +144,7 @@ struct db_conn *db_acquire(struct db_pool *pool, struct lic_error *err)
 
     struct db_conn *conn = NULL;
     pthread_mutex_lock(&pool->lock);
-    while (conn == NULL) {
+    for (;;) {
         /* Prefer a connection that is already open. */
         for (unsigned i = 0; i < pool->size && conn == NULL; i++)
             if (!pool->conns[i].in_use && pool->conns[i].pg != NULL)

@@ -1,4 +1,5 @@
-/* The durable work queue: reconciliation work queued in the transaction of the change causing it. */
+/* The durable work queue: reconciliation work queued in the transaction of the change causing it.
+ */
 #ifndef LICENSINGD_DB_QUEUE_H
 #define LICENSINGD_DB_QUEUE_H
 

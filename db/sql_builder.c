@@ -149,4 +149,3 @@ void db_rows_free(struct db_rows *rows)
     free(rows->cells);
     free(rows);
 }
-

@@ -15,7 +15,7 @@ struct sql_builder {
     const char *params[SQLB_MAX_PARAMS]; /* borrowed, or owned when listed in owned[] */
     char *owned[SQLB_MAX_PARAMS];
     int nparams;
-    int failed; /* out of memory or too many parameters */
+    int failed;       /* out of memory or too many parameters */
     char sqlstate[6]; /* of the last failed sqlb_exec, "" if none */
 };
 
@@ -36,6 +36,5 @@ PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_erro
 
 /* Copies a result into db_rows (NULL on out of memory). Does not PQclear. */
 struct db_rows *db_rows_from_result(const PGresult *r);
-
 
 #endif

@@ -6,10 +6,10 @@
 #include "../service/guid.h"
 #include "entities.h"
 
-#define USER_COLUMNS                                                                           \
-    "u.id, array_to_json(u.business_phones)::text, u.display_name, u.given_name, u.job_title,"  \
-    " u.mail, u.mobile_phone, u.office_location, u.preferred_language, u.surname,"              \
-    " u.user_principal_name, u.mail_nickname, u.account_enabled, u.usage_location,"             \
+#define USER_COLUMNS                                                                               \
+    "u.id, array_to_json(u.business_phones)::text, u.display_name, u.given_name, u.job_title,"     \
+    " u.mail, u.mobile_phone, u.office_location, u.preferred_language, u.surname,"                 \
+    " u.user_principal_name, u.mail_nickname, u.account_enabled, u.usage_location,"                \
     " u.department, " DB_TIME("u.created_at")
 
 /* Every text column is compared lower()ed in C collation, matching the indexes of 002. */
@@ -110,11 +110,12 @@ static const struct db_stmt stmt_by_upn_lock = {
     " WHERE lower(u.user_principal_name) COLLATE \"C\" = lower($1) FOR UPDATE",
     1};
 
-int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update,
-                 struct db_rows **rows, struct lic_error *err)
+int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, struct db_rows **rows,
+                 struct lic_error *err)
 {
-    const struct db_stmt *stmt = guid_valid(id_or_upn) ? (for_update ? &stmt_by_id_lock : &stmt_by_id)
-                                 : (for_update ? &stmt_by_upn_lock : &stmt_by_upn);
+    const struct db_stmt *stmt = guid_valid(id_or_upn)
+                                     ? (for_update ? &stmt_by_id_lock : &stmt_by_id)
+                                     : (for_update ? &stmt_by_upn_lock : &stmt_by_upn);
     const char *params[] = {id_or_upn};
     if (db_rows_exec(conn, stmt, params, rows, err) != 0)
         return -1;
@@ -146,13 +147,17 @@ static const struct db_stmt stmt_proxies = {
 /* A plan enabled by several of the user's SKUs is one assignedPlan: Enabled if any SKU is. */
 static const struct db_stmt stmt_plans = {
     "dir_user_plans",
-    "SELECT l.user_id, " DB_TIME("min(l.assigned_at)") ","
-    "       CASE WHEN bool_or(s.capability_status = 'Enabled') THEN 'Enabled'"
-    "            ELSE min(s.capability_status) END, p.service, p.id"
-    "  FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
-    "  JOIN sku_service_plans sp ON sp.sku_id = l.sku_id JOIN service_plans p ON p.id = sp.plan_id"
-    " WHERE l.user_id = ANY($1::uuid[]) AND NOT (sp.plan_id = ANY (l.disabled_plans))"
-    " GROUP BY l.user_id, p.id, p.service ORDER BY l.user_id, p.id",
+    "SELECT l.user_id, " DB_TIME(
+        "min(l.assigned_at)") ","
+                              "       CASE WHEN bool_or(s.capability_status = 'Enabled') THEN "
+                              "'Enabled'"
+                              "            ELSE min(s.capability_status) END, p.service, p.id"
+                              "  FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
+                              "  JOIN sku_service_plans sp ON sp.sku_id = l.sku_id JOIN "
+                              "service_plans p ON p.id = sp.plan_id"
+                              " WHERE l.user_id = ANY($1::uuid[]) AND NOT (sp.plan_id = ANY "
+                              "(l.disabled_plans))"
+                              " GROUP BY l.user_id, p.id, p.service ORDER BY l.user_id, p.id",
     1};
 
 int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
@@ -201,8 +206,8 @@ static const struct db_stmt stmt_proxy_add = {
     " $3 LIKE 'SMTP:%')",
     3};
 
-int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses,
-                         int n, struct lic_error *err)
+int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses, int n,
+                         struct lic_error *err)
 {
     const char *params[3] = {id, NULL, NULL};
     PGresult *r = db_exec(conn, &stmt_proxies_clear, params, err);
@@ -223,8 +228,8 @@ int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const
 }
 
 static const struct db_stmt stmt_free_licenses = {
-    "dir_user_free_licenses",
-    "DELETE FROM user_licenses WHERE user_id = $1::uuid RETURNING sku_id", 1};
+    "dir_user_free_licenses", "DELETE FROM user_licenses WHERE user_id = $1::uuid RETURNING sku_id",
+    1};
 static const struct db_stmt stmt_drop_memberships = {
     "dir_user_drop_memberships", "DELETE FROM group_members WHERE member_id = $1::uuid", 1};
 static const struct db_stmt stmt_delete = {"dir_user_delete",
@@ -266,12 +271,10 @@ static const struct db_stmt stmt_member_of = {
     " AND ($2::uuid IS NULL OR m.group_id > $2::uuid) ORDER BY m.group_id LIMIT $3::integer",
     3};
 static const struct db_stmt stmt_member_of_count = {
-    "dir_user_member_of_count", "SELECT count(*) FROM group_members WHERE member_id = $1::uuid",
-    1};
+    "dir_user_member_of_count", "SELECT count(*) FROM group_members WHERE member_id = $1::uuid", 1};
 
 int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const char *after_id,
-                       struct db_rows **rows, long *count, int want_count,
-                       struct lic_error *err)
+                       struct db_rows **rows, long *count, int want_count, struct lic_error *err)
 {
     *count = -1;
     if (after_id != NULL && !guid_valid(after_id))

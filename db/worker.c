@@ -43,11 +43,11 @@ static const struct db_stmt stmt_member_page = {
     3};
 
 static const struct db_stmt stmt_progress = {
-    "work_progress",
-    "UPDATE work_queue SET cursor_seq = $2, done = $3, failed = $4 WHERE id = $1", 4};
+    "work_progress", "UPDATE work_queue SET cursor_seq = $2, done = $3, failed = $4 WHERE id = $1",
+    4};
 
-static const struct db_stmt stmt_finish = {
-    "work_finish", "DELETE FROM work_queue WHERE id = $1", 1};
+static const struct db_stmt stmt_finish = {"work_finish", "DELETE FROM work_queue WHERE id = $1",
+                                           1};
 
 /* Complete only when the generation applied is still the group's latest (semantics §6). */
 static const struct db_stmt stmt_group_complete = {
@@ -186,9 +186,8 @@ int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_
     return found;
 }
 
-int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq,
-                         int limit, char (*ids)[WORK_ID_SIZE], long long *last_seq,
-                         struct lic_error *err)
+int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq, int limit,
+                         char (*ids)[WORK_ID_SIZE], long long *last_seq, struct lic_error *err)
 {
     char after[24], lim[16];
     snprintf(after, sizeof(after), "%lld", after_seq);

@@ -8,9 +8,9 @@
 
 struct work_job {
     long long id;
-    char kind[8];                  /* "group" or "sku" */
+    char kind[8]; /* "group" or "sku" */
     char target[WORK_ID_SIZE];
-    long long cursor_seq;          /* group: last member_seq done */
+    long long cursor_seq; /* group: last member_seq done */
     int done, failed, total;
     long long generation;
     int started;
@@ -30,9 +30,8 @@ int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_
                         size_t name_size, struct lic_error *err);
 
 /* The next page of a group's user members after member_seq cursor, in membership order. */
-int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq,
-                         int limit, char (*ids)[WORK_ID_SIZE], long long *last_seq,
-                         struct lic_error *err);
+int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq, int limit,
+                         char (*ids)[WORK_ID_SIZE], long long *last_seq, struct lic_error *err);
 
 int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err);
 

@@ -49,8 +49,7 @@ static int validate_request(struct db_conn *conn, const struct lic_batch *b, con
         for (int k = 0; k < i; k++)
             if (strcasecmp(adds[k].sku_id, adds[i].sku_id) == 0)
                 return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                                     "License %s is listed twice in addLicenses.",
-                                     adds[i].sku_id);
+                                     "License %s is listed twice in addLicenses.", adds[i].sku_id);
         const struct lic_sku_rules *sku = &b->catalog.skus[s];
         for (int d = 0; d < adds[i].n_disabled; d++) {
             int p = lic_batch_plan_index(b, adds[i].disabled_plans[d]);
@@ -165,8 +164,9 @@ static int refusal(const struct lic_batch *b, const struct lic_result *r,
     return 0;
 }
 
-static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b, const struct license_add *adds,
-                             int n_adds, int check, struct lic_error *err)
+static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
+                             const struct license_add *adds, int n_adds, int check,
+                             struct lic_error *err)
 {
     struct lic_batch_user *bu = &b->users[0];
     for (int i = 0; i < bu->input.n_paths; i++)
@@ -226,8 +226,8 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
         }
         for (int d = 0; d < adds[i].n_disabled; d++)
             dis[d] = adds[i].disabled_plans[d];
-        int put = db_direct_license_put(conn, user_id, adds[i].sku_id, dis, adds[i].n_disabled,
-                                        err);
+        int put =
+            db_direct_license_put(conn, user_id, adds[i].sku_id, dis, adds[i].n_disabled, err);
         free(dis);
         if (put != 0)
             goto out;

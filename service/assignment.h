@@ -28,9 +28,9 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
 #define DRY_RUN_SAMPLE 100
 #define DRY_RUN_SKUS 32
 struct dry_run_report {
-    int members;                 /* user members evaluated */
-    int would_succeed;           /* members whose path from this group would be Active */
-    int errors[7];               /* members per enum license_error */
+    int members;       /* user members evaluated */
+    int would_succeed; /* members whose path from this group would be Active */
+    int errors[7];     /* members per enum license_error */
     int n_skus;
     struct {
         char sku_id[LIC_ID_SIZE];

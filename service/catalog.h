@@ -10,7 +10,6 @@
 #include "config.h"
 #include "error.h"
 
-
 /* The assignedPlan "service" of a plan from its name ("EXCHANGE_S_STANDARD" -> "exchange"), by
  * a table of name prefixes; NULL when no prefix matches. */
 const char *catalog_plan_service(const char *plan_name);

@@ -33,20 +33,20 @@ static const struct option_spec options[] = {
      "debug, info, warn or error (default info)"},
     {"--http-threads", "LICENSINGD_HTTP_THREADS", OPT_UINT, FIELD(http_threads), 1, 256,
      "HTTP thread pool size (default: number of cores)"},
-    {"--max-body-bytes", "LICENSINGD_MAX_BODY_BYTES", OPT_SIZE, FIELD(max_body_bytes), 1,
-     1UL << 30, "largest accepted request body (default 1048576)"},
+    {"--max-body-bytes", "LICENSINGD_MAX_BODY_BYTES", OPT_SIZE, FIELD(max_body_bytes), 1, 1UL << 30,
+     "largest accepted request body (default 1048576)"},
     {"--db-pool-size", "LICENSINGD_DB_POOL_SIZE", OPT_UINT, FIELD(db_pool_size), 1, 500,
      "database connections (default: HTTP threads + workers + 2)"},
     {"--workers", "LICENSINGD_WORKERS", OPT_UINT, FIELD(workers), 0, 64,
      "reconciliation worker threads, 0 for an API-only replica (default 1)"},
     {"--sweep-seconds", "LICENSINGD_SWEEP_SECONDS", OPT_UINT, FIELD(sweep_seconds), 1, 86400,
      "period of the drift-repair sweep (default 60)"},
-    {"--shutdown-seconds", "LICENSINGD_SHUTDOWN_SECONDS", OPT_UINT, FIELD(shutdown_seconds), 0,
-     60, "grace period for in-flight requests at shutdown (default 4)"},
+    {"--shutdown-seconds", "LICENSINGD_SHUTDOWN_SECONDS", OPT_UINT, FIELD(shutdown_seconds), 0, 60,
+     "grace period for in-flight requests at shutdown (default 4)"},
     {"--public-url", "LICENSINGD_PUBLIC_URL", OPT_STRING, FIELD(public_url), 0, 0,
      "base URL used in @odata.nextLink (default: from the Host header)"},
-    {"--migrate-on-start", "LICENSINGD_MIGRATE_ON_START", OPT_BOOL, FIELD(migrate_on_start), 0,
-     0, "serve applies pending migrations first: true or false (default true)"},
+    {"--migrate-on-start", "LICENSINGD_MIGRATE_ON_START", OPT_BOOL, FIELD(migrate_on_start), 0, 0,
+     "serve applies pending migrations first: true or false (default true)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -89,24 +89,23 @@ static int apply(struct config *cfg, const struct option_spec *o, const char *so
     switch (o->type) {
     case OPT_STRING:
         if (strlen(value) >= o->size) {
-            snprintf(err, err_size, "%s: value is longer than %zu characters", source,
-                     o->size - 1);
+            snprintf(err, err_size, "%s: value is longer than %zu characters", source, o->size - 1);
             return -1;
         }
         memcpy(field, value, strlen(value) + 1);
         return 0;
     case OPT_UINT:
         if (parse_unsigned(value, o->min, o->max, &v) != 0) {
-            snprintf(err, err_size, "%s: '%s' is not a whole number from %lu to %lu", source,
-                     value, o->min, o->max);
+            snprintf(err, err_size, "%s: '%s' is not a whole number from %lu to %lu", source, value,
+                     o->min, o->max);
             return -1;
         }
         *(unsigned *)field = (unsigned)v;
         return 0;
     case OPT_SIZE:
         if (parse_unsigned(value, o->min, o->max, &v) != 0) {
-            snprintf(err, err_size, "%s: '%s' is not a byte count from %lu to %lu", source,
-                     value, o->min, o->max);
+            snprintf(err, err_size, "%s: '%s' is not a byte count from %lu to %lu", source, value,
+                     o->min, o->max);
             return -1;
         }
         *(size_t *)field = (size_t)v;
@@ -159,8 +158,8 @@ static int validate(struct config *cfg, char *err, size_t err_size)
     return 0;
 }
 
-int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv,
-                char *err, size_t err_size)
+int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv, char *err,
+                size_t err_size)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn(options[i].env) : NULL;

@@ -1,4 +1,5 @@
-/* Configuration: defaults, then environment, then command-line flags; a bad value stops start-up. */
+/* Configuration: defaults, then environment, then command-line flags; a bad value stops start-up.
+ */
 #ifndef LICENSINGD_CONFIG_H
 #define LICENSINGD_CONFIG_H
 
@@ -28,8 +29,8 @@ void config_defaults(struct config *cfg, unsigned cores);
 
 /* Applies the environment, then argv[from..argc) flags. Returns 0, or -1 with one line in err.
  * Non-flag arguments are left for the caller: their indexes are not consumed. */
-int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv,
-                char *err, size_t err_size);
+int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char **argv, char *err,
+                size_t err_size);
 
 /* Text for --help. */
 const char *config_usage(void);

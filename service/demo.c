@@ -53,8 +53,7 @@ static int load(struct db_conn *conn, void *arg, struct lic_error *err)
     json_t *j_catalog = ((struct demo_work *)arg)->j_catalog;
     long *changes = &((struct demo_work *)arg)->changes;
     int created = 0;
-    if (db_org_ensure(conn, DEMO_ORG_NAME, DEMO_ORG_COUNTRY, DEMO_ORG_DOMAIN, &created, err) !=
-        0)
+    if (db_org_ensure(conn, DEMO_ORG_NAME, DEMO_ORG_COUNTRY, DEMO_ORG_DOMAIN, &created, err) != 0)
         return -1;
     *changes += created;
 

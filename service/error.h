@@ -1,4 +1,5 @@
-/* The error every layer fills and api/errors.c renders: a kind (how bad), a Graph code, a reason. */
+/* The error every layer fills and api/errors.c renders: a kind (how bad), a Graph code, a reason.
+ */
 #ifndef LICENSINGD_ERROR_H
 #define LICENSINGD_ERROR_H
 
@@ -6,13 +7,13 @@
 
 enum lic_error_kind {
     LIC_OK = 0,
-    LIC_ERR_BAD_REQUEST,    /* the client's mistake: 400 */
-    LIC_ERR_NOT_FOUND,      /* 404 */
-    LIC_ERR_METHOD,         /* 405 */
-    LIC_ERR_CONFLICT,       /* 409 */
-    LIC_ERR_TOO_LARGE,      /* 413 */
-    LIC_ERR_UNAVAILABLE,    /* the database is unreachable: 503 */
-    LIC_ERR_INTERNAL,       /* a bug or an unexpected database failure: 500 */
+    LIC_ERR_BAD_REQUEST, /* the client's mistake: 400 */
+    LIC_ERR_NOT_FOUND,   /* 404 */
+    LIC_ERR_METHOD,      /* 405 */
+    LIC_ERR_CONFLICT,    /* 409 */
+    LIC_ERR_TOO_LARGE,   /* 413 */
+    LIC_ERR_UNAVAILABLE, /* the database is unreachable: 503 */
+    LIC_ERR_INTERNAL,    /* a bug or an unexpected database failure: 500 */
 };
 
 struct lic_error {

@@ -25,12 +25,11 @@ static void audit_set(struct db_conn *conn, const char *group_id, const char *na
     for (int i = 0; i < n_removes; i++)
         json_array_append_new(j_removed, json_string(removes[i]));
     char *added = json_dumps(j_added, JSON_COMPACT), *removed = json_dumps(j_removed, JSON_COMPACT);
-    json_t *j_targets = json_pack("[{s:s, s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}]", "id",
-                                  group_id, "displayName", name, "type", "Group",
-                                  "modifiedProperties", "displayName", "AddedLicenses", "oldValue",
-                                  "[]", "newValue", added ? added : "[]", "displayName",
-                                  "RemovedLicenses", "oldValue", removed ? removed : "[]",
-                                  "newValue", "[]");
+    json_t *j_targets = json_pack(
+        "[{s:s, s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}]", "id", group_id, "displayName",
+        name, "type", "Group", "modifiedProperties", "displayName", "AddedLicenses", "oldValue",
+        "[]", "newValue", added ? added : "[]", "displayName", "RemovedLicenses", "oldValue",
+        removed ? removed : "[]", "newValue", "[]");
     char *targets = json_dumps(j_targets, JSON_COMPACT);
     struct audit_record rec = {.activity = "Set group license",
                                .category = "GroupManagement",

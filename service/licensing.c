@@ -52,13 +52,13 @@ struct work {
     const struct lic_user_input *user;
     const int *seats_free;
     const char *location;
-    int *order;               /* path indexes in evaluation order */
-    int *reinstated;          /* per path: a removal undone because something depends on it */
+    int *order;                   /* path indexes in evaluation order */
+    int *reinstated;              /* per path: a removal undone because something depends on it */
     struct lic_violation *forced; /* per path: failed by the dependency pass */
     struct lic_violation *kept;   /* per path: why a removal was undone */
-    int *active;              /* per path: contributes plans in this round */
-    int *holder;              /* per plan: SKU index holding it, -1 none, -2 several */
-    uint64_t *held;           /* plan bitset */
+    int *active;                  /* per path: contributes plans in this round */
+    int *holder;                  /* per plan: SKU index holding it, -1 none, -2 several */
+    uint64_t *held;               /* plan bitset */
     int words;
 };
 
@@ -458,7 +458,7 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     memset(&res, 0, sizeof(res));
     struct work w = {.cat = catalog, .user = user, .seats_free = seats_free};
     w.location = user->usage_location && user->usage_location[0] ? user->usage_location
-                 : user->org_country && user->org_country[0]    ? user->org_country
+                 : user->org_country && user->org_country[0]     ? user->org_country
                                                                  : NULL;
     size_t n = (size_t)(user->n_paths ? user->n_paths : 1);
     w.words = catalog->n_plans / 64 + 1;
@@ -492,10 +492,10 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
         if (pr->sku_states == NULL)
             goto out;
         for (int j = 0; j < p->n_skus; j++)
-            pr->sku_states[j] = pr->state == LIC_STATE_ACTIVE &&
-                                        catalog->skus[p->skus[j].sku].suspended
-                                    ? LIC_STATE_DISABLED
-                                    : pr->state;
+            pr->sku_states[j] =
+                pr->state == LIC_STATE_ACTIVE && catalog->skus[p->skus[j].sku].suspended
+                    ? LIC_STATE_DISABLED
+                    : pr->state;
     }
     *result = res;
     rc = 0;
@@ -537,8 +537,9 @@ void licensing_violation_message(const struct lic_catalog *cat, const struct lic
         return;
     case LIC_ERROR_DEPENDENCY: {
         if (v->plan < 0) {
-            snprintf(out, size, "License assignment failed because another service depends on "
-                                "a service plan of this license.");
+            snprintf(out, size,
+                     "License assignment failed because another service depends on "
+                     "a service plan of this license.");
             return;
         }
         const struct lic_plan_rules *r = &cat->plans[v->plan];

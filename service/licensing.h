@@ -85,8 +85,8 @@ struct lic_user_input {
     const char *usage_location; /* ISO alpha-2 or NULL */
     const char *org_country;    /* the organization's countryLetterCode or NULL */
     int has_primary_smtp;       /* the user has an "SMTP:" proxy address */
-    int smtp_taken;             /* its primary (or would-be primary) SMTP address is another user's */
-    const int *held_skus;       /* SKUs the user holds now (consumes a seat of) */
+    int smtp_taken;       /* its primary (or would-be primary) SMTP address is another user's */
+    const int *held_skus; /* SKUs the user holds now (consumes a seat of) */
     int n_held;
     const struct lic_path *paths;
     int n_paths;
@@ -120,7 +120,7 @@ struct lic_result {
     struct lic_path_result *paths; /* same order as the input paths */
     struct lic_effective *effective;
     int n_effective;
-    int *seat_delta;     /* per catalog SKU: +1 takes a seat, -1 frees one, 0 */
+    int *seat_delta;        /* per catalog SKU: +1 takes a seat, -1 frees one, 0 */
     int needs_primary_smtp; /* a mailbox plan is enabled and the user has no SMTP: address */
 };
 

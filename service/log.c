@@ -1,4 +1,5 @@
-/* Structured logging to stderr; each line is written with one write() so threads never interleave. */
+/* Structured logging to stderr; each line is written with one write() so threads never interleave.
+ */
 #include "log.h"
 
 #include <jansson.h>
@@ -67,8 +68,8 @@ void log_event(enum log_level level, const char *msg, const char *fmt, ...)
         return;
     char when[40];
     stamp(when, sizeof(when));
-    json_t *j_line = json_pack("{s:s, s:s, s:s}", "time", when, "level", level_names[level],
-                               "msg", msg);
+    json_t *j_line =
+        json_pack("{s:s, s:s, s:s}", "time", when, "level", level_names[level], "msg", msg);
     if (j_line == NULL)
         return;
     if (fmt != NULL) {
@@ -90,10 +91,10 @@ void log_request(const char *method, const char *path, unsigned status, long dur
         return;
     char when[40];
     stamp(when, sizeof(when));
-    json_t *j_line = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i, s:I, s:s?}", "time", when,
-                               "level", "info", "msg", "request", "method", method, "path", path,
-                               "status", (int)status, "duration_us", (json_int_t)duration_us,
-                               "request_id", request_id);
+    json_t *j_line =
+        json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i, s:I, s:s?}", "time", when, "level", "info",
+                  "msg", "request", "method", method, "path", path, "status", (int)status,
+                  "duration_us", (json_int_t)duration_us, "request_id", request_id);
     if (j_line == NULL)
         return;
     emit(j_line);

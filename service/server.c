@@ -17,8 +17,7 @@ int server_migrate(const struct config *cfg)
     lic_error_clear(&err);
     struct db_conn *conn = db_connect(cfg->database_url, &err);
     if (conn == NULL) {
-        log_event(LOG_ERROR, "migrate_failed", "cannot connect to the database: %s",
-                  err.message);
+        log_event(LOG_ERROR, "migrate_failed", "cannot connect to the database: %s", err.message);
         return 1;
     }
     unsigned applied = 0;

@@ -36,13 +36,13 @@ static const char *initiator =
 static void audit_group(struct db_conn *conn, const char *activity, const char *group_id,
                         const char *group_name, const char *result_text)
 {
-    json_t *j_targets = json_pack("[{s:s, s:s, s:s, s:[]}]", "id", group_id, "displayName",
-                                  group_name ? group_name : "", "type", "Group",
-                                  "modifiedProperties");
+    json_t *j_targets =
+        json_pack("[{s:s, s:s, s:s, s:[]}]", "id", group_id, "displayName",
+                  group_name ? group_name : "", "type", "Group", "modifiedProperties");
     if (result_text != NULL)
         json_array_append_new(json_object_get(json_array_get(j_targets, 0), "modifiedProperties"),
-                              json_pack("{s:s, s:s, s:s}", "displayName", "Result", "oldValue",
-                                        "", "newValue", result_text));
+                              json_pack("{s:s, s:s, s:s}", "displayName", "Result", "oldValue", "",
+                                        "newValue", result_text));
     char *targets = json_dumps(j_targets, JSON_COMPACT);
     struct audit_record rec = {.activity = activity,
                                .category = "GroupManagement",
@@ -99,8 +99,8 @@ static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
         goto out;
     for (int i = 0; i < n; i++) {
         /* Users evaluated in order share the seat budget: earlier members first (§4.6). */
-        if (b.users[i].found &&
-            licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free, &results[i]) != 0) {
+        if (b.users[i].found && licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free,
+                                                        &results[i]) != 0) {
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             goto out;
         }
@@ -161,8 +161,8 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     if (n > 0) {
         if (process_users(conn, ids, n, job.target, &err) != 0)
             goto fail;
-        int failed = db_count_users_in_error(conn, (const char(*)[WORK_ID_SIZE])ids, n,
-                                             job.target, &err);
+        int failed =
+            db_count_users_in_error(conn, (const char(*)[WORK_ID_SIZE])ids, n, job.target, &err);
         if (failed < 0)
             goto fail;
         job.cursor_seq = last;
@@ -178,7 +178,8 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
              "[Users successfully assigned licenses: %d, Users for whom license assignment "
              "failed: %d.];",
              job.done - job.failed, job.failed);
-    if (db_group_recount_errors(conn, job.target, &err) != 0 || db_work_finish(conn, &job, &err) != 0)
+    if (db_group_recount_errors(conn, job.target, &err) != 0 ||
+        db_work_finish(conn, &job, &err) != 0)
         goto fail;
     audit_group(conn, "Finish applying group based license to users", job.target, name, result);
     if (db_commit(conn, &err) != 0)
@@ -195,8 +196,8 @@ fail:
 static void *worker_main(void *arg)
 {
     struct worker_pool *pool = arg;
-    char(*ids)[WORK_ID_SIZE] = calloc(GROUP_BATCH > USER_BATCH ? GROUP_BATCH : USER_BATCH,
-                                      WORK_ID_SIZE);
+    char(*ids)[WORK_ID_SIZE] =
+        calloc(GROUP_BATCH > USER_BATCH ? GROUP_BATCH : USER_BATCH, WORK_ID_SIZE);
     struct db_conn *conn = NULL;
     time_t last_sweep = 0;
     unsigned backoff = 1;

@@ -14,7 +14,7 @@
 
 /* Sends a request and returns its status, discarding the body. */
 static inline long call(const struct th_server *s, const char *method, const char *path,
-                 const char *body)
+                        const char *body)
 {
     struct th_response r;
     th_request(s, method, path, body, NULL, &r);
@@ -25,7 +25,7 @@ static inline long call(const struct th_server *s, const char *method, const cha
 
 /* POST /v1.0/users with the required properties plus extra ("" or ",\"k\":v"); id out. */
 static inline void make_user(const struct th_server *s, const char *upn, const char *name,
-                      const char *extra, char id[37])
+                             const char *extra, char id[37])
 {
     char body[2048];
     snprintf(body, sizeof(body),
@@ -65,7 +65,7 @@ static inline long add_member(const struct th_server *s, const char *group, cons
 
 /* GET base?$filter=<encoded filter>&rest. */
 static inline void get_filtered(const struct th_server *s, const char *base, const char *filter,
-                         const char *rest, struct th_response *r)
+                                const char *rest, struct th_response *r)
 {
     char *enc = th_urlencode(filter);
     size_t len = strlen(base) + strlen(enc) + strlen(rest) + 32;

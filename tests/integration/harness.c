@@ -61,8 +61,7 @@ static void quiet(void *arg, const char *message)
 static void admin_exec(const char *sql)
 {
     char conninfo[512];
-    snprintf(conninfo, sizeof(conninfo), "host=%s/sock dbname=postgres user=%s", pgdir(),
-             pguser());
+    snprintf(conninfo, sizeof(conninfo), "host=%s/sock dbname=postgres user=%s", pgdir(), pguser());
     PGconn *c = PQconnectdb(conninfo);
     if (PQstatus(c) != CONNECTION_OK)
         die("cannot reach the test cluster: %s", PQerrorMessage(c));
@@ -169,7 +168,8 @@ const char *th_header(const struct th_response *r, const char *name, char *out, 
 
 const char *th_error_code(const struct th_response *r)
 {
-    const char *code = json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+    const char *code =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
     return code ? code : "";
 }
 
@@ -228,8 +228,8 @@ void th_server_start(struct th_server *s, const char *suite, const char *const *
     admin_exec(sql);
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", s->dbname);
     admin_exec(sql);
-    snprintf(s->conninfo, sizeof(s->conninfo), "host=%s/sock dbname=%s user=%s", pgdir(),
-             s->dbname, pguser());
+    snprintf(s->conninfo, sizeof(s->conninfo), "host=%s/sock dbname=%s user=%s", pgdir(), s->dbname,
+             pguser());
     snprintf(s->log_path, sizeof(s->log_path), "%s/%s.log", pgdir(), s->dbname);
     spawn(s, extra_env);
 }

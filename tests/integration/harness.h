@@ -17,9 +17,9 @@ struct th_server {
 
 struct th_response {
     long status;
-    char *body;          /* owned, NUL-terminated */
-    json_t *json;        /* owned; NULL when the body is not JSON */
-    char headers[8192];  /* raw header block */
+    char *body;         /* owned, NUL-terminated */
+    json_t *json;       /* owned; NULL when the body is not JSON */
+    char headers[8192]; /* raw header block */
 };
 
 /* Creates database licensingd_<suite>_<pid> in the test cluster (LICENSINGD_TEST_PGDIR) and starts

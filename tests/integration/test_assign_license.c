@@ -25,7 +25,8 @@ static struct th_server srv;
 
 static const char *catalog_sql =
     "INSERT INTO organization (display_name, country_letter_code) VALUES ('Contoso', 'US');"
-    "INSERT INTO service_plans (id, name, service, provisions_mailbox, unavailable_in_countries) VALUES"
+    "INSERT INTO service_plans (id, name, service, provisions_mailbox, unavailable_in_countries) "
+    "VALUES"
     " ('" EXO1 "', 'EXCHANGE_S_STANDARD', 'exchange', true, '{}'),"
     " ('" EXO2 "', 'EXCHANGE_S_ENTERPRISE', 'exchange', true, '{}'),"
     " ('" SPO1 "', 'SHAREPOINTSTANDARD', 'SharePoint', false, '{}'),"
@@ -35,7 +36,8 @@ static const char *catalog_sql =
     " ('" MCOSTD "', 'MCOSTANDARD', 'MicrosoftCommunicationsOnline', false, '{}'),"
     " ('" AUDIOP "', 'MCOMEETADV', 'MicrosoftCommunicationsOnline', false, '{CN,IN}');"
     "INSERT INTO service_plan_conflicts VALUES ('" EXO1 "', '" EXO2 "'), ('" SPO2 "', '" SPO1 "');"
-    "INSERT INTO service_plan_prerequisites VALUES ('" WAP "', '" EXO1 "'), ('" WAP "', '" EXO2 "'),"
+    "INSERT INTO service_plan_prerequisites VALUES ('" WAP "', '" EXO1 "'), ('" WAP "', '" EXO2
+    "'),"
     " ('" AUDIOP "', '" MCOSTD "');"
     "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
     " ('" E1 "', 'STANDARDPACK', 100), ('" E3 "', 'ENTERPRISEPACK', 100),"
@@ -73,7 +75,8 @@ static long assign(const char *who, const char *body, struct th_response *out)
 
 static const char *message(const struct th_response *r)
 {
-    const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    const char *m =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
     return m ? m : "";
 }
 
@@ -96,8 +99,9 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
     char id[37];
     make_user("adele@contoso.com", "US", id);
     struct th_response r;
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" E1 "\",\"disabledPlans\":[]}],"
-                                "\"removeLicenses\":[]}",
+    ck_assert_int_eq(assign(id,
+                            "{\"addLicenses\":[{\"skuId\":\"" E1 "\",\"disabledPlans\":[]}],"
+                            "\"removeLicenses\":[]}",
                             &r),
                      200);
     /* 200 with the user: its licenses are already there. */
@@ -105,10 +109,10 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
     ck_assert_str_eq(json_string_value(json_object_get(
                          json_array_get(json_object_get(r.json, "assignedLicenses"), 0), "skuId")),
                      E1);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_array_get(json_object_get(r.json, "licenseAssignmentStates"), 0),
-                         "state")),
-                     "Active");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(r.json, "licenseAssignmentStates"), 0), "state")),
+        "Active");
     th_response_free(&r);
     long before = consumed(E3);
     ck_assert_int_eq(assign("adele@contoso.com",
@@ -123,8 +127,9 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
     ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 1);
 
     /* The seed's fix: disable the E3 plans that clash with E1. */
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" EXO2
-                                "\",\"" SPO2 "\"]}],\"removeLicenses\":[]}",
+    ck_assert_int_eq(assign(id,
+                            "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" EXO2
+                            "\",\"" SPO2 "\"]}],\"removeLicenses\":[]}",
                             &r),
                      200);
     th_response_free(&r);
@@ -185,26 +190,25 @@ START_TEST(swapping_e1_for_e3_in_one_call_succeeds)
     char id[37];
     make_user("swap@contoso.com", "US", id);
     struct th_response r;
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                            &r),
-                     200);
+    ck_assert_int_eq(
+        assign(id, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     long e1 = consumed(E1), e3 = consumed(E3);
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[\"" E1
-                                "\"]}",
-                            &r),
-                     200);
+    ck_assert_int_eq(
+        assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[\"" E1 "\"]}",
+               &r),
+        200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E1), e1 - 1);
     ck_assert_int_eq(consumed(E3), e3 + 1);
     ck_assert_int_eq(
-        count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND sku_id = "
-                  "'" E3 "' AND group_id IS NULL AND state = 'Active' AND error = 'None'",
-                  id),
+        count_sql(
+            "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND sku_id = "
+            "'" E3 "' AND group_id IS NULL AND state = 'Active' AND error = 'None'",
+            id),
         1);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'",
-                               id),
-                     1);
+    ck_assert_int_eq(
+        count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", id), 1);
 }
 END_TEST
 
@@ -233,8 +237,9 @@ START_TEST(prohibited_country_and_inherited_organization_country)
     char cn[37], none[37];
     make_user("li@contoso.com", "CN", cn);
     struct th_response r;
-    ck_assert_int_eq(assign(cn, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO "\"}],"
-                                "\"removeLicenses\":[]}",
+    ck_assert_int_eq(assign(cn,
+                            "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO "\"}],"
+                            "\"removeLicenses\":[]}",
                             &r),
                      400);
     ck_assert_msg(strstr(message(&r), "MCOMEETADV is not available in usage location CN") != NULL,
@@ -244,8 +249,9 @@ START_TEST(prohibited_country_and_inherited_organization_country)
 
     /* No usage location: the organization's (US) applies, so the user is licensed. */
     make_user("nolocation@contoso.com", NULL, none);
-    ck_assert_int_eq(assign(none, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
-                                  "\"}],\"removeLicenses\":[]}",
+    ck_assert_int_eq(assign(none,
+                            "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
+                            "\"}],\"removeLicenses\":[]}",
                             &r),
                      200);
     th_response_free(&r);
@@ -343,14 +349,12 @@ START_TEST(group_license_applies_on_reprocess_and_cannot_be_removed_directly)
                                id),
                      1);
     /* The same SKU directly as well: two paths, still one seat (semantics §9). */
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}",
-                            &r),
-                     200);
+    ck_assert_int_eq(
+        assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before + 1);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'",
-                               id),
-                     2);
+    ck_assert_int_eq(
+        count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", id), 2);
     ck_assert_int_eq(assign(id, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before + 1); /* still licensed through the group */
@@ -368,15 +372,16 @@ START_TEST(dependency_blocks_removing_the_prerequisite)
     char id[37];
     make_user("dep@contoso.com", "US", id);
     struct th_response r;
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}",
-                            &r),
-                     400); /* Audio Conferencing needs MCOSTANDARD first */
+    ck_assert_int_eq(
+        assign(id, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}", &r),
+        400); /* Audio Conferencing needs MCOSTANDARD first */
     ck_assert_msg(strstr(message(&r), "MCOMEETADV depends on the service plan(s) MCOSTANDARD") !=
                       NULL,
                   "%s", message(&r));
     th_response_free(&r);
-    ck_assert_int_eq(assign(id, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"},{\"skuId\":\"" E3 "\"}],"
-                                "\"removeLicenses\":[]}",
+    ck_assert_int_eq(assign(id,
+                            "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"},{\"skuId\":\"" E3 "\"}],"
+                            "\"removeLicenses\":[]}",
                             &r),
                      200);
     th_response_free(&r);
@@ -392,9 +397,8 @@ START_TEST(mailbox_plan_adds_primary_smtp_and_duplicate_fails)
     char a[37], b[37];
     make_user("mbx@contoso.com", "US", a);
     struct th_response r;
-    ck_assert_int_eq(assign(a, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                            &r),
-                     200);
+    ck_assert_int_eq(
+        assign(a, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(count_sql("SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
                                "address = 'SMTP:mbx@contoso.com' AND is_primary",
@@ -409,9 +413,8 @@ START_TEST(mailbox_plan_adds_primary_smtp_and_duplicate_fails)
     char sql[256];
     snprintf(sql, sizeof(sql), "UPDATE users SET mail = 'mbx@contoso.com' WHERE id = '%s'", b);
     th_sql_exec(&srv, sql);
-    ck_assert_int_eq(assign(b, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                            &r),
-                     400);
+    ck_assert_int_eq(
+        assign(b, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 400);
     ck_assert_msg(strstr(message(&r), "Proxy address is already being used") != NULL, "%s",
                   message(&r));
     th_response_free(&r);

@@ -118,9 +118,9 @@ START_TEST(oversized_body_is_413_envelope)
     char rid[128];
     th_header(&r, "request-id", rid, sizeof(rid));
     assert_envelope(&r, "Request_EntityTooLarge", rid);
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-                                     json_object_get(r.json, "error"), "message")),
-                                 "2048 bytes"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")),
+               "2048 bytes"));
     th_response_free(&r);
 
     /* Under the limit, the same path answers normally (405: POST is not a healthz method). */

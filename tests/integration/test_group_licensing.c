@@ -29,7 +29,8 @@ static struct th_server srv;
 
 static const char *catalog_sql =
     "INSERT INTO organization (display_name, country_letter_code) VALUES ('Contoso', 'US');"
-    "INSERT INTO service_plans (id, name, display_name, provisions_mailbox, unavailable_in_countries)"
+    "INSERT INTO service_plans (id, name, display_name, provisions_mailbox, "
+    "unavailable_in_countries)"
     " VALUES ('" EXO1 "', 'EXCHANGE_S_STANDARD', 'Exchange Online (Plan 1)', true, '{}'),"
     " ('" EXO2 "', 'EXCHANGE_S_ENTERPRISE', 'Exchange Online (Plan 2)', true, '{}'),"
     " ('" SPO1 "', 'SHAREPOINTSTANDARD', NULL, false, '{}'),"
@@ -40,7 +41,8 @@ static const char *catalog_sql =
     " ('" AUDIOP "', 'MCOMEETADV', NULL, false, '{CN,IN}'),"
     " ('" INTUNE "', 'INTUNE_A', NULL, false, '{}');"
     "INSERT INTO service_plan_conflicts VALUES ('" EXO1 "', '" EXO2 "'), ('" SPO2 "', '" SPO1 "');"
-    "INSERT INTO service_plan_prerequisites VALUES ('" WAP "', '" EXO1 "'), ('" WAP "', '" EXO2 "'),"
+    "INSERT INTO service_plan_prerequisites VALUES ('" WAP "', '" EXO1 "'), ('" WAP "', '" EXO2
+    "'),"
     " ('" AUDIOP "', '" MCOSTD "');"
     "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
     " ('" E1 "', 'STANDARDPACK', 100000), ('" E3 "', 'ENTERPRISEPACK', 200000),"
@@ -142,7 +144,8 @@ static void wait_idle(const char *group)
 
 static const char *msg_of(const struct th_response *r)
 {
-    const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    const char *m =
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
     return m ? m : "";
 }
 
@@ -155,14 +158,13 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     struct th_response r;
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
-    ck_assert_int_eq(post(path, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                          &r),
-                     200);
+    ck_assert_int_eq(
+        post(path, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     add_member(g, u);
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
     char location[256];
     th_header(&r, "Location", location, sizeof(location));
     ck_assert_ptr_nonnull(strstr(location, g));
@@ -173,12 +175,14 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
                             g),
                      1);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " group_id = '%s' AND state = 'Error' AND error = "
-                            "'MutuallyExclusiveViolation'",
-                            u, g),
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND state = 'Error' AND error = "
+               "'MutuallyExclusiveViolation'",
+               u, g),
+        1);
+    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
                      1);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 1);
 
     snprintf(path, sizeof(path), "/v1.0/groups/%s/membersWithLicenseErrors", g);
     th_request(&srv, "GET", path, NULL, NULL, &r);
@@ -194,8 +198,8 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     json_t *first = json_array_get(json_object_get(r.json, "value"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(first, "userId")), u);
     ck_assert_str_eq(json_string_value(json_object_get(first, "assignedByGroup")), g);
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(first, "message")),
-                                 "mutually exclusive"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(first, "message")), "mutually exclusive"));
     th_response_free(&r);
     /* Graph's places: the group filter, $select on the group, the user's states. */
     th_request(&srv, "GET", "/v1.0/groups?$filter=hasMembersWithLicenseErrors%20eq%20true", NULL,
@@ -245,17 +249,21 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     th_response_free(&r);
 
     /* The seed's fix: disable the E3 plans that clash with E1 in the group. */
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" EXO2
-                                     "\",\"" SPO2 "\"]}],\"removeLicenses\":[]}",
+    ck_assert_int_eq(group_assign(g,
+                                  "{\"addLicenses\":[{\"skuId\":\"" E3
+                                  "\",\"disabledPlans\":[\"" EXO2 "\",\"" SPO2
+                                  "\"]}],\"removeLicenses\":[]}",
                                   &r),
                      202);
     th_response_free(&r);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " group_id = '%s' AND state = 'Active' AND error = 'None'",
-                            u, g),
-                     1);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 0);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND state = 'Active' AND error = 'None'",
+               u, g),
+        1);
+    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
+                     0);
     ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
                             "'Finish applying group based license to users'"),
                      2);
@@ -278,35 +286,40 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
     wait_idle(NULL);
     long e3 = countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS "\"}],"
-                                     "\"removeLicenses\":[]}",
+    ck_assert_int_eq(group_assign(g,
+                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS
+                                  "\"}],"
+                                  "\"removeLicenses\":[]}",
                                   &r),
                      202);
     th_response_free(&r);
     wait_idle(g);
     /* One EMS seat: the earliest member gets both; the others neither (all or nothing). */
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[0]), 2);
+    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[0]),
+                     2);
     for (int i = 1; i < 3; i++) {
-        ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[i]),
-                         0);
-        ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
-                                " AND state = 'Error' AND error = 'CountViolation'",
-                                users[i]),
-                         2);
+        ck_assert_int_eq(
+            countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[i]), 0);
+        ck_assert_int_eq(
+            countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
+                   " AND state = 'Error' AND error = 'CountViolation'",
+                   users[i]),
+            2);
     }
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"), 1);
     /* Seats bought: users in CountViolation are queued again without a manual reprocess. */
-    th_request(&srv, "PATCH", "/v1.0/subscribedSkus/" EMS,
-               "{\"prepaidUnits\":{\"enabled\":10}}", NULL, &r);
+    th_request(&srv, "PATCH", "/v1.0/subscribedSkus/" EMS, "{\"prepaidUnits\":{\"enabled\":10}}",
+               NULL, &r);
     ck_assert_int_eq(r.status, 204);
     th_response_free(&r);
     wait_idle(g);
     for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
-                                " AND state = 'Active'",
-                                users[i]),
-                         2);
+        ck_assert_int_eq(
+            countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
+                   " AND state = 'Active'",
+                   users[i]),
+            2);
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"), 3);
 }
 END_TEST
@@ -322,43 +335,50 @@ START_TEST(usage_location_rules_and_duplicate_proxy_address)
     make_user(none, "none@contoso.com", NULL);
     make_user(dup, "dup@contoso.com", "US");
     /* Someone else already owns dup's would-be primary address. */
-    sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled)"
-         " VALUES ('30000000-0000-0000-0000-0000000000ff', 'owner@contoso.com', 'Owner', 'o', true);"
-         "INSERT INTO user_proxy_addresses VALUES ('30000000-0000-0000-0000-0000000000ff', 0,"
-         " 'SMTP:dup@contoso.com', 'dup@contoso.com', true)");
+    sqlf(
+        "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled)"
+        " VALUES ('30000000-0000-0000-0000-0000000000ff', 'owner@contoso.com', 'Owner', 'o', true);"
+        "INSERT INTO user_proxy_addresses VALUES ('30000000-0000-0000-0000-0000000000ff', 0,"
+        " 'SMTP:dup@contoso.com', 'dup@contoso.com', true)");
     add_member(g, cn);
     add_member(g, none);
     add_member(g, dup);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO "\"}],"
-                                     "\"removeLicenses\":[]}",
+    ck_assert_int_eq(group_assign(g,
+                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
+                                  "\"}],"
+                                  "\"removeLicenses\":[]}",
                                   &r),
                      202);
     th_response_free(&r);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " error = 'ProhibitedInUsageLocationViolation'",
-                            cn),
-                     2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " error = 'ProhibitedInUsageLocationViolation'",
+               cn),
+        2);
     /* No usage location: the organization's country (US) applies. */
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " state = 'Active'",
-                            none),
-                     2);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " error = 'UniquenessViolation'",
-                            dup),
-                     2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " state = 'Active'",
+               none),
+        2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " error = 'UniquenessViolation'",
+               dup),
+        2);
     /* Fix the address, reprocess the user: cleared. */
     sqlf("UPDATE users SET mail = 'dup2@contoso.com' WHERE id = '%s'", dup);
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/reprocessLicenseAssignment", dup);
     ck_assert_int_eq(post(path, "", &r), 200);
     th_response_free(&r);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " state = 'Active'",
-                            dup),
-                     2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " state = 'Active'",
+               dup),
+        2);
     ck_assert_int_eq(countf("SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
                             "address = 'SMTP:dup2@contoso.com'",
                             dup),
@@ -374,24 +394,27 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
     make_user(u, "analyst@contoso.com", "US");
     add_member(g, u);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     400);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"}],\"removeLicenses\":[]}", &r),
+        400);
     ck_assert_str_eq(msg_of(&r), "License operation failed. Make sure that the group has necessary "
                                  "services before adding or removing a dependent service. The "
                                  "service Microsoft Workplace Analytics requires Exchange Online "
                                  "(Plan 2) or Exchange Online (Plan 1) to be enabled as well.");
     th_response_free(&r);
     /* Disabling the prerequisite inside E3 fails too. */
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3
-                                     "\",\"disabledPlans\":[\"" EXO2 "\"]}],\"removeLicenses\":[]}",
+    ck_assert_int_eq(group_assign(g,
+                                  "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3
+                                  "\",\"disabledPlans\":[\"" EXO2 "\"]}],\"removeLicenses\":[]}",
                                   &r),
                      400);
     th_response_free(&r);
     long wa = countf("SELECT consumed_units FROM skus WHERE sku_id = '" WA "'");
     long e3 = countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3 "\"}],"
-                                     "\"removeLicenses\":[]}",
+    ck_assert_int_eq(group_assign(g,
+                                  "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3
+                                  "\"}],"
+                                  "\"removeLicenses\":[]}",
                                   &r),
                      202);
     th_response_free(&r);
@@ -407,10 +430,10 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
     th_response_free(&r);
     sqlf("INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
          " VALUES ('a0000000-0000-0000-0000-0000000000dd', 'Mail only', 'm', true, false)");
-    ck_assert_int_eq(group_assign("a0000000-0000-0000-0000-0000000000dd",
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     400);
+    ck_assert_int_eq(
+        group_assign("a0000000-0000-0000-0000-0000000000dd",
+                     "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        400);
     ck_assert_ptr_nonnull(strstr(msg_of(&r), "security"));
     th_response_free(&r);
 }
@@ -424,24 +447,25 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
     make_user(u, "phone@contoso.com", "US");
     add_member(g, u);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
     th_response_free(&r);
     wait_idle(g);
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
-    ck_assert_int_eq(post(path, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}",
-                          &r),
-                     200); /* Audio Conferencing direct, MCOSTANDARD from the group's E3 */
+    ck_assert_int_eq(
+        post(path, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}", &r),
+        200); /* Audio Conferencing direct, MCOSTANDARD from the group's E3 */
     th_response_free(&r);
     remove_member(g, u);
     wait_idle(NULL);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " group_id = '%s' AND state = 'ActiveWithError' AND error = "
-                            "'DependencyViolation'",
-                            u, g),
-                     1);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND state = 'ActiveWithError' AND error = "
+               "'DependencyViolation'",
+               u, g),
+        1);
     ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 2);
 
     /* Back in the group; then the group's licenses are removed (the step before deleting it):
@@ -456,13 +480,13 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
                             "sku_id = '" E3 "'",
                             u),
                      1);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-                            " group_id IS NULL AND state = 'Active'",
-                            u),
-                     2);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE group_id = '%s'",
-                            g),
-                     0);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id IS NULL AND state = 'Active'",
+               u),
+        2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE group_id = '%s'", g), 0);
     /* Now the group has no licenses, it can be deleted; before, it could not. */
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
@@ -476,9 +500,9 @@ START_TEST(deleting_a_licensed_group_is_refused)
     const char *g = "a0000000-0000-0000-0000-000000000008";
     make_group(g, "Licensed");
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
+        202);
     th_response_free(&r);
     wait_idle(g);
     char path[160];
@@ -498,9 +522,9 @@ START_TEST(concurrent_processing_of_one_user_is_retried_and_audited)
     make_group(g, "Contended");
     make_user(u, "contended@contoso.com", "US");
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
+        202);
     th_response_free(&r);
     wait_idle(g);
     long before = countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
@@ -533,7 +557,8 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
     /* 1,000 users with E3 assigned directly (states and seats as direct assignment leaves them). */
     sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
          " usage_location) SELECT ('60000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid,"
-         " 'mig' || i || '@contoso.com', 'Mig ' || i, 'm', true, 'US' FROM generate_series(1, 1000) i;"
+         " 'mig' || i || '@contoso.com', 'Mig ' || i, 'm', true, 'US' FROM generate_series(1, "
+         "1000) i;"
          "INSERT INTO user_direct_licenses (user_id, sku_id) SELECT id, '" E3 "' FROM users"
          " WHERE user_principal_name LIKE 'mig%%';"
          "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
@@ -547,9 +572,9 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
          " FROM users WHERE user_principal_name LIKE 'mig%%'",
          g);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
     th_response_free(&r);
     wait_idle(g);
     ck_assert_int_eq(countf("SELECT count(*) FROM (SELECT user_id FROM license_assignment_states"
@@ -562,13 +587,15 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
          "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
          " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
     wait_idle(NULL);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
-                            " '60000000%%' AND group_id = '%s' AND state = 'Active'",
-                            g),
-                     1000);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
-                            " '60000000%%' AND group_id IS NULL"),
-                     0);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
+               " '60000000%%' AND group_id = '%s' AND state = 'Active'",
+               g),
+        1000);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
+               " '60000000%%' AND group_id IS NULL"),
+        0);
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), base);
 }
 END_TEST
@@ -593,16 +620,17 @@ START_TEST(dry_run_reports_without_changing_anything)
     struct th_response r;
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense?dryRun=true", g);
-    ck_assert_int_eq(post(path, "{\"addLicenses\":[{\"skuId\":\"77777777-0000-0000-0000-000000000001\"}],"
-                                "\"removeLicenses\":[]}",
+    ck_assert_int_eq(post(path,
+                          "{\"addLicenses\":[{\"skuId\":\"77777777-0000-0000-0000-000000000001\"}],"
+                          "\"removeLicenses\":[]}",
                           &r),
                      200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "members")), 5);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "membersLicensed")), 2);
     json_t *errs = json_object_get(r.json, "membersWithErrors");
     ck_assert_int_eq(json_integer_value(json_object_get(errs, "CountViolation")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(errs, "ProhibitedInUsageLocationViolation")),
-                     1);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(errs, "ProhibitedInUsageLocationViolation")), 1);
     json_t *seat = json_array_get(json_object_get(r.json, "seats"), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(seat, "seatsNeeded")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(seat, "seatsAvailable")), 2);

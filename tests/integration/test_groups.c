@@ -56,9 +56,11 @@ START_TEST(patch_group_is_204_and_audited)
     th_request(&srv, "GET", path, NULL, NULL, &r);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "description")), "now described");
     th_response_free(&r);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-                               "IN ('Add group', 'Update group') AND category = 'GroupManagement' "
-                               "AND target_resources @> '[{\"id\":\"%s\"}]'", g);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+             "IN ('Add group', 'Update group') AND category = 'GroupManagement' "
+             "AND target_resources @> '[{\"id\":\"%s\"}]'",
+             g);
     ck_assert_int_eq(th_sql_long(&srv, sql), 2);
 }
 END_TEST
@@ -93,8 +95,8 @@ START_TEST(membership_add_list_remove_with_graph_errors)
                      "#microsoft.graph.user");
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 1), "@odata.type")),
                      "#microsoft.graph.group");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "@odata.context")),
-                                 "#directoryObjects"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r.json, "@odata.context")), "#directoryObjects"));
     th_response_free(&r);
 
     snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$count", g);
@@ -111,8 +113,8 @@ START_TEST(membership_add_list_remove_with_graph_errors)
     ck_assert_str_eq(error_message(&r), "One or more removed object references do not exist for "
                                         "the following modified properties: 'members'.");
     th_response_free(&r);
-    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/00000000-0000-4000-8000-000000000000/$ref",
-             g);
+    snprintf(path, sizeof(path),
+             "/v1.0/groups/%s/members/00000000-0000-4000-8000-000000000000/$ref", g);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 404);
 }
 END_TEST
@@ -125,14 +127,18 @@ START_TEST(member_changes_queue_the_user_and_are_audited)
     ck_assert_int_eq(add_member(&srv, g, u), 204);
     snprintf(path, sizeof(path), "/v1.0/groups/%s/members/%s/$ref", g, u);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM work_queue WHERE kind = 'user' AND target_id "
-                               "= '%s' AND (reason LIKE 'added to group%%' OR reason LIKE "
-                               "'removed from group%%')", u);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM work_queue WHERE kind = 'user' AND target_id "
+             "= '%s' AND (reason LIKE 'added to group%%' OR reason LIKE "
+             "'removed from group%%')",
+             u);
     ck_assert_int_eq(th_sql_long(&srv, sql), 2);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-                               "IN ('Add member to group', 'Remove member from group') AND "
-                               "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
-                               "\"userPrincipalName\":\"queued-member@contoso.com\"}]'", u);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+             "IN ('Add member to group', 'Remove member from group') AND "
+             "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
+             "\"userPrincipalName\":\"queued-member@contoso.com\"}]'",
+             u);
     ck_assert_int_eq(th_sql_long(&srv, sql), 2);
 }
 END_TEST
@@ -191,16 +197,19 @@ START_TEST(licensed_group_cannot_be_deleted_plain_group_can)
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                       "('c7df2760-2c81-4ef7-b578-5b5392b571df', 'ENTERPRISEPREMIUM', 5) "
                       "ON CONFLICT DO NOTHING");
-    snprintf(sql, sizeof(sql), "INSERT INTO group_licenses (group_id, sku_id) VALUES ('%s', "
-                               "'c7df2760-2c81-4ef7-b578-5b5392b571df')", g);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO group_licenses (group_id, sku_id) VALUES ('%s', "
+             "'c7df2760-2c81-4ef7-b578-5b5392b571df')",
+             g);
     th_sql_exec(&srv, sql);
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     struct th_response r;
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_str_eq(th_error_code(&r), "Request_BadRequest");
-    ck_assert_str_eq(error_message(&r),
-                     "You must remove all licenses assigned to the group before you can delete it.");
+    ck_assert_str_eq(
+        error_message(&r),
+        "You must remove all licenses assigned to the group before you can delete it.");
     th_response_free(&r);
     /* assignedLicenses shows the group's licenses. */
     th_request(&srv, "GET", path, NULL, NULL, &r);
@@ -270,11 +279,13 @@ START_TEST(organization_is_empty_until_created_then_patchable)
     th_response_free(&r);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"countryLetterCode\":\"UK\"}"), 400);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"id\":\"x\"}"), 400);
-    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"countryLetterCode\":\"DE\",\"displayName\":"
-                                               "\"Contoso GmbH\"}"),
+    ck_assert_int_eq(call(&srv, "PATCH", path,
+                          "{\"countryLetterCode\":\"DE\",\"displayName\":"
+                          "\"Contoso GmbH\"}"),
                      204);
-    ck_assert_int_eq(th_sql_long(&srv, "SELECT count(*) FROM organization WHERE "
-                                       "country_letter_code = 'DE' AND display_name = 'Contoso GmbH'"),
+    ck_assert_int_eq(th_sql_long(&srv,
+                                 "SELECT count(*) FROM organization WHERE "
+                                 "country_letter_code = 'DE' AND display_name = 'Contoso GmbH'"),
                      1);
     ck_assert_int_eq(call(&srv, "PATCH", "/v1.0/organization/00000000-0000-4000-8000-000000000000",
                           "{\"displayName\":\"x\"}"),
@@ -317,19 +328,19 @@ START_TEST(directory_audits_list_newest_first_with_filters_and_paging)
     ck_assert_str_eq(json_string_value(json_object_get(first, "activityDisplayName")), "Add group");
     const char *when = json_string_value(json_object_get(first, "activityDateTime"));
     ck_assert_int_eq(strlen(when), 28); /* 2018-01-09T21:20:02.7215374Z */
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_array_get(json_object_get(first, "targetResources"), 0),
-                         "displayName")),
-                     "Audit B");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(first, "targetResources"), 0), "displayName")),
+        "Audit B");
     const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
     ck_assert_ptr_nonnull(next);
     struct th_response r2;
     th_request(&srv, "GET", strstr(next, "/v1.0/"), NULL, NULL, &r2);
     json_t *second = json_array_get(json_object_get(r2.json, "value"), 0);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_array_get(json_object_get(second, "targetResources"), 0),
-                         "displayName")),
-                     "Audit A");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(second, "targetResources"), 0), "displayName")),
+        "Audit A");
     ck_assert(strcmp(json_string_value(json_object_get(second, "activityDateTime")), when) <= 0);
     th_response_free(&r2);
     th_response_free(&r);
@@ -346,8 +357,8 @@ START_TEST(directory_audits_list_newest_first_with_filters_and_paging)
                  "", &r);
     ck_assert_int_eq(r.status, 200);
     th_response_free(&r);
-    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits", "activityDateTime le 1999-01-01T00:00:00Z",
-                 "", &r);
+    get_filtered(&srv, "/v1.0/auditLogs/directoryAudits",
+                 "activityDateTime le 1999-01-01T00:00:00Z", "", &r);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 0);
     th_response_free(&r);
     get_filtered(&srv, "/v1.0/auditLogs/directoryAudits", "loggedByService eq 'x'", "", &r);

@@ -32,8 +32,8 @@ START_TEST(paging_2500_users_with_top_999_returns_each_once_in_order)
         for (size_t i = 0; i < json_array_size(v); i++) {
             char want[32];
             snprintf(want, sizeof(want), "Paging %04d", seen);
-            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, i), "displayName")),
-                             want);
+            ck_assert_str_eq(
+                json_string_value(json_object_get(json_array_get(v, i), "displayName")), want);
             seen++;
         }
         pages++;
@@ -112,7 +112,11 @@ START_TEST(top_out_of_range_and_skip_and_forged_token_are_400)
     ck_assert_int_eq(call(&srv, "GET", "/v1.0/users?$skiptoken=bGsxH2EfYg", NULL), 400);
     ck_assert_int_eq(call(&srv, "GET", "/v1.0/groups?$top=abc", NULL), 400);
     /* Ours in form, but the key is invalid UTF-8: 400 before it reaches the database. */
-    ck_assert_int_eq(call(&srv, "GET", "/v1.0/users?$skiptoken=bGsxH__-HzAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA", NULL), 400);
+    ck_assert_int_eq(
+        call(&srv, "GET",
+             "/v1.0/users?$skiptoken=bGsxH__-HzAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA",
+             NULL),
+        400);
 }
 END_TEST
 
@@ -162,47 +166,62 @@ static size_t filtered_count(const char *base, const char *filter)
 START_TEST(filter_forms_select_the_right_users)
 {
     char a[37], b[37], c[37], g[37];
-    make_user(&srv, "f-anna@fabrikam.com", "Fab Anna", ",\"usageLocation\":\"NL\",\"mail\":"
-              "\"anna@fabrikam.com\",\"proxyAddresses\":[\"SMTP:anna@fabrikam.com\"]", a);
+    make_user(&srv, "f-anna@fabrikam.com", "Fab Anna",
+              ",\"usageLocation\":\"NL\",\"mail\":"
+              "\"anna@fabrikam.com\",\"proxyAddresses\":[\"SMTP:anna@fabrikam.com\"]",
+              a);
     make_user(&srv, "f-bert@fabrikam.com", "Fab Bert", ",\"usageLocation\":\"DE\"", b);
     make_user(&srv, "f-carl@fabrikam.com", "Fab Carl O'Neil", "", c);
     make_group(&srv, "Fab Unified", g);
     char path[128];
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"groupTypes\":[\"Unified\"]}"), 204);
-    th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
-                      "('05e9a617-0261-4cee-bb44-138d3ef5d965', 'SPE_E3', 10) ON CONFLICT DO NOTHING");
+    th_sql_exec(&srv,
+                "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
+                "('05e9a617-0261-4cee-bb44-138d3ef5d965', 'SPE_E3', 10) ON CONFLICT DO NOTHING");
     char sql[256];
-    snprintf(sql, sizeof(sql), "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
-                               "'05e9a617-0261-4cee-bb44-138d3ef5d965')", b);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
+             "'05e9a617-0261-4cee-bb44-138d3ef5d965')",
+             b);
     th_sql_exec(&srv, sql);
 
     ck_assert_int_eq(filtered_count("/v1.0/users", "startswith(displayName,'fab ')"), 3);
     ck_assert_int_eq(filtered_count("/v1.0/users", "displayName eq 'Fab Carl O''Neil'"), 1);
     ck_assert_int_eq(filtered_count("/v1.0/users", "startswith(displayName,'Fab') and "
-                                                   "usageLocation eq null"), 1);
+                                                   "usageLocation eq null"),
+                     1);
     ck_assert_int_eq(filtered_count("/v1.0/users", "startswith(displayName,'Fab') and "
-                                                   "not (usageLocation eq 'NL')"), 2);
+                                                   "not (usageLocation eq 'NL')"),
+                     2);
     ck_assert_int_eq(filtered_count("/v1.0/users", "startswith(displayName,'Fab') and "
-                                                   "usageLocation ne 'NL'"), 2);
+                                                   "usageLocation ne 'NL'"),
+                     2);
     ck_assert_int_eq(filtered_count("/v1.0/users", "usageLocation in ('NL', 'DE') and "
-                                                   "endswith(userPrincipalName,'@fabrikam.com')"), 2);
+                                                   "endswith(userPrincipalName,'@fabrikam.com')"),
+                     2);
     ck_assert_int_eq(filtered_count("/v1.0/users", "userPrincipalName eq 'F-ANNA@fabrikam.com' or "
-                                                   "userPrincipalName eq 'f-bert@fabrikam.com'"), 2);
+                                                   "userPrincipalName eq 'f-bert@fabrikam.com'"),
+                     2);
     ck_assert_int_eq(filtered_count("/v1.0/users", "assignedLicenses/any(x:x/skuId eq "
-                                                   "05e9a617-0261-4cee-bb44-138d3ef5d965)"), 1);
+                                                   "05e9a617-0261-4cee-bb44-138d3ef5d965)"),
+                     1);
     ck_assert_int_eq(filtered_count("/v1.0/users", "proxyAddresses/any(p:p eq "
-                                                   "'smtp:anna@fabrikam.com')"), 1);
+                                                   "'smtp:anna@fabrikam.com')"),
+                     1);
     ck_assert_int_eq(filtered_count("/v1.0/users", "mail eq 'anna@fabrikam.com' or "
                                                    "assignedLicenses/any(x:x/skuId eq "
-                                                   "05e9a617-0261-4cee-bb44-138d3ef5d965)"), 2);
+                                                   "05e9a617-0261-4cee-bb44-138d3ef5d965)"),
+                     2);
     char filter[256];
     snprintf(filter, sizeof(filter), "id in ('%s', %s)", a, c);
     ck_assert_int_eq(filtered_count("/v1.0/users", filter), 2);
     ck_assert_int_eq(filtered_count("/v1.0/groups", "groupTypes/any(c:c eq 'Unified') and "
-                                                    "startswith(displayName,'Fab')"), 1);
+                                                    "startswith(displayName,'Fab')"),
+                     1);
     ck_assert_int_eq(filtered_count("/v1.0/groups", "assignedLicenses/any(x:x/skuId eq "
-                                                    "05e9a617-0261-4cee-bb44-138d3ef5d965)"), 0);
+                                                    "05e9a617-0261-4cee-bb44-138d3ef5d965)"),
+                     0);
 }
 END_TEST
 
@@ -222,7 +241,8 @@ START_TEST(hostile_filters_answer_400_or_correct_empty_never_500)
         "assignedLicenses/any(x:x/skuId eq 'not-a-guid')",
         "accountEnabled eq 'true'",
         "displayName eq 'a' and (",
-        "(((((((((((((((((((((((((((((((((((((displayName eq 'a')))))))))))))))))))))))))))))))))))",
+        "(((((((((((((((((((((((((((((((((((((displayName eq "
+        "'a')))))))))))))))))))))))))))))))))))",
         "displayName/**/eq/**/'a'",
         "pg_sleep(10) eq 'a'",
         "displayName eq $$a$$",

@@ -7,16 +7,28 @@ static struct th_server srv;
 START_TEST(create_returns_201_with_default_shape_and_no_password)
 {
     struct th_response r;
-    th_request(&srv, "POST", "/v1.0/users",
-               "{\"accountEnabled\":true,\"displayName\":\"Adele Vance\",\"mailNickname\":\"adele\","
-               "\"userPrincipalName\":\"adele@contoso.com\",\"usageLocation\":\"US\","
-               "\"passwordProfile\":{\"password\":\"Secret-123!\"}}",
-               NULL, &r);
+    th_request(
+        &srv, "POST", "/v1.0/users",
+        "{\"accountEnabled\":true,\"displayName\":\"Adele Vance\",\"mailNickname\":\"adele\","
+        "\"userPrincipalName\":\"adele@contoso.com\",\"usageLocation\":\"US\","
+        "\"passwordProfile\":{\"password\":\"Secret-123!\"}}",
+        NULL, &r);
     ck_assert_int_eq(r.status, 201);
-    const char *keys[] = {"@odata.context", "businessPhones", "displayName", "givenName",
-                          "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
-                          "surname", "userPrincipalName", "usageLocation", "assignedLicenses",
-                          "licenseAssignmentStates", "id"};
+    const char *keys[] = {"@odata.context",
+                          "businessPhones",
+                          "displayName",
+                          "givenName",
+                          "jobTitle",
+                          "mail",
+                          "mobilePhone",
+                          "officeLocation",
+                          "preferredLanguage",
+                          "surname",
+                          "userPrincipalName",
+                          "usageLocation",
+                          "assignedLicenses",
+                          "licenseAssignmentStates",
+                          "id"};
     ck_assert_int_eq(json_object_size(r.json), sizeof(keys) / sizeof(keys[0]));
     size_t i = 0;
     const char *key;
@@ -59,10 +71,11 @@ START_TEST(duplicate_upn_is_400_with_graph_conflict_message)
     char id[37];
     make_user(&srv, "dup@contoso.com", "Dup One", "", id);
     struct th_response r;
-    th_request(&srv, "POST", "/v1.0/users",
-               "{\"accountEnabled\":true,\"displayName\":\"Dup Two\",\"mailNickname\":\"d\","
-               "\"userPrincipalName\":\"DUP@contoso.com\",\"passwordProfile\":{\"password\":\"p\"}}",
-               NULL, &r);
+    th_request(
+        &srv, "POST", "/v1.0/users",
+        "{\"accountEnabled\":true,\"displayName\":\"Dup Two\",\"mailNickname\":\"d\","
+        "\"userPrincipalName\":\"DUP@contoso.com\",\"passwordProfile\":{\"password\":\"p\"}}",
+        NULL, &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_str_eq(th_error_code(&r), "Request_BadRequest");
     ck_assert_str_eq(error_message(&r),
@@ -120,11 +133,13 @@ START_TEST(patch_is_204_and_queues_licensing_relevant_changes_only)
     char id[37], path[128], sql[256];
     make_user(&srv, "queue@contoso.com", "Queue Me", "", id);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM work_queue WHERE kind = 'user' AND "
-                               "target_id = '%s'", id);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM work_queue WHERE kind = 'user' AND "
+             "target_id = '%s'",
+             id);
     long before = th_sql_long(&srv, sql);
-    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"jobTitle\":\"Engineer\",\"department\":\"R&D\"}"),
-                     204);
+    ck_assert_int_eq(
+        call(&srv, "PATCH", path, "{\"jobTitle\":\"Engineer\",\"department\":\"R&D\"}"), 204);
     ck_assert_int_eq(th_sql_long(&srv, sql), before);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"usageLocation\":\"NL\"}"), 204);
     ck_assert_int_eq(th_sql_long(&srv, sql), before + 1);
@@ -161,8 +176,10 @@ START_TEST(proxy_addresses_are_stored_with_key_and_primary_flag)
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s'",
              id);
     ck_assert_int_eq(th_sql_long(&srv, sql), 1);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM work_queue WHERE target_id = '%s' AND "
-                               "reason LIKE '%%proxyAddresses%%'", id);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM work_queue WHERE target_id = '%s' AND "
+             "reason LIKE '%%proxyAddresses%%'",
+             id);
     ck_assert_int_eq(th_sql_long(&srv, sql), 1);
 }
 END_TEST
@@ -175,8 +192,10 @@ START_TEST(delete_frees_the_seat_and_memberships_and_is_audited)
     ck_assert_int_eq(add_member(&srv, group, id), 204);
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                       "('6fd2c87f-b296-42f0-b197-1e91e994b900', 'ENTERPRISEPACK', 5)");
-    snprintf(sql, sizeof(sql), "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
-                               "'6fd2c87f-b296-42f0-b197-1e91e994b900')", id);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
+             "'6fd2c87f-b296-42f0-b197-1e91e994b900')",
+             id);
     th_sql_exec(&srv, sql);
     const char *seats = "SELECT consumed_units FROM skus WHERE sku_id = "
                         "'6fd2c87f-b296-42f0-b197-1e91e994b900'";
@@ -188,8 +207,10 @@ START_TEST(delete_frees_the_seat_and_memberships_and_is_audited)
     ck_assert_int_eq(th_sql_long(&srv, sql), 0);
     ck_assert_int_eq(call(&srv, "GET", path, NULL), 404);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 404);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-                               "= 'Delete user' AND target_resources @> '[{\"id\":\"%s\"}]'", id);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+             "= 'Delete user' AND target_resources @> '[{\"id\":\"%s\"}]'",
+             id);
     ck_assert_int_eq(th_sql_long(&srv, sql), 1);
 }
 END_TEST

@@ -122,16 +122,18 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
         char sku[40], group[40];
         snprintf(sku, sizeof(sku), "d0000000-0000-0000-0000-%012d", round);
         snprintf(group, sizeof(group), "b0000000-0000-0000-0000-%012d", round);
-        sqlf("INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', 'RACE', %d);"
-             "INSERT INTO sku_service_plans VALUES ('%s', '" PLAN "', 1);"
-             "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
-             " VALUES ('%s', 'Race %d', 'r', false, true);"
-             "INSERT INTO users (id, user_principal_name, display_name, mail_nickname,"
-             " account_enabled, usage_location)"
-             " SELECT ('c' || lpad('%d', 7, '0') || '-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid,"
-             " 'r%d-' || i || '@contoso.com', 'Racer', 'r', true, 'US'"
-             " FROM generate_series(0, %d) i",
-             sku, SEATS, sku, group, round, round, round, MEMBERS - 1);
+        sqlf(
+            "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', 'RACE', %d);"
+            "INSERT INTO sku_service_plans VALUES ('%s', '" PLAN "', 1);"
+            "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
+            " VALUES ('%s', 'Race %d', 'r', false, true);"
+            "INSERT INTO users (id, user_principal_name, display_name, mail_nickname,"
+            " account_enabled, usage_location)"
+            " SELECT ('c' || lpad('%d', 7, '0') || '-0000-0000-0000-' || lpad(i::text, 12, "
+            "'0'))::uuid,"
+            " 'r%d-' || i || '@contoso.com', 'Racer', 'r', true, 'US'"
+            " FROM generate_series(0, %d) i",
+            sku, SEATS, sku, group, round, round, round, MEMBERS - 1);
         struct th_response r;
         char path[128], body[160];
         snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
@@ -189,7 +191,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
          "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
          " VALUES ('%s', 'Everyone', 'e', false, true);"
          "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
-         " usage_location) SELECT ('f' || lpad(i::text, 7, '0') || '-0000-0000-0000-000000000000')::uuid,"
+         " usage_location) SELECT ('f' || lpad(i::text, 7, '0') || "
+         "'-0000-0000-0000-000000000000')::uuid,"
          " 'big' || i || '@contoso.com', 'Big', 'b', true, 'US' FROM generate_series(1, %d) i;"
          "INSERT INTO group_members (group_id, member_id, member_type)"
          " SELECT '%s', id, 'user' FROM users WHERE user_principal_name LIKE 'big%%'",
@@ -197,7 +200,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
     struct th_response r;
     char path[128], body[160];
     snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
-    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}", sku);
+    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
+             sku);
     th_request(&a, "POST", path, body, NULL, &r);
     ck_assert_int_eq(r.status, 202);
     th_response_free(&r);
@@ -205,7 +209,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
     long done = 0;
     for (int i = 0; i < 600 && done < 6000; i++) {
         usleep(50000);
-        done = countf("SELECT coalesce(max(done), 0) FROM work_queue WHERE target_id = '%s'", group);
+        done =
+            countf("SELECT coalesce(max(done), 0) FROM work_queue WHERE target_id = '%s'", group);
     }
     ck_assert_int_ge(done, 6000);
     kill(a.pid, SIGKILL);
@@ -220,7 +225,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
 
     th_server_restart(&a, (const char *[]){"LICENSINGD_WORKERS=2", NULL});
     wait_complete(group, 300);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku), MEMBERS);
+    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
+                     MEMBERS);
     ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku), MEMBERS);
     ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s' AND"
                             " state = 'Active' AND group_id = '%s'",

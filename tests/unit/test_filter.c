@@ -101,10 +101,17 @@ END_TEST
 
 START_TEST(syntax_errors_are_400_bad_request)
 {
-    const char *bad[] = {"",           "displayName eq",     "displayName eq 'open",
-                         "(displayName eq 'a'", "displayName eq 'a')", "eq 'a'",
-                         "displayName eq 'a' and", "startswith(displayName)",
-                         "displayName eq 'a' 'b'", "displayName eq 12abc!", "ü eq 'a'",
+    const char *bad[] = {"",
+                         "displayName eq",
+                         "displayName eq 'open",
+                         "(displayName eq 'a'",
+                         "displayName eq 'a')",
+                         "eq 'a'",
+                         "displayName eq 'a' and",
+                         "startswith(displayName)",
+                         "displayName eq 'a' 'b'",
+                         "displayName eq 12abc!",
+                         "ü eq 'a'",
                          "displayName eq 6`"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct lic_error err;
@@ -134,8 +141,7 @@ START_TEST(unsupported_clauses_name_the_clause)
         struct lic_error err;
         char *sql = NULL;
         int np;
-        ck_assert_msg(compile(cases[i].text, &sql, &np, &err) == -1, "accepted %s",
-                      cases[i].text);
+        ck_assert_msg(compile(cases[i].text, &sql, &np, &err) == -1, "accepted %s", cases[i].text);
         ck_assert_int_eq(err.kind, LIC_ERR_BAD_REQUEST);
         ck_assert_msg(strstr(err.message, cases[i].named) != NULL, "%s -> %s", cases[i].text,
                       err.message);
@@ -203,8 +209,7 @@ START_TEST(long_and_chain_is_limited)
     char text[FILTER_MAX_LENGTH];
     size_t o = 0;
     for (int i = 0; i < 200 && o + 40 < sizeof(text); i++)
-        o += (size_t)snprintf(text + o, sizeof(text) - o, "%sdisplayName eq 'a'",
-                              i ? " and " : "");
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "%sdisplayName eq 'a'", i ? " and " : "");
     struct lic_error err;
     ck_assert_ptr_null(filter_parse(text, &err));
     ck_assert_int_eq(err.kind, LIC_ERR_BAD_REQUEST);

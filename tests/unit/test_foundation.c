@@ -128,9 +128,9 @@ START_TEST(router_captures_placeholders_in_order)
     const struct route *r = NULL;
     struct route_params p;
     unsigned allowed;
-    ck_assert_int_eq(router_match(table, NT, HTTP_DELETE, "/v1.0/groups/g1/members/u-2/$ref", &r,
-                                  &p, &allowed),
-                     ROUTE_FOUND);
+    ck_assert_int_eq(
+        router_match(table, NT, HTTP_DELETE, "/v1.0/groups/g1/members/u-2/$ref", &r, &p, &allowed),
+        ROUTE_FOUND);
     ck_assert_int_eq(p.count, 2);
     ck_assert_str_eq(p.values[0], "g1");
     ck_assert_str_eq(p.values[1], "u-2");
@@ -148,8 +148,7 @@ START_TEST(router_literal_wins_over_placeholder_and_case_is_ignored)
     ck_assert_int_eq(router_match(table, NT, HTTP_GET, "/v1.0/users/", &r, &p, &allowed),
                      ROUTE_FOUND);
     ck_assert_ptr_eq(r->handler, h_a);
-    ck_assert_int_eq(router_match(table, NT, HTTP_HEAD, "/v1.0/users/bob@x.com", &r, &p,
-                                  &allowed),
+    ck_assert_int_eq(router_match(table, NT, HTTP_HEAD, "/v1.0/users/bob@x.com", &r, &p, &allowed),
                      ROUTE_FOUND);
     ck_assert_str_eq(p.values[0], "bob@x.com");
 }
@@ -173,11 +172,10 @@ START_TEST(router_unknown_paths_do_not_match)
     const struct route *r = NULL;
     struct route_params p;
     unsigned allowed = 0;
-    const char *paths[] = {"/v1.0/nope", "/v1.0/users/a/b", "", "v1.0/users", "/v1.0//users",
-                           "/v1.0/groups/g/members//$ref"};
+    const char *paths[] = {"/v1.0/nope", "/v1.0/users/a/b", "",
+                           "v1.0/users", "/v1.0//users",    "/v1.0/groups/g/members//$ref"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        ck_assert_msg(router_match(table, NT, HTTP_GET, paths[i], &r, &p, &allowed) !=
-                              ROUTE_FOUND,
+        ck_assert_msg(router_match(table, NT, HTTP_GET, paths[i], &r, &p, &allowed) != ROUTE_FOUND,
                       "matched %s", paths[i]);
     ck_assert_uint_eq(router_method_from_name("BREW"), 0);
 }

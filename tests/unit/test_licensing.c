@@ -59,8 +59,8 @@ static void plenty_of_seats(void)
 
 static struct lic_user_input user_in(const char *location, const struct lic_path *paths, int n)
 {
-    struct lic_user_input u = {.usage_location = location, .org_country = NULL, .paths = paths,
-                               .n_paths = n};
+    struct lic_user_input u = {
+        .usage_location = location, .org_country = NULL, .paths = paths, .n_paths = n};
     return u;
 }
 
@@ -188,9 +188,9 @@ START_TEST(incumbent_group_wins_a_conflict_over_an_older_new_group)
     plenty_of_seats();
     int held[] = {E1};
     /* g-new was assigned earlier but is new for this user; g-old already gives E1. */
-    struct lic_path p[] = {{.group_id = "g-new", .assigned_at = 1, .skus = &s_e3, .n_skus = 1},
-                           {.group_id = "g-old", .assigned_at = 5, .incumbent = 1, .skus = &s_e1,
-                            .n_skus = 1}};
+    struct lic_path p[] = {
+        {.group_id = "g-new", .assigned_at = 1, .skus = &s_e3, .n_skus = 1},
+        {.group_id = "g-old", .assigned_at = 5, .incumbent = 1, .skus = &s_e1, .n_skus = 1}};
     struct lic_user_input u = user_in("US", p, 2);
     u.held_skus = held;
     u.n_held = 1;
@@ -355,8 +355,8 @@ START_TEST(removal_without_dependents_frees_the_seat)
 {
     plenty_of_seats();
     int held[] = {E3};
-    struct lic_path g = {.group_id = "g1", .incumbent = 1, .removal = LIC_REMOVE, .skus = &s_e3,
-                         .n_skus = 1};
+    struct lic_path g = {
+        .group_id = "g1", .incumbent = 1, .removal = LIC_REMOVE, .skus = &s_e3, .n_skus = 1};
     struct lic_user_input u = user_in("US", &g, 1);
     u.held_skus = held;
     u.n_held = 1;

@@ -63,8 +63,9 @@ START_TEST(skiptoken_round_trips_keyset_parts)
     const char *parts[] = {"Zoë O'Brien; DROP TABLE users", "4f0c-…", ""};
     char token[2048];
     odata_skiptoken_encode(parts, 3, token, sizeof(token));
-    ck_assert_uint_eq(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                      strlen(token));
+    ck_assert_uint_eq(
+        strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        strlen(token));
     char out[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
     struct lic_error err;
     ck_assert_int_eq(odata_skiptoken_decode(token, out, ODATA_KEY_PARTS, &err), 3);
