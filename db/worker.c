@@ -19,20 +19,21 @@ static const struct db_stmt stmt_claim_users = {
 
 static const struct db_stmt stmt_claim_job = {
     "work_claim_job",
-    "SELECT id, kind, target_id, cursor_seq, done, failed, coalesce(total, 0),"
-    "       coalesce(generation, 0), started_at IS NOT NULL"
-    "  FROM work_queue WHERE kind IN ('group', 'sku') AND run_after <= now()"
-    " ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    "SELECT w.id, w.kind, w.target_id, w.cursor_seq, w.done, w.failed, coalesce(w.total, 0),"
+    "       coalesce(w.generation, 0), w.started_at IS NOT NULL, coalesce(g.display_name, '')"
+    "  FROM work_queue w LEFT JOIN groups g ON w.kind = 'group' AND g.id = w.target_id"
+    " WHERE w.kind IN ('group', 'sku') AND w.run_after <= now()"
+    " ORDER BY w.run_after, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED",
     0};
 
 static const struct db_stmt stmt_start_group = {
     "work_start_group",
     "WITH g AS (UPDATE groups SET license_processing_state = 'ProcessingInProgress'"
-    "            WHERE id = $2 RETURNING license_generation, display_name)"
+    "            WHERE id = $2 RETURNING license_generation)"
     " UPDATE work_queue w SET started_at = now(), generation = g.license_generation,"
     "        total = (SELECT count(*) FROM group_members m"
     "                  WHERE m.group_id = $2 AND m.member_type = 'user')"
-    "   FROM g WHERE w.id = $1 RETURNING w.generation, w.total, g.display_name",
+    "   FROM g WHERE w.id = $1 RETURNING w.generation, w.total",
     2};
 
 static const struct db_stmt stmt_member_page = {
@@ -161,13 +162,13 @@ int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_err
         job->total = atoi(PQgetvalue(r, 0, 6));
         job->generation = atoll(PQgetvalue(r, 0, 7));
         job->started = PQgetvalue(r, 0, 8)[0] == 't';
+        snprintf(job->name, sizeof(job->name), "%s", PQgetvalue(r, 0, 9));
     }
     PQclear(r);
     return found;
 }
 
-int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_name,
-                        size_t name_size, struct lic_error *err)
+int db_work_start_group(struct db_conn *conn, struct work_job *job, struct lic_error *err)
 {
     char id[24];
     snprintf(id, sizeof(id), "%lld", job->id);
@@ -179,7 +180,6 @@ int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_
     if (found) {
         job->generation = atoll(PQgetvalue(r, 0, 0));
         job->total = atoi(PQgetvalue(r, 0, 1));
-        snprintf(group_name, name_size, "%s", PQgetvalue(r, 0, 2));
         job->started = 1;
     }
     PQclear(r);

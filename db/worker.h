@@ -14,6 +14,7 @@ struct work_job {
     int done, failed, total;
     long long generation;
     int started;
+    char name[256]; /* the group's displayName, for the audit records */
 };
 
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
@@ -26,8 +27,7 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE]
 int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err);
 
 /* Marks a group ProcessingInProgress and records the job's generation and member count. */
-int db_work_start_group(struct db_conn *conn, struct work_job *job, char *group_name,
-                        size_t name_size, struct lic_error *err);
+int db_work_start_group(struct db_conn *conn, struct work_job *job, struct lic_error *err);
 
 /* The next page of a group's user members after member_seq cursor, in membership order. */
 int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq, int limit,

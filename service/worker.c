@@ -148,11 +148,11 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
             goto fail;
         return 1;
     }
-    char name[256] = "";
     if (!job.started) {
-        if (db_work_start_group(conn, &job, name, sizeof(name), &err) < 0)
+        if (db_work_start_group(conn, &job, &err) < 0)
             goto fail;
-        audit_group(conn, "Start applying group based license to users", job.target, name, NULL);
+        audit_group(conn, "Start applying group based license to users", job.target, job.name,
+                    NULL);
     }
     long long last = job.cursor_seq;
     n = db_group_member_page(conn, job.target, job.cursor_seq, GROUP_BATCH, ids, &last, &err);
@@ -181,7 +181,7 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     if (db_group_recount_errors(conn, job.target, &err) != 0 ||
         db_work_finish(conn, &job, &err) != 0)
         goto fail;
-    audit_group(conn, "Finish applying group based license to users", job.target, name, result);
+    audit_group(conn, "Finish applying group based license to users", job.target, job.name, result);
     if (db_commit(conn, &err) != 0)
         goto fail;
     log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job.target, job.done,

@@ -239,7 +239,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
                      1);
     ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name ="
                             " 'Finish applying group based license to users' AND"
-                            " target_resources->0->>'id' = '%s'",
+                            " target_resources->0->>'id' = '%s' AND"
+                            " target_resources->0->>'displayName' = 'Everyone'",
                             group),
                      1);
 }
