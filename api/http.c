@@ -408,9 +408,9 @@ void api_server_stop(struct api_server *server, unsigned grace_seconds)
 {
     if (server == NULL)
         return;
+    /* Stop accepting; the listening socket may still be in use by the pool's threads, so it is
+     * closed only after MHD_stop_daemon (libmicrohttpd's rule for threaded modes). */
     MHD_socket listener = MHD_quiesce_daemon(server->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
     /* In-flight requests finish on their threads; wait for them, bounded by the grace period. */
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -424,5 +424,7 @@ void api_server_stop(struct api_server *server, unsigned grace_seconds)
     if (left > 0)
         log_event(LOG_WARN, "shutdown_requests_abandoned", "%d requests still running", left);
     MHD_stop_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
     free(server);
 }

@@ -249,6 +249,8 @@ int th_server_stop(struct th_server *s, int timeout_ms, long *elapsed_ms)
         if (waitpid(s->pid, &status, WNOHANG) == s->pid)
             break;
         if (waited >= timeout_ms) {
+            fprintf(stderr, "harness: licensingd still running %d ms after SIGTERM; see %s\n",
+                    timeout_ms, s->log_path);
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &status, 0);
             s->pid = 0;
@@ -260,6 +262,9 @@ int th_server_stop(struct th_server *s, int timeout_ms, long *elapsed_ms)
     if (elapsed_ms)
         *elapsed_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
     s->pid = 0;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "harness: licensingd died of signal %d; see %s\n", WTERMSIG(status),
+                s->log_path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
