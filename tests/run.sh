@@ -38,6 +38,12 @@ if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
 
 echo
 if [ $failed -ne 0 ]; then
+    # The cluster directory goes away on exit: show the servers' last words first.
+    for log in "$pgdir"/licensingd_*.log*; do
+        [ -f "$log" ] || continue
+        echo "-- last lines of $(basename "$log")"
+        tail -n 8 "$log"
+    done
     echo "make test: $failed of $total suites FAILED"
     exit 1
 fi
