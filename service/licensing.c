@@ -57,6 +57,7 @@ struct work {
     struct lic_violation *forced; /* per path: failed by the dependency pass */
     struct lic_violation *kept;   /* per path: why a removal was undone */
     int *active;                  /* per path: contributes plans in this round */
+    uint64_t *accepted; /* plans whose missing prerequisite only held direct paths need */
     int *holder;                  /* per plan: SKU index holding it, -1 none, -2 several */
     uint64_t *held;               /* plan bitset */
     int words;
@@ -155,9 +156,8 @@ static struct lic_violation check_path(const struct work *w, int pos, const stru
     for (int j = 0; j < p->n_skus; j++) {
         const struct lic_path_sku *ps = &p->skus[j];
         const struct lic_sku_rules *sku = &cat->skus[ps->sku];
-        if (sku->suspended)
-            continue;
-        if (!held_direct) {
+        /* A suspended SKU gives no plan, so no plan rule applies; it still takes a seat. */
+        if (!held_direct && !sku->suspended) {
             for (int k = 0; k < sku->n_plans; k++) {
                 int plan = sku->plans[k];
                 if (plan_disabled(ps, plan))
@@ -308,7 +308,8 @@ static int unsatisfied_plan(const struct work *w, int *path_out)
             for (int k = 0; k < sku->n_plans; k++) {
                 int plan = sku->plans[k];
                 const struct lic_plan_rules *r = &w->cat->plans[plan];
-                if (r->n_requires == 0 || plan_disabled(&p->skus[j], plan))
+                if (r->n_requires == 0 || plan_disabled(&p->skus[j], plan) ||
+                    has_bit(w->accepted, plan))
                     continue;
                 int ok = 0;
                 for (int q = 0; q < r->n_requires && !ok; q++)
@@ -327,7 +328,7 @@ static int unsatisfied_plan(const struct work *w, int *path_out)
  * that needs it. Each step changes one path, so this ends within 2 * paths rounds. */
 static void settle_dependencies(struct work *w, struct lic_result *res)
 {
-    for (int round = 0; round <= 2 * w->user->n_paths + 1; round++) {
+    for (int round = 0; round <= 2 * w->user->n_paths + w->cat->n_plans + 1; round++) {
         evaluate_round(w, res);
         int needer = -1;
         int plan = unsatisfied_plan(w, &needer);
@@ -357,13 +358,30 @@ static void settle_dependencies(struct work *w, struct lic_result *res)
                 !w->reinstated[i] && path_enables(w, &w->user->paths[i], plan))
                 victim = i;
         }
-        if (victim < 0)
-            return; /* only held direct paths need it: they stay as they were made */
+        /* Only held direct paths need it. If a direct path changed now no longer enables a
+         * prerequisite its SKU has (disabledPlans), that change is what breaks them (§2). */
+        for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
+            int i = w->order[pos];
+            const struct lic_path *p = &w->user->paths[i];
+            if (!w->active[i] || class_of(p) != CLASS_NEW_DIRECT)
+                continue;
+            for (int q = 0; q < r->n_requires && victim < 0; q++)
+                for (int j = 0; j < p->n_skus && victim < 0; j++)
+                    if (plan_disabled(&p->skus[j], r->requires_any[q]))
+                        victim = i;
+        }
+        if (victim < 0) {
+            /* Held direct paths stay as they were made; look at the next unsatisfied plan. */
+            set_bit(w->accepted, plan);
+            continue;
+        }
         const struct lic_path *vp = &w->user->paths[victim];
         int sku = -1;
         for (int j = 0; j < vp->n_skus && sku < 0; j++)
             if (sku_enables(w->cat, &vp->skus[j], plan))
                 sku = vp->skus[j].sku;
+        if (sku < 0)
+            sku = vp->skus[0].sku;
         w->forced[victim] =
             violation(LIC_ERROR_DEPENDENCY, sku, plan, r->n_requires ? r->requires_any[0] : -1);
     }
@@ -468,11 +486,12 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     w.forced = calloc(n, sizeof(*w.forced));
     w.kept = calloc(n, sizeof(*w.kept));
     w.held = calloc((size_t)w.words, sizeof(uint64_t));
+    w.accepted = calloc((size_t)w.words, sizeof(uint64_t));
     w.holder = malloc((size_t)(catalog->n_plans ? catalog->n_plans : 1) * sizeof(int));
     res.paths = calloc(n, sizeof(*res.paths));
     res.seat_delta = calloc((size_t)(catalog->n_skus ? catalog->n_skus : 1), sizeof(int));
     int rc = -1;
-    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.holder ||
+    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.accepted || !w.holder ||
         !res.paths || !res.seat_delta)
         goto out;
     for (int i = 0; i < user->n_paths; i++) {
@@ -482,15 +501,19 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     qsort_r(w.order, (size_t)user->n_paths, sizeof(int), compare_paths, (void *)user->paths);
 
     settle_dependencies(&w, &res);
+    for (int i = 0; i < user->n_paths; i++) {
+        res.paths[i].sku_states = calloc((size_t)(user->paths[i].n_skus ? user->paths[i].n_skus : 1),
+                                         sizeof(*res.paths[i].sku_states));
+        if (res.paths[i].sku_states == NULL)
+            goto out;
+    }
+    /* Seats move last: nothing after this can fail, so a failure leaves seats_free untouched. */
     if (build_effective(&w, &res, seats_free) != 0)
         goto out;
 
     for (int i = 0; i < user->n_paths; i++) {
         const struct lic_path *p = &user->paths[i];
         struct lic_path_result *pr = &res.paths[i];
-        pr->sku_states = calloc((size_t)(p->n_skus ? p->n_skus : 1), sizeof(*pr->sku_states));
-        if (pr->sku_states == NULL)
-            goto out;
         for (int j = 0; j < p->n_skus; j++)
             pr->sku_states[j] =
                 pr->state == LIC_STATE_ACTIVE && catalog->skus[p->skus[j].sku].suspended
@@ -508,6 +531,7 @@ out:
     free(w.forced);
     free(w.kept);
     free(w.held);
+    free(w.accepted);
     free(w.holder);
     return rc;
 }

@@ -429,6 +429,45 @@ START_TEST(suspended_sku_paths_are_disabled)
 }
 END_TEST
 
+START_TEST(suspended_sku_still_needs_a_free_seat)
+{
+    plenty_of_seats();
+    seats[SUSPENDED_SKU] = 0;
+    struct lic_path_sku s = {SUSPENDED_SKU, NULL, 0};
+    struct lic_path g = {.group_id = "g1", .skus = &s, .n_skus = 1};
+    struct lic_user_input u = user_in("US", &g, 1);
+    struct lic_result r = eval(&u);
+    ck_assert_int_eq(r.paths[0].state, LIC_STATE_ERROR);
+    ck_assert_int_eq(r.paths[0].why.error, LIC_ERROR_COUNT);
+    ck_assert_int_eq(r.n_effective, 0);
+    ck_assert_int_eq(seats[SUSPENDED_SKU], 0);
+    licensing_result_free(&r, 1);
+}
+END_TEST
+
+START_TEST(disabling_a_prerequisite_another_direct_license_needs_is_refused)
+{
+    plenty_of_seats();
+    int held[] = {AUDIO_SKU, E3};
+    static const int no_mcostd[] = {MCOSTD};
+    struct lic_path_sku e3_without = {E3, no_mcostd, 1};
+    /* Audio Conferencing (direct) needs MCOSTANDARD, which only the direct E3 gives; the
+     * request re-adds E3 with MCOSTANDARD disabled. */
+    struct lic_path p[] = {{.group_id = NULL, .incumbent = 1, .skus = &s_audio, .n_skus = 1},
+                           {.group_id = NULL, .incumbent = 1, .validate = 1, .skus = &e3_without,
+                            .n_skus = 1}};
+    struct lic_user_input u = user_in("US", p, 2);
+    u.held_skus = held;
+    u.n_held = 2;
+    struct lic_result r = eval(&u);
+    ck_assert_int_eq(r.paths[1].state, LIC_STATE_ERROR);
+    ck_assert_int_eq(r.paths[1].why.error, LIC_ERROR_DEPENDENCY);
+    ck_assert_int_eq(r.paths[1].why.plan, AUDIO);
+    ck_assert_int_eq(r.paths[0].state, LIC_STATE_ACTIVE);
+    licensing_result_free(&r, 2);
+}
+END_TEST
+
 START_TEST(evaluation_is_idempotent_and_order_independent)
 {
     plenty_of_seats();
@@ -515,6 +554,8 @@ int main(void)
     tcase_add_test(tc, direct_add_without_prerequisite_fails_and_with_it_succeeds);
     tcase_add_test(tc, swapping_e1_for_e3_in_one_call_passes_no_conflict);
     tcase_add_test(tc, suspended_sku_paths_are_disabled);
+    tcase_add_test(tc, suspended_sku_still_needs_a_free_seat);
+    tcase_add_test(tc, disabling_a_prerequisite_another_direct_license_needs_is_refused);
     tcase_add_test(tc, evaluation_is_idempotent_and_order_independent);
     tcase_add_test(tc, shared_seat_budget_goes_to_earlier_users_first);
     suite_add_tcase(s, tc);
