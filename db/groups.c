@@ -130,8 +130,13 @@ int db_groups_update(struct db_conn *conn, const char *id, const struct db_field
     return entity_update(conn, &groups, id, f, err);
 }
 
+/* Licensed, or members still holding something from it (a removal not yet processed): deleting
+ * now would drop those states without freeing their seats. */
 static const struct db_stmt stmt_has_licenses = {
-    "dir_group_has_licenses", "SELECT 1 FROM group_licenses WHERE group_id = $1::uuid LIMIT 1", 1};
+    "dir_group_has_licenses",
+    "SELECT EXISTS (SELECT 1 FROM group_licenses WHERE group_id = $1::uuid),"
+    "       EXISTS (SELECT 1 FROM license_assignment_states WHERE group_id = $1::uuid)",
+    1};
 static const struct db_stmt stmt_drop_memberships = {
     "dir_group_drop_memberships",
     "DELETE FROM group_members WHERE group_id = $1::uuid OR member_id = $1::uuid", 1};
@@ -146,13 +151,18 @@ int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err
     struct db_rows *rows = NULL;
     if (db_rows_exec(conn, &stmt_has_licenses, params, &rows, err) != 0)
         return -1;
-    int licensed = rows->nrows > 0;
+    int licensed = strcmp(db_rows_get(rows, 0, 0), "t") == 0;
+    int draining = strcmp(db_rows_get(rows, 0, 1), "t") == 0;
     db_rows_free(rows);
     /* semantics §7: a licensed group cannot be deleted; its licenses go first. */
     if (licensed)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "You must remove all licenses assigned to the group before you can "
                              "delete it.");
+    if (draining)
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "The group's licenses are still being removed from its members; "
+                             "delete it when its licenseProcessingState is ProcessingComplete.");
     PGresult *r = db_exec(conn, &stmt_drop_memberships, params, err);
     if (r == NULL)
         return -1;

@@ -2,6 +2,7 @@
  * a fixed number of queries whatever the batch size, and the outcome is written the same way. */
 #include "licensing.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,13 +360,17 @@ fail:
     return -1;
 }
 
-static int load_catalog(struct loader *L, struct db_conn *conn, struct lic_error *err)
+static int load_catalog(struct loader *L, struct db_conn *conn, unsigned flags,
+                        struct lic_error *err)
 {
     struct lic_batch *b = L->b;
-    PGresult *r = run_with_ids(conn, &stmt_lock_skus, L->sku_ids, L->skus.count, err);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
+    PGresult *r;
+    if (flags & LIC_LOAD_LOCK_SKUS) {
+        r = run_with_ids(conn, &stmt_lock_skus, L->sku_ids, L->skus.count, err);
+        if (r == NULL)
+            return -1;
+        PQclear(r);
+    }
     r = run_with_ids(conn, &stmt_skus, L->sku_ids, L->skus.count, err);
     if (r == NULL)
         return -1;
@@ -515,6 +520,28 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
             goto oom;
         }
     }
+    /* Paths (user, group) active now: a group that swaps its SKUs stays the incumbent (§4.1). */
+    struct id_map active_paths = {0};
+    if (map_init(&active_paths, PQntuples(states)) != 0) {
+        map_free(&state_keys);
+        free(slot_used);
+        free(slots);
+        goto oom;
+    }
+    for (int i = 0; i < PQntuples(states); i++) {
+        if (!is_active_state(PQgetvalue(states, i, 5)))
+            continue;
+        char *key = arena_alloc(b->arena, 2 * 37);
+        if (key != NULL)
+            snprintf(key, 2 * 37, "%.36s%.36s", PQgetvalue(states, i, 0), PQgetvalue(states, i, 2));
+        if (key == NULL || map_add(&active_paths, key) < 0) {
+            map_free(&active_paths);
+            map_free(&state_keys);
+            free(slot_used);
+            free(slots);
+            goto oom;
+        }
+    }
 #define STATE_FIND(u_, sku_, path_, out_)                                                          \
     do {                                                                                           \
         char key_[3 * 37];                                                                         \
@@ -572,6 +599,9 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
                 rc = -1;
                 break;
             }
+            char key[2 * 37];
+            snprintf(key, sizeof(key), "%.36s%.36s", bu->id, gid);
+            p->incumbent = map_get(&active_paths, key) >= 0;
         }
         struct lic_path_sku *ps = &slots[u][slot_used[u]++];
         ps->sku = sku;
@@ -628,6 +658,7 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
     }
 #undef STATE_FIND
     map_free(&state_keys);
+    map_free(&active_paths);
     free(slot_used);
     free(slots);
     free(count);
@@ -650,8 +681,8 @@ static int collect_skus(struct loader *L, PGresult *r, int col)
 }
 
 int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
-                      const char *const *extra_skus, int n_extra, struct lic_batch *out,
-                      struct lic_error *err)
+                      const char *const *extra_skus, int n_extra, unsigned flags,
+                      struct lic_batch *out, struct lic_error *err)
 {
     memset(out, 0, sizeof(*out));
     struct loader L = {.b = out};
@@ -705,6 +736,27 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
         bu->input.usage_location = bu->usage_location[0] ? bu->usage_location : NULL;
         bu->input.org_country = out->org_country[0] ? out->org_country : NULL;
     }
+    /* Two users of this batch who would both get the same new primary address: the database
+     * cannot see it yet, so the later one is the one whose address is taken (§4.7). */
+    struct id_map smtp = {0};
+    if (map_init(&smtp, n) != 0)
+        goto oom;
+    for (int u = 0; u < n; u++) {
+        struct lic_batch_user *bu = &out->users[u];
+        if (!bu->found || bu->input.has_primary_smtp)
+            continue;
+        char *key = arena_strdup(out->arena, bu->smtp_address + 5);
+        if (key == NULL) {
+            map_free(&smtp);
+            goto oom;
+        }
+        for (char *c = key; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        int before = smtp.count;
+        if (map_add(&smtp, key) < before)
+            bu->input.smtp_taken = 1;
+    }
+    map_free(&smtp);
 
     if (collect_skus(&L, held, 1) != 0 || collect_skus(&L, direct, 1) != 0 ||
         collect_skus(&L, groups, 2) != 0 || collect_skus(&L, states, 1) != 0)
@@ -712,7 +764,7 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
     for (int i = 0; i < n_extra; i++)
         if (add_id(&L, &L.skus, &L.sku_ids, &L.sku_cap, extra_skus[i]) != 0)
             goto oom;
-    if (load_catalog(&L, conn, err) != 0)
+    if (load_catalog(&L, conn, flags, err) != 0)
         goto done;
 
     /* Held SKUs per user. */
@@ -811,28 +863,45 @@ static const struct db_stmt stmt_drop_states = {
     " WHERE l.user_id = x.u AND l.sku_id = x.s AND l.path_id = x.p",
     3};
 
+/* §4.4: the path becomes a direct assignment. A direct assignment of the SKU that exists already
+ * keeps only the plans disabled in both, so the user keeps every plan it had. */
 static const struct db_stmt stmt_to_direct = {
     "lic_to_direct",
-    "INSERT INTO user_direct_licenses (user_id, sku_id, disabled_plans)"
-    " SELECT u, s, d::uuid[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(u, s, d)"
-    " ON CONFLICT (user_id, sku_id) DO NOTHING",
+    "INSERT INTO user_direct_licenses AS d (user_id, sku_id, disabled_plans)"
+    " SELECT u, s, ds::uuid[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(u, s, ds)"
+    " ON CONFLICT (user_id, sku_id) DO UPDATE SET disabled_plans ="
+    "   ARRAY(SELECT unnest(d.disabled_plans) INTERSECT SELECT unnest(EXCLUDED.disabled_plans))",
     3};
 
 /* Seats freed first, then taken: the seat CHECK is evaluated per statement. */
+/* With $4 (the initiator, JSON) each user whose licenses changed gets a "Change user license"
+ * record (semantics §4.8); direct assignment passes NULL and writes its own. */
+#define LICENSE_AUDIT(op, value)                                                                   \
+    " INSERT INTO directory_audits (activity_display_name, category, operation_type, result,"      \
+    "                               initiated_by, target_resources)"                               \
+    " SELECT 'Change user license', 'UserManagement', '" op "', 'success', $4::jsonb,"             \
+    "        jsonb_build_array(jsonb_build_object('id', c.user_id, 'type', 'User',"                \
+    "          'modifiedProperties', jsonb_build_array(jsonb_build_object("                        \
+    "            'displayName', 'AssignedLicense', 'oldValue', " value ","                         \
+    "            'newValue', jsonb_agg(c.sku_id ORDER BY c.sku_id)::text))))"                      \
+    "   FROM changed c WHERE $4::jsonb IS NOT NULL GROUP BY c.user_id"
+
 static const struct db_stmt stmt_drop_licenses = {
     "lic_drop_licenses",
-    "DELETE FROM user_licenses l WHERE l.user_id = ANY($1::uuid[])"
+    "WITH changed AS (DELETE FROM user_licenses l WHERE l.user_id = ANY($1::uuid[])"
     "   AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS x(u, s)"
-    "                    WHERE x.u = l.user_id AND x.s = l.sku_id)",
-    3};
+    "                    WHERE x.u = l.user_id AND x.s = l.sku_id)"
+    " RETURNING l.user_id, l.sku_id)" LICENSE_AUDIT("Unassign", "'removed'"),
+    4};
 
 static const struct db_stmt stmt_put_licenses = {
     "lic_put_licenses",
-    "INSERT INTO user_licenses AS l (user_id, sku_id, disabled_plans)"
+    "WITH changed AS (INSERT INTO user_licenses AS l (user_id, sku_id, disabled_plans)"
     " SELECT u, s, d::uuid[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(u, s, d)"
     " ON CONFLICT (user_id, sku_id) DO UPDATE SET disabled_plans = EXCLUDED.disabled_plans"
-    "  WHERE l.disabled_plans IS DISTINCT FROM EXCLUDED.disabled_plans",
-    3};
+    "  WHERE l.disabled_plans IS DISTINCT FROM EXCLUDED.disabled_plans"
+    " RETURNING l.user_id, l.sku_id)" LICENSE_AUDIT("Assign", "''"),
+    4};
 
 /* §4.7: the primary SMTP address, and mail when it is empty. */
 static const struct db_stmt stmt_add_smtp = {
@@ -851,6 +920,7 @@ struct columns {
     struct db_text c[8];
     int n;
     int rows;
+    const char *tail; /* one more, scalar parameter after the columns (may be NULL) */
 };
 
 static void cols_begin(struct columns *k, int n)
@@ -885,12 +955,13 @@ static void cols_free(struct columns *k)
 static int cols_exec(struct db_conn *conn, const struct db_stmt *stmt, struct columns *k,
                      struct lic_error *err)
 {
-    const char *params[8];
+    const char *params[9];
     for (int i = 0; i < k->n; i++) {
         if (k->c[i].failed)
             return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         params[i] = k->c[i].buf;
     }
+    params[k->n] = k->tail;
     if (k->rows == 0)
         return 0;
     PGresult *r = db_exec(conn, stmt, params, err);
@@ -910,8 +981,18 @@ static const char *plans_text(const struct lic_batch *b, const int *plans, int n
     return t->failed ? "{}" : t->buf;
 }
 
+static int has_direct_path(const struct lic_batch_user *bu, int sku)
+{
+    for (int i = 0; i < bu->input.n_paths; i++)
+        if (bu->paths[i].group_id == NULL && !bu->meta[i].state_only &&
+            bu->paths[i].skus[0].sku == sku)
+            return 1;
+    return 0;
+}
+
 int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
-                      const struct lic_result *results, struct lic_error *err)
+                      const struct lic_result *results, const char *audit_initiator,
+                      struct lic_error *err)
 {
     /* drop_lic: batch users, then the (user, sku) pairs kept; the other sets are row-shaped. */
     struct columns put_states, drop_states, to_direct, put_lic, smtp, drop_lic;
@@ -921,6 +1002,8 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
     cols_begin(&put_lic, 3);
     cols_begin(&smtp, 2);
     cols_begin(&drop_lic, 3);
+    put_lic.tail = audit_initiator;
+    drop_lic.tail = audit_initiator;
     struct db_text scratch = {0};
     char message[600];
     for (int u = 0; u < b->n_users; u++) {
@@ -946,9 +1029,12 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
                 if (pr->convert_to_direct) {
                     const char *row[] = {bu->id, sku, dis};
                     cols_row(&to_direct, row);
-                    const char *st[] = {bu->id, sku, LIC_DIRECT_PATH_ID, NULL, dis, "Active",
-                                        "None", ""};
-                    cols_row(&put_states, st);
+                    /* With a direct path of its own, that path writes the direct state row. */
+                    if (!has_direct_path(bu, p->skus[j].sku)) {
+                        const char *st[] = {bu->id, sku, LIC_DIRECT_PATH_ID, NULL, dis, "Active",
+                                            "None", ""};
+                        cols_row(&put_states, st);
+                    }
                     continue;
                 }
                 licensing_violation_message(&b->catalog, &pr->why, message, sizeof(message));

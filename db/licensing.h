@@ -40,20 +40,25 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
                             struct lic_error *err);
 
 /* Loads the users (in the given order), their paths, the catalog rules involved plus the
- * extra SKUs named (unknown ones get no index), and locks those SKU rows so seats_free stays
- * true until commit. Call inside a transaction, after db_licensing_lock_users. */
+ * extra SKUs named (unknown ones get no index). With LIC_LOAD_LOCK_SKUS the SKU rows are locked
+ * so seats_free stays true until commit (anything that saves); without, it is a snapshot (dry
+ * runs). Call inside a transaction, after db_licensing_lock_users when saving. */
+enum { LIC_LOAD_SNAPSHOT = 0, LIC_LOAD_LOCK_SKUS = 1 };
 int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
-                      const char *const *extra_skus, int n_extra, struct lic_batch *out,
-                      struct lic_error *err);
+                      const char *const *extra_skus, int n_extra, unsigned flags,
+                      struct lic_batch *out, struct lic_error *err);
 
 /* Catalog index of a SKU or plan id in the batch, or -1. */
 int lic_batch_sku_index(const struct lic_batch *batch, const char *sku_id);
 int lic_batch_plan_index(const struct lic_batch *batch, const char *plan_id);
 
 /* Writes states, effective licenses (the seats follow by trigger), conversions to direct and
- * generated proxy addresses for every user of the batch, in a few multi-row statements. */
+ * generated proxy addresses for every user of the batch, in a few multi-row statements. With
+ * audit_initiator (initiatedBy JSON), a "Change user license" record per user whose licenses
+ * changed. */
 int db_licensing_save(struct db_conn *conn, const struct lic_batch *batch,
-                      const struct lic_result *results, struct lic_error *err);
+                      const struct lic_result *results, const char *audit_initiator,
+                      struct lic_error *err);
 
 void db_licensing_batch_free(struct lic_batch *batch);
 

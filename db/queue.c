@@ -3,10 +3,16 @@
 
 #include "internal.h"
 
+/* A group or SKU job not started yet covers any later change too: no second one is queued.
+ * (User items stay one per change: the resilience tests count them.) */
 static const struct db_stmt stmt_push = {
     "queue_push",
-    "WITH q AS (INSERT INTO work_queue (kind, target_id, reason) VALUES ($1, $2::uuid, $3)"
-    " RETURNING id) SELECT pg_notify('licensingd_work', $1) FROM q",
+    "WITH q AS (INSERT INTO work_queue (kind, target_id, reason)"
+    "           SELECT $1, $2::uuid, $3 WHERE $1 = 'user' OR NOT EXISTS ("
+    "             SELECT 1 FROM work_queue WHERE kind = $1 AND target_id = $2::uuid"
+    "                AND started_at IS NULL AND attempts = 0)"
+    "           RETURNING id)"
+    " SELECT pg_notify('licensingd_work', $1)",
     3};
 
 static const char *kind_name(enum queue_kind kind)

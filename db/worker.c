@@ -17,6 +17,26 @@ static const struct db_stmt stmt_claim_users = {
     " RETURNING id, target_id",
     1};
 
+static const struct db_stmt stmt_claim_user = {
+    "work_claim_user",
+    "DELETE FROM work_queue WHERE id IN ("
+    "  SELECT id FROM work_queue WHERE kind = 'user' AND target_id = $1 AND run_after <= now()"
+    "   FOR UPDATE SKIP LOCKED) RETURNING id",
+    1};
+
+/* A failing item waits 2^attempts seconds (at most 5 minutes) and keeps its last error. */
+static const struct db_stmt stmt_defer_users = {
+    "work_defer_users",
+    "UPDATE work_queue SET attempts = attempts + 1, last_error = $2,"
+    "       run_after = now() + least(300, 2 ^ attempts) * interval '1 second'"
+    " WHERE kind = 'user' AND target_id = ANY($1::uuid[])",
+    2};
+static const struct db_stmt stmt_defer_job = {
+    "work_defer_job",
+    "UPDATE work_queue SET attempts = attempts + 1, last_error = $2,"
+    "       run_after = now() + least(300, 2 ^ attempts) * interval '1 second' WHERE id = $1",
+    2};
+
 static const struct db_stmt stmt_claim_job = {
     "work_claim_job",
     "SELECT w.id, w.kind, w.target_id, w.cursor_seq, w.done, w.failed, coalesce(w.total, 0),"
@@ -59,11 +79,15 @@ static const struct db_stmt stmt_group_complete = {
     "                    AND id <> $3)",
     3};
 
+/* Seats came free: users waiting for this SKU, earlier membership first, then user id (§4.6). */
 static const struct db_stmt stmt_requeue_count = {
     "work_requeue_count",
     "INSERT INTO work_queue (kind, target_id, reason)"
-    " SELECT DISTINCT 'user', user_id, 'seats added' FROM license_assignment_states"
-    "  WHERE sku_id = $1 AND error = 'CountViolation'",
+    " SELECT 'user', w.user_id, 'seats available' FROM ("
+    "   SELECT DISTINCT user_id FROM license_assignment_states"
+    "    WHERE sku_id = $1 AND error = 'CountViolation') w"
+    " ORDER BY (SELECT min(m.member_seq) FROM group_members m WHERE m.member_id = w.user_id),"
+    "          w.user_id",
     1};
 
 static const struct db_stmt stmt_recount_users = {
@@ -100,6 +124,9 @@ static const struct db_stmt stmt_sweep = {
     "    AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.kind = 'group' AND w.target_id = g.id)",
     0};
 
+static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
+                       struct lic_error *err);
+
 static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char (*ids)[WORK_ID_SIZE], int n, const char *second,
                           struct lic_error *err)
@@ -122,6 +149,17 @@ static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
     return r;
 }
 
+struct claimed {
+    long long id;
+    const char *target;
+};
+
+static int by_queue_id(const void *a, const void *b)
+{
+    long long x = ((const struct claimed *)a)->id, y = ((const struct claimed *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
 int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
                         struct lic_error *err)
 {
@@ -131,18 +169,56 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE]
     PGresult *r = db_exec(conn, &stmt_claim_users, params, err);
     if (r == NULL)
         return -1;
-    int n = 0;
     *claimed = PQntuples(r);
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *id = PQgetvalue(r, i, 1);
+    struct claimed *rows = calloc((size_t)*claimed + 1, sizeof(*rows));
+    if (rows == NULL) {
+        PQclear(r);
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    for (int i = 0; i < *claimed; i++)
+        rows[i] = (struct claimed){atoll(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1)};
+    /* RETURNING comes in no particular order: queue order decides who gets a seat first. */
+    qsort(rows, (size_t)*claimed, sizeof(*rows), by_queue_id);
+    int n = 0;
+    for (int i = 0; i < *claimed; i++) {
         int dup = 0;
         for (int k = 0; k < n && !dup; k++)
-            dup = strcmp(ids[k], id) == 0;
+            dup = strcmp(ids[k], rows[i].target) == 0;
         if (!dup)
-            snprintf(ids[n++], WORK_ID_SIZE, "%s", id);
+            snprintf(ids[n++], WORK_ID_SIZE, "%s", rows[i].target);
     }
+    free(rows);
     PQclear(r);
     return n;
+}
+
+int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err)
+{
+    const char *params[] = {user_id};
+    PGresult *r = db_exec(conn, &stmt_claim_user, params, err);
+    if (r == NULL)
+        return -1;
+    int n = PQntuples(r);
+    PQclear(r);
+    return n;
+}
+
+int db_work_defer_users(struct db_conn *conn, const char (*ids)[WORK_ID_SIZE], int n,
+                        const char *reason, struct lic_error *err)
+{
+    PGresult *r = ids_exec(conn, &stmt_defer_users, ids, n, reason, err);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int db_work_defer_job(struct db_conn *conn, long long id, const char *reason, struct lic_error *err)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%lld", id);
+    const char *params[] = {text, reason};
+    return exec_params(conn, &stmt_defer_job, params, err);
 }
 
 int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err)

@@ -18,10 +18,19 @@ struct work_job {
 };
 
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
- * worker holds; distinct ids in queue order. Returns how many users (*claimed: how many queue
- * items), or -1. */
+ * worker holds; distinct ids in queue order (the order seats are handed out in). Returns how many
+ * users (*claimed: how many queue items), or -1. */
 int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
                         struct lic_error *err);
+
+/* Claims one user's queued items (inside the caller's transaction): how many, or -1. */
+int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err);
+
+/* Puts failing work back with a growing delay (2^attempts s, at most 5 min) and its error. */
+int db_work_defer_users(struct db_conn *conn, const char (*ids)[WORK_ID_SIZE], int n,
+                        const char *reason, struct lic_error *err);
+int db_work_defer_job(struct db_conn *conn, long long id, const char *reason,
+                      struct lic_error *err);
 
 /* Locks the oldest ready group or SKU job no other worker holds: 1 found, 0 none, -1 error. */
 int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err);

@@ -10,8 +10,49 @@
 
 #include "../db/audit.h"
 #include "../db/licensing.h"
+#include "../db/queue.h"
+#include "../db/worker.h"
 #include "licensing.h"
 #include "log.h"
+
+const char *const licensing_app_initiator =
+    "{\"user\":null,\"app\":{\"appId\":null,\"displayName\":\"Microsoft Entra ID Group-Based "
+    "Licensing\",\"servicePrincipalId\":null,\"servicePrincipalName\":null}}";
+
+int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
+                         const struct lic_result *results, const char *initiator,
+                         struct lic_error *err)
+{
+    if (db_licensing_save(conn, b, results, initiator, err) != 0) {
+        if (strcmp(db_last_sqlstate(conn), "23514") != 0)
+            return -1;
+        /* The seat CHECK, last line of defence: report it as the seat error it is. */
+        const char *sku = "?";
+        for (int u = 0; u < b->n_users && sku[0] == '?'; u++)
+            for (int s = 0; b->users[u].found && s < b->catalog.n_skus; s++)
+                if (results[u].seat_delta[s] > 0)
+                    sku = b->catalog.skus[s].sku_id;
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "Subscription with SKU %s does not have any available licenses.", sku);
+    }
+    for (int s = 0; s < b->catalog.n_skus; s++) {
+        int freed = 0;
+        for (int u = 0; u < b->n_users && !freed; u++)
+            freed = b->users[u].found && results[u].seat_delta[s] < 0;
+        if (freed &&
+            db_queue_push(conn, QUEUE_SKU, b->catalog.skus[s].sku_id, "seats freed", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void licensing_recount_groups(struct db_conn *conn, const char (*user_ids)[LIC_ID_SIZE], int n,
+                              const char *skip_group)
+{
+    struct lic_error err;
+    if (db_groups_recount_errors(conn, user_ids, n, skip_group, &err) != 0)
+        log_event(LOG_WARN, "recount_failed", "%s", err.message);
+}
 
 static int sku_listed(const char *sku, const char (*list)[LIC_ID_SIZE], int n)
 {
@@ -166,7 +207,7 @@ static int refusal(const struct lic_batch *b, const struct lic_result *r,
 
 static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
                              const struct license_add *adds, int n_adds, int check,
-                             struct lic_error *err)
+                             const char *initiator, struct lic_error *err)
 {
     struct lic_batch_user *bu = &b->users[0];
     for (int i = 0; i < bu->input.n_paths; i++)
@@ -178,7 +219,7 @@ static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     int rc = check ? refusal(b, &r, adds, n_adds, err) : 0;
     if (rc == 0)
-        rc = db_licensing_save(conn, b, &r, err);
+        rc = licensing_save_batch(conn, b, &r, initiator, err);
     licensing_result_free(&r, bu->input.n_paths);
     return rc;
 }
@@ -204,7 +245,8 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
     for (int i = 0; i < n_removes; i++)
         extra[n_adds + i] = removes[i];
     if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
-        db_licensing_load(conn, ids, 1, extra, n_adds + n_removes, &b1, err) != 0)
+        db_licensing_load(conn, ids, 1, extra, n_adds + n_removes, LIC_LOAD_LOCK_SKUS, &b1, err) !=
+            0)
         goto out;
     if (!b1.users[0].found) {
         lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
@@ -235,19 +277,19 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
     for (int i = 0; i < n_removes; i++)
         if (db_direct_license_drop(conn, user_id, removes[i], err) != 0)
             goto out;
-    if (db_licensing_load(conn, ids, 1, NULL, 0, &b2, err) != 0)
+    if (db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS, &b2, err) != 0)
         goto out;
-    if (evaluate_and_save(conn, &b2, adds, n_adds, 1, err) != 0) {
+    if (evaluate_and_save(conn, &b2, adds, n_adds, 1, NULL, err) != 0) {
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
     }
     audit_change(conn, &b2.users[0], adds, n_adds, removes, n_removes, NULL);
     rc = db_commit(conn, err);
-    if (rc != 0 && strcmp(db_last_sqlstate(conn), "23514") == 0)
-        /* The seat CHECK is the last line of defence; the SKU locks should make it unreachable. */
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "Subscription with SKU %s does not have any available licenses.",
-                      n_adds ? adds[0].sku_id : "?");
+    if (rc == 0) {
+        char one[1][LIC_ID_SIZE];
+        snprintf(one[0], LIC_ID_SIZE, "%s", user_id);
+        licensing_recount_groups(conn, (const char(*)[LIC_ID_SIZE])one, 1, NULL);
+    }
 out:
     if (rc != 0) {
         db_rollback(conn);
@@ -272,7 +314,7 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
     const char *ids[] = {user_id};
     int rc = -1;
     if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
-        db_licensing_load(conn, ids, 1, NULL, 0, &b, err) != 0)
+        db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
         goto out;
     if (!b.users[0].found) {
         lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
@@ -281,9 +323,14 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
                       user_id);
         goto out;
     }
-    if (evaluate_and_save(conn, &b, NULL, 0, 0, err) != 0)
+    if (evaluate_and_save(conn, &b, NULL, 0, 0, licensing_app_initiator, err) != 0)
         goto out;
     rc = db_commit(conn, err);
+    if (rc == 0) {
+        char one[1][LIC_ID_SIZE];
+        snprintf(one[0], LIC_ID_SIZE, "%s", user_id);
+        licensing_recount_groups(conn, (const char(*)[LIC_ID_SIZE])one, 1, NULL);
+    }
 out:
     if (rc != 0)
         db_rollback(conn);

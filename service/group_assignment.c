@@ -95,7 +95,7 @@ static int dry_run(struct db_conn *conn, const char *group_id, struct dry_run_re
         for (int i = 0; i < n; i++)
             list[i] = ids[i];
         struct lic_batch b;
-        if (db_licensing_load(conn, list, n, NULL, 0, &b, err) != 0) {
+        if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_SNAPSHOT, &b, err) != 0) {
             rc = -1;
             break;
         }
@@ -152,6 +152,13 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
     if (conn == NULL)
         return -1;
     int rc = -1;
+    for (int i = 0; i < n_adds; i++)
+        for (int k = 0; k < i; k++)
+            if (strcmp(adds[i].sku_id, adds[k].sku_id) == 0) {
+                lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                              "License %s is listed twice in addLicenses.", adds[i].sku_id);
+                goto out;
+            }
     for (int i = 0; i < n_adds; i++)
         for (int k = 0; k < n_removes; k++)
             if (strcmp(adds[i].sku_id, removes[k]) == 0) {

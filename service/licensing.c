@@ -57,7 +57,7 @@ struct work {
     struct lic_violation *forced; /* per path: failed by the dependency pass */
     struct lic_violation *kept;   /* per path: why a removal was undone */
     int *active;                  /* per path: contributes plans in this round */
-    uint64_t *accepted; /* plans whose missing prerequisite only held direct paths need */
+    uint64_t *accepted;           /* plans whose missing prerequisite only held direct paths need */
     int *holder;                  /* per plan: SKU index holding it, -1 none, -2 several */
     uint64_t *held;               /* plan bitset */
     int words;
@@ -491,8 +491,8 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     res.paths = calloc(n, sizeof(*res.paths));
     res.seat_delta = calloc((size_t)(catalog->n_skus ? catalog->n_skus : 1), sizeof(int));
     int rc = -1;
-    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.accepted || !w.holder ||
-        !res.paths || !res.seat_delta)
+    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.accepted ||
+        !w.holder || !res.paths || !res.seat_delta)
         goto out;
     for (int i = 0; i < user->n_paths; i++) {
         w.order[i] = i;
@@ -502,8 +502,9 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
 
     settle_dependencies(&w, &res);
     for (int i = 0; i < user->n_paths; i++) {
-        res.paths[i].sku_states = calloc((size_t)(user->paths[i].n_skus ? user->paths[i].n_skus : 1),
-                                         sizeof(*res.paths[i].sku_states));
+        res.paths[i].sku_states =
+            calloc((size_t)(user->paths[i].n_skus ? user->paths[i].n_skus : 1),
+                   sizeof(*res.paths[i].sku_states));
         if (res.paths[i].sku_states == NULL)
             goto out;
     }

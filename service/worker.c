@@ -16,6 +16,7 @@
 #include "../db/audit.h"
 #include "../db/licensing.h"
 #include "../db/worker.h"
+#include "assignment.h"
 #include "licensing.h"
 #include "log.h"
 
@@ -28,10 +29,6 @@ struct worker_pool {
     int n;
     pthread_t *threads;
 };
-
-static const char *initiator =
-    "{\"user\":null,\"app\":{\"appId\":null,\"displayName\":\"Microsoft Entra ID Group-Based "
-    "Licensing\",\"servicePrincipalId\":null,\"servicePrincipalName\":null}}";
 
 static void audit_group(struct db_conn *conn, const char *activity, const char *group_id,
                         const char *group_name, const char *result_text)
@@ -48,7 +45,7 @@ static void audit_group(struct db_conn *conn, const char *activity, const char *
                                .category = "GroupManagement",
                                .operation_type = "Assign",
                                .result = "success",
-                               .initiated_by = initiator,
+                               .initiated_by = licensing_app_initiator,
                                .target_resources = targets};
     struct lic_error err;
     if (db_audit_write(conn, &rec, &err) != 0)
@@ -68,7 +65,7 @@ static void audit_concurrency(struct db_conn *conn, const char *context)
                                .result = "success",
                                .result_reason = "Concurrent license processing of the same user; "
                                                 "retried automatically.",
-                               .initiated_by = initiator,
+                               .initiated_by = licensing_app_initiator,
                                .additional_details = details};
     struct lic_error err;
     db_audit_write(conn, &rec, &err);
@@ -95,7 +92,7 @@ static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
         goto out;
     if (contended)
         audit_concurrency(conn, group_id ? group_id : "user reprocessing");
-    if (db_licensing_load(conn, list, n, NULL, 0, &b, err) != 0)
+    if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
         goto out;
     for (int i = 0; i < n; i++) {
         /* Users evaluated in order share the seat budget: earlier members first (§4.6). */
@@ -105,9 +102,7 @@ static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
             goto out;
         }
     }
-    rc = db_licensing_save(conn, &b, results, err);
-    if (rc == 0)
-        rc = db_groups_recount_errors(conn, (const char(*)[WORK_ID_SIZE])ids, n, group_id, err);
+    rc = licensing_save_batch(conn, &b, results, licensing_app_initiator, err);
 out:
     for (int i = 0; results && i < n; i++)
         licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
@@ -115,6 +110,28 @@ out:
     db_licensing_batch_free(&b);
     free(list);
     return rc;
+}
+
+/* A user batch failed: one transaction per user, so one bad user holds up only itself, and
+ * what fails again waits with a growing delay (its error kept on the queue item). */
+static void process_users_one_by_one(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct lic_error err;
+        lic_error_clear(&err);
+        int claimed = db_begin(conn, &err) == 0 ? db_work_claim_user(conn, ids[i], &err) : -1;
+        if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, &err) == 0 &&
+            db_commit(conn, &err) == 0) {
+            licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE]) & ids[i], 1, NULL);
+            continue;
+        }
+        db_rollback(conn);
+        if (claimed == 0)
+            continue;
+        log_event(LOG_WARN, "user_deferred", "user %s: %s", ids[i], err.message);
+        struct lic_error ignored;
+        db_work_defer_users(conn, (const char(*)[WORK_ID_SIZE]) & ids[i], 1, err.message, &ignored);
+    }
 }
 
 /* One unit of work in one transaction: a batch of users, or a slice of one job. Returns 1 when
@@ -128,8 +145,14 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     int claimed = 0;
     int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &err);
     if (n > 0) {
-        if (process_users(conn, ids, n, NULL, &err) != 0 || db_commit(conn, &err) != 0)
-            goto fail;
+        if (process_users(conn, ids, n, NULL, &err) != 0 || db_commit(conn, &err) != 0) {
+            db_rollback(conn);
+            log_event(LOG_WARN, "user_batch_failed", "%d users, one by one now: %s", n,
+                      err.message);
+            process_users_one_by_one(conn, ids, n);
+            return 1;
+        }
+        licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE])ids, n, NULL);
         /* Counted by the resilience tests: every queued item is claimed exactly once. */
         log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
         return 1;
@@ -145,31 +168,33 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     if (strcmp(job.kind, "sku") == 0) {
         if (db_work_requeue_count_violations(conn, job.target, &err) != 0 ||
             db_work_finish(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
-            goto fail;
+            goto fail_job;
         return 1;
     }
     if (!job.started) {
         if (db_work_start_group(conn, &job, &err) < 0)
-            goto fail;
+            goto fail_job;
         audit_group(conn, "Start applying group based license to users", job.target, job.name,
                     NULL);
     }
     long long last = job.cursor_seq;
     n = db_group_member_page(conn, job.target, job.cursor_seq, GROUP_BATCH, ids, &last, &err);
     if (n < 0)
-        goto fail;
+        goto fail_job;
     if (n > 0) {
         if (process_users(conn, ids, n, job.target, &err) != 0)
-            goto fail;
+            goto fail_job;
         int failed =
             db_count_users_in_error(conn, (const char(*)[WORK_ID_SIZE])ids, n, job.target, &err);
         if (failed < 0)
-            goto fail;
+            goto fail_job;
         job.cursor_seq = last;
         job.done += n;
         job.failed += failed;
         if (db_work_save_progress(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
-            goto fail;
+            goto fail_job;
+        /* The job's own group is recounted once, when it finishes. */
+        licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE])ids, n, job.target);
         return 1;
     }
     /* Every member reflects this generation: finish (semantics §6). */
@@ -180,13 +205,19 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
              job.done - job.failed, job.failed);
     if (db_group_recount_errors(conn, job.target, &err) != 0 ||
         db_work_finish(conn, &job, &err) != 0)
-        goto fail;
+        goto fail_job;
     audit_group(conn, "Finish applying group based license to users", job.target, job.name, result);
     if (db_commit(conn, &err) != 0)
-        goto fail;
+        goto fail_job;
     log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job.target, job.done,
               job.failed);
     return 1;
+fail_job:
+    db_rollback(conn);
+    log_event(LOG_WARN, "job_deferred", "%s %s: %s", job.kind, job.target, err.message);
+    struct lic_error ignored;
+    db_work_defer_job(conn, job.id, err.message, &ignored);
+    return -1;
 fail:
     db_rollback(conn);
     log_event(LOG_WARN, "worker_batch_failed", "%s", err.message);

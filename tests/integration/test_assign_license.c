@@ -232,6 +232,26 @@ START_TEST(last_seat_taken_answers_400_and_consumes_nothing)
 }
 END_TEST
 
+START_TEST(suspended_sku_without_seats_is_the_seat_error_not_a_500)
+{
+    th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled, "
+                      "capability_status) VALUES ('11111111-0000-0000-0000-000000000002', "
+                      "'SUSPENDED', 0, 'Suspended')");
+    char id[37];
+    make_user("suspended@contoso.com", "US", id);
+    struct th_response r;
+    ck_assert_int_eq(
+        assign(id,
+               "{\"addLicenses\":[{\"skuId\":\"11111111-0000-0000-0000-000000000002\"}],"
+               "\"removeLicenses\":[]}",
+               &r),
+        400);
+    ck_assert_ptr_nonnull(strstr(message(&r), "does not have any available licenses"));
+    th_response_free(&r);
+    ck_assert_int_eq(consumed("11111111-0000-0000-0000-000000000002"), 0);
+}
+END_TEST
+
 START_TEST(prohibited_country_and_inherited_organization_country)
 {
     char cn[37], none[37];
@@ -499,6 +519,7 @@ int main(void)
     tcase_add_test(tc, e1_direct_then_e3_direct_conflicts_naming_both_plans);
     tcase_add_test(tc, swapping_e1_for_e3_in_one_call_succeeds);
     tcase_add_test(tc, last_seat_taken_answers_400_and_consumes_nothing);
+    tcase_add_test(tc, suspended_sku_without_seats_is_the_seat_error_not_a_500);
     tcase_add_test(tc, prohibited_country_and_inherited_organization_country);
     tcase_add_test(tc, no_location_anywhere_is_invalid_usage_location);
     tcase_add_test(tc, request_errors_are_graph_400s_and_404);

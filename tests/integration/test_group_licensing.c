@@ -512,6 +512,25 @@ START_TEST(deleting_a_licensed_group_is_refused)
     ck_assert_ptr_nonnull(strstr(msg_of(&r), "remove all licenses"));
     th_response_free(&r);
     ck_assert_int_eq(countf("SELECT count(*) FROM groups WHERE id = '%s'", g), 1);
+
+    /* No licenses left, but a member still holds what the group gave (its removal is not
+     * processed yet): deleting now would drop the state without freeing the seat. */
+    const char *g2 = "a0000000-0000-0000-0000-00000000000a";
+    const char *u = "a1000000-0000-0000-0000-000000000001";
+    make_group(g2, "Draining");
+    make_user(u, "draining@contoso.com", "US");
+    sqlf("INSERT INTO license_assignment_states (user_id, sku_id, path_id, group_id, state)"
+         " VALUES ('%s', '" E1 "', '%s', '%s', 'Active')",
+         u, g2, g2);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g2);
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(msg_of(&r), "still being removed"));
+    th_response_free(&r);
+    sqlf("DELETE FROM license_assignment_states WHERE user_id = '%s'", u);
+    th_request(&srv, "DELETE", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    th_response_free(&r);
 }
 END_TEST
 
@@ -686,6 +705,172 @@ START_TEST(reprocessing_a_group_and_error_report_paging)
 }
 END_TEST
 
+START_TEST(direct_change_clears_group_errors_at_once_and_worker_changes_are_audited)
+{
+    const char *g = "a0000000-0000-0000-0000-00000000000b";
+    const char *u = "b1000000-0000-0000-0000-000000000001";
+    make_group(g, "Errors clear");
+    make_user(u, "clear@contoso.com", "US");
+    struct th_response r;
+    char path[160];
+    snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
+    ck_assert_int_eq(
+        post(path, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
+    th_response_free(&r);
+    add_member(g, u);
+    long audits = countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                         "'Change user license' AND initiated_by->'app' IS NOT NULL"
+                         " AND jsonb_typeof(initiated_by->'app') = 'object'");
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
+    th_response_free(&r);
+    wait_idle(g);
+    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
+                     1);
+    /* Removing E1 directly lets the group's E3 in, in the same request; the group's flag
+     * follows without waiting for the worker. */
+    ck_assert_int_eq(post(path, "{\"addLicenses\":[],\"removeLicenses\":[\"" E1 "\"]}", &r), 200);
+    th_response_free(&r);
+    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
+                     0);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3 "'", u),
+        1);
+    /* The worker's own license changes are audited per user, initiated by the licensing app. */
+    sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
+         " usage_location) VALUES ('b1000000-0000-0000-0000-000000000002', 'clear2@contoso.com',"
+         " 'c', 'c', true, 'US')");
+    add_member(g, "b1000000-0000-0000-0000-000000000002");
+    wait_idle(g);
+    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                            "'Change user license' AND jsonb_typeof(initiated_by->'app') = 'object'"
+                            " AND target_resources->0->>'id' = "
+                            "'b1000000-0000-0000-0000-000000000002'"),
+                     1);
+    ck_assert_int_ge(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                            "'Change user license' AND initiated_by->'app' IS NOT NULL"
+                            " AND jsonb_typeof(initiated_by->'app') = 'object'"),
+                     audits + 1);
+}
+END_TEST
+
+START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
+{
+    const char *ga = "a0000000-0000-0000-0000-00000000000c";
+    const char *gb = "a0000000-0000-0000-0000-00000000000d";
+    const char *u = "c1000000-0000-0000-0000-000000000001";
+    sqlf("INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
+         " ('c3c3c3c3-0000-0000-0000-000000000001', 'E3COPY', 100);"
+         "INSERT INTO sku_service_plans VALUES ('c3c3c3c3-0000-0000-0000-000000000001', '" EXO2
+         "', 1), ('c3c3c3c3-0000-0000-0000-000000000001', '" TEAMS "', 2)");
+    make_group(ga, "Swap A");
+    make_group(gb, "Swap B");
+    make_user(u, "swap@contoso.com", "US");
+    add_member(ga, u);
+    add_member(gb, u);
+    struct th_response r;
+    ck_assert_int_eq(
+        group_assign(gb, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
+    th_response_free(&r);
+    wait_idle(gb);
+    ck_assert_int_eq(
+        group_assign(ga, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
+        202);
+    th_response_free(&r);
+    wait_idle(ga);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND error = 'MutuallyExclusiveViolation'",
+               u, ga),
+        1);
+    /* B swaps E3 for another SKU with the same clashing plan: B keeps the user, A stays out. */
+    ck_assert_int_eq(group_assign(gb,
+                                  "{\"addLicenses\":[{\"skuId\":"
+                                  "\"c3c3c3c3-0000-0000-0000-000000000001\"}],"
+                                  "\"removeLicenses\":[\"" E3 "\"]}",
+                                  &r),
+                     202);
+    th_response_free(&r);
+    wait_idle(gb);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND state = 'Active'",
+               u, gb),
+        1);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " group_id = '%s' AND state = 'Error'",
+               u, ga),
+        1);
+    /* The same SKU twice in one request is the client's mistake, not a 500. */
+    ck_assert_int_eq(group_assign(gb,
+                                  "{\"addLicenses\":[{\"skuId\":\"" EMS "\"},{\"skuId\":\"" EMS
+                                  "\"}],\"removeLicenses\":[]}",
+                                  &r),
+                     400);
+    ck_assert_ptr_nonnull(strstr(msg_of(&r), "listed twice"));
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(conversion_to_direct_merges_with_an_existing_direct_assignment)
+{
+    const char *g = "a0000000-0000-0000-0000-00000000000e";
+    const char *u = "d1000000-0000-0000-0000-000000000001";
+    make_group(g, "Merge");
+    make_user(u, "merge@contoso.com", "US");
+    add_member(g, u);
+    struct th_response r;
+    ck_assert_int_eq(
+        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
+        202);
+    th_response_free(&r);
+    wait_idle(g);
+    /* Directly: E3 without MCOSTANDARD (the group's E3 gives it) and Audio Conferencing. */
+    char path[160];
+    snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
+    ck_assert_int_eq(post(path,
+                          "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" MCOSTD
+                          "\"]},{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}",
+                          &r),
+                     200);
+    th_response_free(&r);
+    /* The group's licenses go: Audio Conferencing would lose MCOSTANDARD, so the group's E3
+     * becomes direct, merged with the direct E3 that already exists. */
+    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r),
+                     202);
+    th_response_free(&r);
+    wait_idle(g);
+    ck_assert_int_eq(countf("SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
+                            "sku_id = '" E3 "' AND disabled_plans = '{}'",
+                            u),
+                     1);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
+               "' AND disabled_plans = '{}'",
+               u),
+        1);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", u), 2);
+    /* Reprocessing changes nothing: MCOSTANDARD stays, Audio Conferencing stays Active. */
+    snprintf(path, sizeof(path), "/v1.0/users/%s/reprocessLicenseAssignment", u);
+    ck_assert_int_eq(post(path, "", &r), 200);
+    th_response_free(&r);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+               " state = 'Active' AND error = 'None'",
+               u),
+        2);
+    ck_assert_int_eq(
+        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
+               "' AND disabled_plans = '{}'",
+               u),
+        1);
+}
+END_TEST
+
 int main(void)
 {
     const char *env[] = {"LICENSINGD_WORKERS=2", NULL};
@@ -701,6 +886,9 @@ int main(void)
     tcase_add_test(tc, removal_blocked_by_dependency_then_licenses_removed_convert_to_direct);
     tcase_add_test(tc, deleting_a_licensed_group_is_refused);
     tcase_add_test(tc, concurrent_processing_of_one_user_is_retried_and_audited);
+    tcase_add_test(tc, direct_change_clears_group_errors_at_once_and_worker_changes_are_audited);
+    tcase_add_test(tc, a_group_swapping_its_skus_stays_the_incumbent);
+    tcase_add_test(tc, conversion_to_direct_merges_with_an_existing_direct_assignment);
     tcase_add_test(tc, migration_from_direct_to_group_keeps_one_seat_per_user);
     tcase_add_test(tc, dry_run_reports_without_changing_anything);
     tcase_add_test(tc, reprocessing_a_group_and_error_report_paging);

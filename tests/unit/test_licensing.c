@@ -453,9 +453,9 @@ START_TEST(disabling_a_prerequisite_another_direct_license_needs_is_refused)
     struct lic_path_sku e3_without = {E3, no_mcostd, 1};
     /* Audio Conferencing (direct) needs MCOSTANDARD, which only the direct E3 gives; the
      * request re-adds E3 with MCOSTANDARD disabled. */
-    struct lic_path p[] = {{.group_id = NULL, .incumbent = 1, .skus = &s_audio, .n_skus = 1},
-                           {.group_id = NULL, .incumbent = 1, .validate = 1, .skus = &e3_without,
-                            .n_skus = 1}};
+    struct lic_path p[] = {
+        {.group_id = NULL, .incumbent = 1, .skus = &s_audio, .n_skus = 1},
+        {.group_id = NULL, .incumbent = 1, .validate = 1, .skus = &e3_without, .n_skus = 1}};
     struct lic_user_input u = user_in("US", p, 2);
     u.held_skus = held;
     u.n_held = 2;
