@@ -375,14 +375,15 @@ static int load_catalog(struct loader *L, struct db_conn *conn, unsigned flags,
     if (r == NULL)
         return -1;
     /* Only SKUs that exist get an index; unknown ids (a client's typo) are dropped here. */
-    struct id_map known;
     const char **known_ids = calloc((size_t)PQntuples(r) + 1, sizeof(*known_ids));
     struct lic_sku_rules *skus = arena_alloc(b->arena, (size_t)(PQntuples(r) + 1) * sizeof(*skus));
     int *seats = arena_alloc(b->arena, (size_t)(PQntuples(r) + 1) * sizeof(int));
     const char ***sku_plans = calloc((size_t)PQntuples(r) + 1, sizeof(*sku_plans));
     int *n_sku_plans = calloc((size_t)PQntuples(r) + 1, sizeof(int));
+    struct id_map known = {0};
     if (known_ids == NULL || skus == NULL || seats == NULL || sku_plans == NULL ||
         n_sku_plans == NULL || map_init(&known, PQntuples(r)) != 0) {
+        map_free(&known);
         free(known_ids);
         free(sku_plans);
         free(n_sku_plans);
@@ -725,9 +726,11 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
         bu->mail =
             PQgetisnull(users, i, 2) ? NULL : arena_strdup(out->arena, PQgetvalue(users, i, 2));
         snprintf(bu->usage_location, sizeof(bu->usage_location), "%s", PQgetvalue(users, i, 3));
+        if (bu->upn == NULL)
+            goto oom;
         size_t len = strlen(bu->mail ? bu->mail : bu->upn) + 6;
         char *smtp = arena_alloc(out->arena, len);
-        if (bu->upn == NULL || smtp == NULL)
+        if (smtp == NULL)
             goto oom;
         snprintf(smtp, len, "SMTP:%s", bu->mail ? bu->mail : bu->upn);
         bu->smtp_address = smtp;

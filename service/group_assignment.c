@@ -193,7 +193,6 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
     if (report != NULL) {
         /* Everything above is undone: the dry run only reads the would-be state. */
         rc = dry_run(conn, group_id, report, err);
-        db_rollback(conn);
         goto out;
     }
     audit_set(conn, group_id, name, adds, n_adds, removes, n_removes);
