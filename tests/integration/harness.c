@@ -299,6 +299,54 @@ void th_sql_exec(const struct th_server *s, const char *sql)
     PQfinish(c);
 }
 
+/* owned: caller frees */
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        die("out of memory formatting %s", fmt);
+    return text;
+}
+
+long th_sql_longf(const struct th_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = vformat(fmt, ap);
+    va_end(ap);
+    long v = th_sql_long(s, sql);
+    free(sql);
+    return v;
+}
+
+void th_sql_execf(const struct th_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = vformat(fmt, ap);
+    va_end(ap);
+    th_sql_exec(s, sql);
+    free(sql);
+}
+
+int th_run_suite(Suite *suite, enum fork_status fork_status, struct th_server *srv,
+                 int stop_timeout_ms)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_set_fork_status(sr, fork_status);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    if (srv->pid != 0) {
+        int code = th_server_stop(srv, stop_timeout_ms, NULL);
+        if (code != 0) {
+            fprintf(stderr, "licensingd exited with %d; see %s\n", code, srv->log_path);
+            failed++;
+        }
+    }
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static void cluster(const char *verb)
 {
     char cmd[1024];
