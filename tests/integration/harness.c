@@ -299,23 +299,27 @@ void th_sql_exec(const struct th_server *s, const char *sql)
     PQfinish(c);
 }
 
-/* owned: caller frees */
-static char *vformat(const char *fmt, va_list ap)
+/* Formats the SQL, then th_sql_long (want_value) or th_sql_exec. */
+static long run_sqlf(const struct th_server *s, int want_value, const char *fmt, va_list ap)
 {
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
+    char *sql = NULL;
+    if (vasprintf(&sql, fmt, ap) < 0)
         die("out of memory formatting %s", fmt);
-    return text;
+    long v = 0;
+    if (want_value)
+        v = th_sql_long(s, sql);
+    else
+        th_sql_exec(s, sql);
+    free(sql);
+    return v;
 }
 
 long th_sql_longf(const struct th_server *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *sql = vformat(fmt, ap);
+    long v = run_sqlf(s, 1, fmt, ap);
     va_end(ap);
-    long v = th_sql_long(s, sql);
-    free(sql);
     return v;
 }
 
@@ -323,10 +327,8 @@ void th_sql_execf(const struct th_server *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *sql = vformat(fmt, ap);
+    run_sqlf(s, 0, fmt, ap);
     va_end(ap);
-    th_sql_exec(s, sql);
-    free(sql);
 }
 
 int th_run_suite(Suite *suite, enum fork_status fork_status, struct th_server *srv,
