@@ -123,22 +123,23 @@ void list_options_free(struct list_options *o)
  * split across the first parts; the id is the last part. */
 #define KEY_CHUNK (ODATA_KEY_PART_MAX - 2)
 
-char *list_next_link(const struct api_app *app, const struct api_request *req, const char *key,
-                     const char *id)
+/* One page of users or groups; key is NULL on the last page, else the last row's sort key. */
+static void reply_list_page(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res, const char *set, json_t *j_items, long count,
+                            const char *key, const char *id)
 {
     char chunks[ODATA_KEY_PARTS - 1][KEY_CHUNK + 1];
     const char *parts[ODATA_KEY_PARTS];
     int n = 0;
-    size_t len = strlen(key);
-    for (size_t off = 0; n < ODATA_KEY_PARTS - 1 && (off < len || n == 0); off += KEY_CHUNK) {
+    size_t len = key ? strlen(key) : 0;
+    for (size_t off = 0; key && n < ODATA_KEY_PARTS - 1 && (off < len || n == 0);
+         off += KEY_CHUNK) {
         snprintf(chunks[n], sizeof(chunks[n]), "%.*s", KEY_CHUNK, key + off);
         parts[n] = chunks[n];
         n++;
     }
     parts[n++] = id;
-    char token[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX * 2];
-    odata_skiptoken_encode(parts, n, token, sizeof(token));
-    return odata_next_link(app, req, token);
+    odata_reply_page(app, req, res, set, j_items, count, key ? parts : NULL, n);
 }
 
 int list_after(const struct list_options *o, char *key, size_t size, const char **id,
@@ -474,6 +475,20 @@ int audit_change(struct db_conn *conn, const char *activity, const char *categor
     return rc;
 }
 
+int directory_begin(const struct api_app *app, struct db_conn **conn, struct lic_error *err)
+{
+    *conn = db_acquire(app->pool, err);
+    return *conn == NULL ? -1 : db_begin(*conn, err);
+}
+
+int directory_commit_empty(struct db_conn *conn, struct api_response *res, struct lic_error *err)
+{
+    if (db_commit(conn, err) != 0)
+        return -1;
+    api_reply_empty(res, 204);
+    return 0;
+}
+
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
                       const struct lic_error *err, struct api_response *res)
 {
@@ -601,14 +616,10 @@ void directory_list(const struct api_app *app, const struct api_request *req,
         json_decref(j_items);
         goto out;
     }
-    char *next = rows->nrows > o.top
-                     ? list_next_link(app, req, db_rows_get(rows, n - 1, kind->sort_col),
-                                      db_rows_get(rows, n - 1, kind->id_col))
-                     : NULL;
-    char context[1024];
-    odata_context(app, req, kind->set, 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
-    free(next);
+    int more = rows->nrows > o.top;
+    reply_list_page(app, req, res, kind->set, j_items, count,
+                    more ? db_rows_get(rows, n - 1, kind->sort_col) : NULL,
+                    more ? db_rows_get(rows, n - 1, kind->id_col) : NULL);
     rc = 0;
 out:
     list_options_free(&o);

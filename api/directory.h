@@ -87,9 +87,6 @@ int directory_reply_entity(const struct api_app *app, const struct api_request *
 /* A text/plain number ($count segments). */
 void directory_reply_count(struct api_response *res, long count);
 
-/* The nextLink for a keyset page whose last row has this sort key and id; owned (free). */
-char *list_next_link(const struct api_app *app, const struct api_request *req, const char *key,
-                     const char *id);
 /* Splits a decoded token back into key and id (0, or -1 with a 400). */
 int list_after(const struct list_options *o, char *key, size_t size, const char **id,
                struct lic_error *err);
@@ -119,6 +116,12 @@ int audit_change(struct db_conn *conn, const char *activity, const char *categor
                  const char *operation, const char *target_type, const char *id,
                  const char *display_name, const char *upn, json_t *j_modified,
                  struct lic_error *err);
+
+/* Acquires *conn and opens the request's one transaction; directory_finish releases *conn
+ * (rolled back on failure) whatever this returns. */
+int directory_begin(const struct api_app *app, struct db_conn **conn, struct lic_error *err);
+/* Commits and answers 204 No Content. */
+int directory_commit_empty(struct db_conn *conn, struct api_response *res, struct lic_error *err);
 
 /* Runs at the end of a handler: rolls back and replies with err when rc != 0. */
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,

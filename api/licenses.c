@@ -228,10 +228,9 @@ API_HANDLER(api_user_license_details)
         json_array_append_new(j_items, j_item);
     }
     json_decref(j_rows);
-    char set[128], context[512];
+    char set[128];
     snprintf(set, sizeof(set), "users('%s')/licenseDetails", id);
-    odata_context(app, req, set, 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+    odata_reply_page(app, req, res, set, j_items, -1, NULL, 0);
 }
 
 /* ---- licensing on groups (semantics §3, §6) ---- */
@@ -387,15 +386,7 @@ API_HANDLER(api_group_members_with_errors)
         api_reply_error(res, &err);
         return;
     }
-    char context[512], *link = NULL;
-    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
-    if (more) {
-        char tok[256];
-        const char *parts[] = {list[n - 1]};
-        odata_skiptoken_encode(parts, 1, tok, sizeof(tok));
-        link = odata_next_link(app, req, tok);
-    }
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
-    free(link);
+    const char *parts[] = {more && n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, -1, more ? parts : NULL, 1);
     free(ids);
 }

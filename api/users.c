@@ -128,8 +128,7 @@ void api_users_create(const struct api_app *app, const struct api_request *req,
         goto out;
     json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
     char id[37];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_users_insert(conn, &p.f, id, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 || db_users_insert(conn, &p.f, id, &err) != 0 ||
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Add user", "UserManagement", "Add", "User", id,
                      p.f.value[UF_DISPLAY_NAME], p.f.value[UF_UPN], NULL, &err) != 0 ||
@@ -176,7 +175,7 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
     if (j_body == NULL || fields_parse(j_body, user_spec, user_extra, 0, "user", &p, &err) != 0 ||
         validate_user(j_body, &p, 0, &err) != 0)
         goto out;
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
         goto out;
     char id[37];
@@ -219,11 +218,9 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Update user", "UserManagement", "Update", "User", id, name, upn,
                      json_incref(j_mod), &err) != 0 ||
-        (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0) ||
-        db_commit(conn, &err) != 0)
+        (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0))
         goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     json_decref(j_mod);
     json_decref(j_body);
@@ -240,7 +237,7 @@ void api_users_delete(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL, *freed = NULL;
     int rc = -1;
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
         goto out;
     const char *id = db_rows_get(rows, 0, UCOL_ID);
@@ -254,10 +251,7 @@ void api_users_delete(const struct api_app *app, const struct api_request *req,
         if (db_queue_push(conn, QUEUE_SKU, db_rows_get(freed, i, 0), "seat freed: user deleted",
                           &err) != 0)
             goto out;
-    if (db_commit(conn, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     db_rows_free(rows);
     db_rows_free(freed);
@@ -291,17 +285,9 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
         json_decref(j_items);
         goto out;
     }
-    char *next = NULL;
-    if (ids->nrows > o.top) {
-        char token[1200];
-        const char *parts[] = {list[n - 1]};
-        odata_skiptoken_encode(parts, 1, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
-    char context[1024];
-    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
-    free(next);
+    const char *parts[] = {n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, count,
+                     ids->nrows > o.top ? parts : NULL, 1);
     rc = 0;
 out:
     list_options_free(&o);
