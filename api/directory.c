@@ -372,9 +372,9 @@ static int field_error(const char *name, const char *why, struct lic_error *err)
                          "Invalid value specified for property '%s' of resource '%s'.", name, why);
 }
 
-int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
-                 int creating, const char *type_name, struct parsed_fields *out,
-                 struct lic_error *err)
+static int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
+                        int creating, const char *type_name, struct parsed_fields *out,
+                        struct lic_error *err)
 {
     memset(out, 0, sizeof(*out));
     const char *key;
@@ -442,6 +442,20 @@ int fields_parse(json_t *j_body, const struct field_spec *spec, const char *cons
                                  "Property '%s' is required when creating the object.", s->name);
         }
     return 0;
+}
+
+json_t *fields_parse_body(const struct api_request *req, const struct body_spec *spec, int creating,
+                          struct parsed_fields *out, struct lic_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *j_body = api_parse_body(req, err);
+    if (j_body != NULL && (fields_parse(j_body, spec->fields, spec->extra, creating,
+                                        spec->type_name, out, err) != 0 ||
+                           spec->validate(j_body, out, creating, err) != 0)) {
+        json_decref(j_body);
+        j_body = NULL;
+    }
+    return j_body;
 }
 
 void fields_free(struct parsed_fields *p)

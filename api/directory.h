@@ -104,10 +104,20 @@ struct parsed_fields {
     struct db_fields f;
     char *owned[16]; /* JSON texts of arrays */
 };
-/* Unknown properties are 400 unless listed in extra (NULL-terminated; the caller handles them). */
-int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
-                 int creating, const char *type_name, struct parsed_fields *out,
-                 struct lic_error *err);
+/* What POST and PATCH of one object type accept: its fields, the properties its handler reads
+ * itself (extra, NULL-terminated; any other unknown property is 400), its name in messages and
+ * the checks across fields. */
+struct body_spec {
+    const struct field_spec *fields;
+    const char *const *extra;
+    const char *type_name; /* "user" */
+    int (*validate)(json_t *j_body, const struct parsed_fields *p, int creating,
+                    struct lic_error *err);
+};
+/* The request body, its fields parsed into out and validated: owned (json_decref), or NULL with
+ * err. out is for fields_free either way. */
+json_t *fields_parse_body(const struct api_request *req, const struct body_spec *spec, int creating,
+                          struct parsed_fields *out, struct lic_error *err);
 void fields_free(struct parsed_fields *p);
 
 /* A directoryAudit for a change to one object; modified is a JSON array of

@@ -22,8 +22,10 @@ static const struct field_spec group_spec[] = {
 };
 static const char *const group_extra[] = {"members@odata.bind", "owners@odata.bind", NULL};
 
-static int validate_group(json_t *j_body, const struct parsed_fields *p, struct lic_error *err)
+static int validate_group(json_t *j_body, const struct parsed_fields *p, int creating,
+                          struct lic_error *err)
 {
+    (void)creating; /* the same rules for POST and PATCH */
     const char *nick = p->f.value[GF_MAIL_NICKNAME];
     if (p->f.set[GF_MAIL_NICKNAME]) {
         for (const char *c = nick; *c; c++)
@@ -58,6 +60,8 @@ static int validate_group(json_t *j_body, const struct parsed_fields *p, struct 
                              BIND_MAX);
     return 0;
 }
+
+static const struct body_spec group_body = {group_spec, group_extra, "group", validate_group};
 
 void api_groups_list(const struct api_app *app, const struct api_request *req,
                      struct api_response *res)
@@ -124,12 +128,9 @@ void api_groups_create(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        fields_parse(j_body, group_spec, group_extra, 1, "group", &p, &err) != 0 ||
-        validate_group(j_body, &p, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &group_body, 1, &p, &err);
+    if (j_body == NULL)
         goto out;
     char id[37];
     if (directory_begin(app, &conn, &err) != 0 || db_groups_insert(conn, &p.f, id, &err) != 0 ||
@@ -164,14 +165,11 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     json_t *j_mod = NULL;
     int rc = -1;
     const char *id = req->params.values[0];
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        fields_parse(j_body, group_spec, group_extra, 0, "group", &p, &err) != 0 ||
-        validate_group(j_body, &p, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &group_body, 0, &p, &err);
+    if (j_body == NULL)
         goto out;
     if (directory_begin(app, &conn, &err) != 0 || db_groups_get(conn, id, 1, &rows, &err) != 0)
         goto out;

@@ -84,6 +84,8 @@ bad_proxy:
                          "'User': a list of 'prefix:address' strings is expected.");
 }
 
+static const struct body_spec user_body = {user_spec, user_extra, "user", validate_user};
+
 static int set_proxies(struct db_conn *conn, const char *id, json_t *j_proxies,
                        struct lic_error *err)
 {
@@ -120,11 +122,9 @@ void api_users_create(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL || fields_parse(j_body, user_spec, user_extra, 1, "user", &p, &err) != 0 ||
-        validate_user(j_body, &p, 1, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &user_body, 1, &p, &err);
+    if (j_body == NULL)
         goto out;
     json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
     char id[37];
@@ -168,12 +168,10 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     json_t *j_mod = json_array();
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL || fields_parse(j_body, user_spec, user_extra, 0, "user", &p, &err) != 0 ||
-        validate_user(j_body, &p, 0, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &user_body, 0, &p, &err);
+    if (j_body == NULL)
         goto out;
     if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
