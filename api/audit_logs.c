@@ -30,7 +30,7 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, audit_props, LIST_FILTER, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     if (o.nafter != 0 && o.nafter != 2) {
         lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "The $skiptoken is not valid; follow @odata.nextLink as returned.");
@@ -69,7 +69,6 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

@@ -614,7 +614,7 @@ void directory_list(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, kind->props, kind->features, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     char key[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX];
     struct db_page page = {.filter = o.filter, .order = o.order, .top = o.top, .count = o.count};
     if (list_after(&o, key, sizeof(key), &page.after_id, &err) != 0)
@@ -637,7 +637,6 @@ void directory_list(const struct api_app *app, const struct api_request *req,
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }
@@ -655,13 +654,13 @@ void directory_count(const struct api_app *app, const struct api_request *req,
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct list_options o;
+    struct list_options o = {.filter = NULL}; /* freeable when the segment is refused */
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     int rc = -1;
     if (count_segment_allowed(req, &err) != 0 ||
         list_options_parse(req, kind->props, LIST_FILTER, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     struct db_page page = {.filter = o.filter, .top = 0, .count = 1};
     long count = 0;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -671,7 +670,6 @@ void directory_count(const struct api_app *app, const struct api_request *req,
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

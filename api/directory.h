@@ -25,7 +25,8 @@ struct list_options {
 
 enum list_features { LIST_FILTER = 1, LIST_ORDER_UPN = 2, LIST_ORDER = 4 };
 
-/* Parses $top, $select (over props), $filter, $orderby, $skiptoken, $count; rejects $skip. */
+/* Parses $top, $select (over props), $filter, $orderby, $skiptoken, $count; rejects $skip.
+ * o is for list_options_free whatever this returns. */
 int list_options_parse(const struct api_request *req, const char *const *props, unsigned features,
                        struct list_options *o, struct lic_error *err);
 void list_options_free(struct list_options *o);

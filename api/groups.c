@@ -295,7 +295,7 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, member_props, 0, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     long count = -1;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -319,7 +319,6 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

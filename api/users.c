@@ -266,7 +266,7 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     struct db_rows *user = NULL, *ids = NULL;
     int rc = -1;
     if (list_options_parse(req, group_props, 0, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     long count = -1;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -289,7 +289,6 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(user);
     db_rows_free(ids);
     directory_finish(app, conn, rc, &err, res);
