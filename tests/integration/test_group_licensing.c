@@ -110,6 +110,15 @@ static void wait_idle(const char *group)
     ck_abort_msg("the worker did not finish in 120 s");
 }
 
+/* assignLicense on the group with body (202), then waits for the worker to finish it. */
+static void group_assign_and_wait(const char *group, const char *body)
+{
+    struct th_response r;
+    ck_assert_int_eq(group_assign(group, body, &r), 202);
+    th_response_free(&r);
+    wait_idle(group);
+}
+
 static const char *msg_of(const struct th_response *r)
 {
     const char *m =
@@ -219,14 +228,8 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     th_response_free(&r);
 
     /* The seed's fix: disable the E3 plans that clash with E1 in the group. */
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3
-                                  "\",\"disabledPlans\":[\"" EXO2 "\",\"" SPO2
-                                  "\"]}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" EXO2
+                             "\",\"" SPO2 "\"]}],\"removeLicenses\":[]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
@@ -258,14 +261,8 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
     wait_idle(NULL);
     long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
     struct th_response r;
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS "\"}],"
+                             "\"removeLicenses\":[]}");
     /* One EMS seat: the earliest member gets both; the others neither (all or nothing). */
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[0]), 2);
@@ -323,14 +320,8 @@ START_TEST(usage_location_rules_and_duplicate_proxy_address)
     add_member(g, none);
     add_member(g, dup);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO "\"}],"
+                             "\"removeLicenses\":[]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
@@ -396,14 +387,8 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
     th_response_free(&r);
     long wa = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'");
     long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3 "\"}],"
+                             "\"removeLicenses\":[]}");
     ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'"),
                      wa + 1);
     ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
@@ -435,11 +420,7 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
     make_user(u, "phone@contoso.com", "US");
     add_member(g, u);
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
     ck_assert_int_eq(
@@ -462,10 +443,7 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
      * the dependent path becomes a direct assignment. */
     add_member(g, u);
     wait_idle(NULL);
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
@@ -495,11 +473,7 @@ START_TEST(deleting_a_licensed_group_is_refused)
     const char *g = "a0000000-0000-0000-0000-000000000008";
     make_group(g, "Licensed");
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}");
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
@@ -516,12 +490,7 @@ START_TEST(concurrent_processing_of_one_user_is_retried_and_audited)
     const char *u = "90000000-0000-0000-0000-000000000001";
     make_group(g, "Contended");
     make_user(u, "contended@contoso.com", "US");
-    struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}");
     long before =
         th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
                            "'LicenseAssignmentAttributeConcurrencyException'");
@@ -577,12 +546,7 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
         "INSERT INTO group_members (group_id, member_id, member_type) SELECT '%s', id, 'user'"
         " FROM users WHERE user_principal_name LIKE 'mig%%'",
         g);
-    struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT count(*) FROM (SELECT user_id FROM license_assignment_states"
                            " WHERE sku_id = '" E3 "' AND state = 'Active' AND user_id::text LIKE "

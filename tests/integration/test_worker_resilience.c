@@ -17,6 +17,19 @@ static struct th_server a, b;
 
 #define PLAN "a1a1a1a1-0000-0000-0000-000000000001"
 
+/* POST /groups/{group}/assignLicense adding sku, through replica a: accepted (202). */
+static void assign_to_group(const char *group, const char *sku)
+{
+    struct th_response r;
+    char path[128], body[160];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
+    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
+             sku);
+    th_request(&a, "POST", path, body, NULL, &r);
+    ck_assert_int_eq(r.status, 202);
+    th_response_free(&r);
+}
+
 static void wait_complete(const char *group, int seconds)
 {
     for (int i = 0; i < seconds * 10; i++) {
@@ -114,14 +127,7 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
             " 'r%d-' || i || '@contoso.com', 'Racer', 'r', true, 'US'"
             " FROM generate_series(0, %d) i",
             sku, SEATS, sku, group, round, round, round, MEMBERS - 1);
-        struct th_response r;
-        char path[128], body[160];
-        snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
-        snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
-                 sku);
-        th_request(&a, "POST", path, body, NULL, &r);
-        ck_assert_int_eq(r.status, 202);
-        th_response_free(&r);
+        assign_to_group(group, sku);
 
         long before = claimed_in_log(a.log_path) + claimed_in_log(b.log_path);
         atomic_store(&sampling, 1);
@@ -185,14 +191,7 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
         "INSERT INTO group_members (group_id, member_id, member_type)"
         " SELECT '%s', id, 'user' FROM users WHERE user_principal_name LIKE 'big%%'",
         sku, 2 * MEMBERS, sku, group, MEMBERS, group);
-    struct th_response r;
-    char path[128], body[160];
-    snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
-    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
-             sku);
-    th_request(&a, "POST", path, body, NULL, &r);
-    ck_assert_int_eq(r.status, 202);
-    th_response_free(&r);
+    assign_to_group(group, sku);
     /* Wait for a few committed batches, then kill without warning. */
     long done = 0;
     for (int i = 0; i < 600 && done < 6000; i++) {
