@@ -84,12 +84,14 @@ build/liblicensingd-$(VARIANT).a: $(LIB_OBJ)
 build/licensingd: $(OBJDIR)/service/main.o build/liblicensingd-$(VARIANT).a $(STAMP)
 	$(CC) $(LDFLAGS) -o $@ $(OBJDIR)/service/main.o build/liblicensingd-$(VARIANT).a $(pc_libs) $(LDLIBS)
 
-build/tests/unit/%: tests/unit/%.c build/liblicensingd-$(VARIANT).a $(STAMP)
+TEST_HDR := $(wildcard tests/unit/*.h tests/integration/*.h)
+
+build/tests/unit/%: tests/unit/%.c $(TEST_HDR) build/liblicensingd-$(VARIANT).a $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(pc_cflags) $(LDFLAGS) -o $@ $< build/liblicensingd-$(VARIANT).a \
 	    $(pc_libs) $(shell pkg-config --libs check) $(LDLIBS)
 
-build/tests/integration/%: tests/integration/%.c $(INT_HELP) build/liblicensingd-$(VARIANT).a $(STAMP)
+build/tests/integration/%: tests/integration/%.c $(TEST_HDR) $(INT_HELP) build/liblicensingd-$(VARIANT).a $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(pc_cflags) $(LDFLAGS) -o $@ $< $(INT_HELP) build/liblicensingd-$(VARIANT).a \
 	    $(pc_libs) $(shell pkg-config --libs check libcurl) $(LDLIBS)

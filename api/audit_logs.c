@@ -30,7 +30,7 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, audit_props, LIST_FILTER, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     if (o.nafter != 0 && o.nafter != 2) {
         lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "The $skiptoken is not valid; follow @odata.nextLink as returned.");
@@ -62,22 +62,13 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
         odata_apply_select(j, audit_props, o.select);
         json_array_append_new(j_items, j);
     }
-    char *next = NULL;
-    if (rows->nrows > o.top) {
-        char token[512];
-        const char *parts[] = {db_rows_get(rows, n - 1, ACOL_SORT_KEY),
-                               db_rows_get(rows, n - 1, ACOL_ID)};
-        odata_skiptoken_encode(parts, 2, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
-    char context[1024];
-    odata_context(app, req, "auditLogs/directoryAudits", 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, next));
-    free(next);
+    const char *parts[] = {n > 0 ? db_rows_get(rows, n - 1, ACOL_SORT_KEY) : NULL,
+                           n > 0 ? db_rows_get(rows, n - 1, ACOL_ID) : NULL};
+    odata_reply_page(app, req, res, "auditLogs/directoryAudits", j_items, -1,
+                     rows->nrows > o.top ? parts : NULL, 2);
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

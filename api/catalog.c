@@ -136,23 +136,6 @@ static int page_options(const struct api_request *req, int *top, char after[37],
     return 0;
 }
 
-/* Answers one page of a collection; when there is more, @odata.nextLink resumes after key. */
-static void reply_page(const struct api_app *app, const struct api_request *req,
-                       struct api_response *res, const char *set, json_t *j_items, int more,
-                       const char *const *key, int nkey)
-{
-    char *next = NULL;
-    if (more) {
-        char token[2200];
-        odata_skiptoken_encode(key, nkey, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
-    char context[700];
-    odata_context(app, req, set, 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, next));
-    free(next);
-}
-
 static int load_account(struct db_conn *conn, struct account *acct, struct lic_error *err)
 {
     return db_catalog_account(conn, acct->id, acct->name, sizeof(acct->name), err);
@@ -243,7 +226,7 @@ void api_skus_list(const struct api_app *app, const struct api_request *req,
             json_array_append_new(j_items, j_sku);
         }
         const char *key[] = {n > top ? skus[top - 1].sku_id : NULL};
-        reply_page(app, req, res, "subscribedSkus", j_items, n > top, key, 1);
+        odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, n > top ? key : NULL, 1);
     }
     db_skus_free(skus, n);
     finish(app, conn, res, &err);
@@ -575,7 +558,7 @@ void api_sku_licensed_users(const struct api_app *app, const struct api_request 
             const char *key[] = {n > top ? users[top - 1].id : NULL};
             char set[128];
             snprintf(set, sizeof(set), "subscribedSkus('%s_%s')/licensedUsers", acct.id, sku_id);
-            reply_page(app, req, res, set, j_items, n > top, key, 1);
+            odata_reply_page(app, req, res, set, j_items, -1, n > top ? key : NULL, 1);
         }
     }
     db_licensed_users_free(users, n);
@@ -619,7 +602,8 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
         }
         const char *key[] = {n > top ? plans[top - 1].name : NULL,
                              n > top ? plans[top - 1].id : NULL};
-        reply_page(app, req, res, "licensing/servicePlans", j_items, n > top, key, 2);
+        odata_reply_page(app, req, res, "licensing/servicePlans", j_items, -1, n > top ? key : NULL,
+                         2);
     }
     db_plans_free(plans, n);
     finish(app, conn, res, &err);

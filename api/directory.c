@@ -123,22 +123,23 @@ void list_options_free(struct list_options *o)
  * split across the first parts; the id is the last part. */
 #define KEY_CHUNK (ODATA_KEY_PART_MAX - 2)
 
-char *list_next_link(const struct api_app *app, const struct api_request *req, const char *key,
-                     const char *id)
+/* One page of users or groups; key is NULL on the last page, else the last row's sort key. */
+static void reply_list_page(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res, const char *set, json_t *j_items, long count,
+                            const char *key, const char *id)
 {
     char chunks[ODATA_KEY_PARTS - 1][KEY_CHUNK + 1];
     const char *parts[ODATA_KEY_PARTS];
     int n = 0;
-    size_t len = strlen(key);
-    for (size_t off = 0; n < ODATA_KEY_PARTS - 1 && (off < len || n == 0); off += KEY_CHUNK) {
+    size_t len = key ? strlen(key) : 0;
+    for (size_t off = 0; key && n < ODATA_KEY_PARTS - 1 && (off < len || n == 0);
+         off += KEY_CHUNK) {
         snprintf(chunks[n], sizeof(chunks[n]), "%.*s", KEY_CHUNK, key + off);
         parts[n] = chunks[n];
         n++;
     }
     parts[n++] = id;
-    char token[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX * 2];
-    odata_skiptoken_encode(parts, n, token, sizeof(token));
-    return odata_next_link(app, req, token);
+    odata_reply_page(app, req, res, set, j_items, count, key ? parts : NULL, n);
 }
 
 int list_after(const struct list_options *o, char *key, size_t size, const char **id,
@@ -371,9 +372,9 @@ static int field_error(const char *name, const char *why, struct lic_error *err)
                          "Invalid value specified for property '%s' of resource '%s'.", name, why);
 }
 
-int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
-                 int creating, const char *type_name, struct parsed_fields *out,
-                 struct lic_error *err)
+static int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
+                        int creating, const char *type_name, struct parsed_fields *out,
+                        struct lic_error *err)
 {
     memset(out, 0, sizeof(*out));
     const char *key;
@@ -443,6 +444,20 @@ int fields_parse(json_t *j_body, const struct field_spec *spec, const char *cons
     return 0;
 }
 
+json_t *fields_parse_body(const struct api_request *req, const struct body_spec *spec, int creating,
+                          struct parsed_fields *out, struct lic_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *j_body = api_parse_body(req, err);
+    if (j_body != NULL && (fields_parse(j_body, spec->fields, spec->extra, creating,
+                                        spec->type_name, out, err) != 0 ||
+                           spec->validate(j_body, out, creating, err) != 0)) {
+        json_decref(j_body);
+        j_body = NULL;
+    }
+    return j_body;
+}
+
 void fields_free(struct parsed_fields *p)
 {
     for (int i = 0; i < 16; i++) {
@@ -472,6 +487,20 @@ int audit_change(struct db_conn *conn, const char *activity, const char *categor
                      : lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     free(targets);
     return rc;
+}
+
+int directory_begin(const struct api_app *app, struct db_conn **conn, struct lic_error *err)
+{
+    *conn = db_acquire(app->pool, err);
+    return *conn == NULL ? -1 : db_begin(*conn, err);
+}
+
+int directory_commit_empty(struct db_conn *conn, struct api_response *res, struct lic_error *err)
+{
+    if (db_commit(conn, err) != 0)
+        return -1;
+    api_reply_empty(res, 204);
+    return 0;
 }
 
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
@@ -585,7 +614,7 @@ void directory_list(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, kind->props, kind->features, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     char key[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX];
     struct db_page page = {.filter = o.filter, .order = o.order, .top = o.top, .count = o.count};
     if (list_after(&o, key, sizeof(key), &page.after_id, &err) != 0)
@@ -601,18 +630,13 @@ void directory_list(const struct api_app *app, const struct api_request *req,
         json_decref(j_items);
         goto out;
     }
-    char *next = rows->nrows > o.top
-                     ? list_next_link(app, req, db_rows_get(rows, n - 1, kind->sort_col),
-                                      db_rows_get(rows, n - 1, kind->id_col))
-                     : NULL;
-    char context[1024];
-    odata_context(app, req, kind->set, 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
-    free(next);
+    int more = rows->nrows > o.top;
+    reply_list_page(app, req, res, kind->set, j_items, count,
+                    more ? db_rows_get(rows, n - 1, kind->sort_col) : NULL,
+                    more ? db_rows_get(rows, n - 1, kind->id_col) : NULL);
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }
@@ -630,13 +654,13 @@ void directory_count(const struct api_app *app, const struct api_request *req,
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct list_options o;
+    struct list_options o = {.filter = NULL}; /* freeable when the segment is refused */
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     int rc = -1;
     if (count_segment_allowed(req, &err) != 0 ||
         list_options_parse(req, kind->props, LIST_FILTER, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     struct db_page page = {.filter = o.filter, .top = 0, .count = 1};
     long count = 0;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -646,7 +670,6 @@ void directory_count(const struct api_app *app, const struct api_request *req,
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

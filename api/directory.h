@@ -25,7 +25,8 @@ struct list_options {
 
 enum list_features { LIST_FILTER = 1, LIST_ORDER_UPN = 2, LIST_ORDER = 4 };
 
-/* Parses $top, $select (over props), $filter, $orderby, $skiptoken, $count; rejects $skip. */
+/* Parses $top, $select (over props), $filter, $orderby, $skiptoken, $count; rejects $skip.
+ * o is for list_options_free whatever this returns. */
 int list_options_parse(const struct api_request *req, const char *const *props, unsigned features,
                        struct list_options *o, struct lic_error *err);
 void list_options_free(struct list_options *o);
@@ -87,9 +88,6 @@ int directory_reply_entity(const struct api_app *app, const struct api_request *
 /* A text/plain number ($count segments). */
 void directory_reply_count(struct api_response *res, long count);
 
-/* The nextLink for a keyset page whose last row has this sort key and id; owned (free). */
-char *list_next_link(const struct api_app *app, const struct api_request *req, const char *key,
-                     const char *id);
 /* Splits a decoded token back into key and id (0, or -1 with a 400). */
 int list_after(const struct list_options *o, char *key, size_t size, const char **id,
                struct lic_error *err);
@@ -107,10 +105,20 @@ struct parsed_fields {
     struct db_fields f;
     char *owned[16]; /* JSON texts of arrays */
 };
-/* Unknown properties are 400 unless listed in extra (NULL-terminated; the caller handles them). */
-int fields_parse(json_t *j_body, const struct field_spec *spec, const char *const *extra,
-                 int creating, const char *type_name, struct parsed_fields *out,
-                 struct lic_error *err);
+/* What POST and PATCH of one object type accept: its fields, the properties its handler reads
+ * itself (extra, NULL-terminated; any other unknown property is 400), its name in messages and
+ * the checks across fields. */
+struct body_spec {
+    const struct field_spec *fields;
+    const char *const *extra;
+    const char *type_name; /* "user" */
+    int (*validate)(json_t *j_body, const struct parsed_fields *p, int creating,
+                    struct lic_error *err);
+};
+/* The request body, its fields parsed into out and validated: owned (json_decref), or NULL with
+ * err. out is for fields_free either way. */
+json_t *fields_parse_body(const struct api_request *req, const struct body_spec *spec, int creating,
+                          struct parsed_fields *out, struct lic_error *err);
 void fields_free(struct parsed_fields *p);
 
 /* A directoryAudit for a change to one object; modified is a JSON array of
@@ -119,6 +127,12 @@ int audit_change(struct db_conn *conn, const char *activity, const char *categor
                  const char *operation, const char *target_type, const char *id,
                  const char *display_name, const char *upn, json_t *j_modified,
                  struct lic_error *err);
+
+/* Acquires *conn and opens the request's one transaction; directory_finish releases *conn
+ * (rolled back on failure) whatever this returns. */
+int directory_begin(const struct api_app *app, struct db_conn **conn, struct lic_error *err);
+/* Commits and answers 204 No Content. */
+int directory_commit_empty(struct db_conn *conn, struct api_response *res, struct lic_error *err);
 
 /* Runs at the end of a handler: rolls back and replies with err when rc != 0. */
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,

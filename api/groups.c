@@ -22,8 +22,10 @@ static const struct field_spec group_spec[] = {
 };
 static const char *const group_extra[] = {"members@odata.bind", "owners@odata.bind", NULL};
 
-static int validate_group(json_t *j_body, const struct parsed_fields *p, struct lic_error *err)
+static int validate_group(json_t *j_body, const struct parsed_fields *p, int creating,
+                          struct lic_error *err)
 {
+    (void)creating; /* the same rules for POST and PATCH */
     const char *nick = p->f.value[GF_MAIL_NICKNAME];
     if (p->f.set[GF_MAIL_NICKNAME]) {
         for (const char *c = nick; *c; c++)
@@ -58,6 +60,8 @@ static int validate_group(json_t *j_body, const struct parsed_fields *p, struct 
                              BIND_MAX);
     return 0;
 }
+
+static const struct body_spec group_body = {group_spec, group_extra, "group", validate_group};
 
 void api_groups_list(const struct api_app *app, const struct api_request *req,
                      struct api_response *res)
@@ -124,16 +128,12 @@ void api_groups_create(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        fields_parse(j_body, group_spec, group_extra, 1, "group", &p, &err) != 0 ||
-        validate_group(j_body, &p, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &group_body, 1, &p, &err);
+    if (j_body == NULL)
         goto out;
     char id[37];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_groups_insert(conn, &p.f, id, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 || db_groups_insert(conn, &p.f, id, &err) != 0 ||
         audit_change(conn, "Add group", "GroupManagement", "Add", "Group", id,
                      p.f.value[GF_DISPLAY_NAME], NULL, NULL, &err) != 0)
         goto out;
@@ -165,17 +165,13 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     json_t *j_mod = NULL;
     int rc = -1;
     const char *id = req->params.values[0];
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL ||
-        fields_parse(j_body, group_spec, group_extra, 0, "group", &p, &err) != 0 ||
-        validate_group(j_body, &p, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &group_body, 0, &p, &err);
+    if (j_body == NULL)
         goto out;
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_groups_get(conn, id, 1, &rows, &err) != 0)
+    if (directory_begin(app, &conn, &err) != 0 || db_groups_get(conn, id, 1, &rows, &err) != 0)
         goto out;
     j_mod = json_array();
     static const int cols[GF_COUNT] = {[GF_DISPLAY_NAME] = GCOL_DISPLAY_NAME,
@@ -214,10 +210,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
             member_change(conn, 1, id, name, member, &err) != 0)
             goto out;
     }
-    if (db_commit(conn, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     json_decref(j_mod);
     json_decref(j_body);
@@ -235,14 +228,12 @@ void api_groups_delete(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     const char *id = req->params.values[0];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_groups_get(conn, id, 1, &rows, &err) != 0 || db_groups_delete(conn, id, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 || db_groups_get(conn, id, 1, &rows, &err) != 0 ||
+        db_groups_delete(conn, id, &err) != 0 ||
         audit_change(conn, "Delete group", "GroupManagement", "Delete", "Group", id,
-                     db_rows_get(rows, 0, GCOL_DISPLAY_NAME), NULL, NULL, &err) != 0 ||
-        db_commit(conn, &err) != 0)
+                     db_rows_get(rows, 0, GCOL_DISPLAY_NAME), NULL, NULL, &err) != 0)
         goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
@@ -304,7 +295,7 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_parse(req, member_props, 0, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     long count = -1;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -322,21 +313,12 @@ void api_groups_members(const struct api_app *app, const struct api_request *req
         for (size_t k = 0; k < json_array_size(j_items); k++)
             odata_apply_select(json_array_get(j_items, k), member_props, o.select);
     }
-    char *next = NULL;
-    if (rows->nrows > o.top) {
-        char token[256];
-        const char *parts[] = {db_rows_get(rows, n - 1, MCOL_SEQ)};
-        odata_skiptoken_encode(parts, 1, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
-    char context[1024];
-    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
-    free(next);
+    const char *parts[] = {n > 0 ? db_rows_get(rows, n - 1, MCOL_SEQ) : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, count,
+                     rows->nrows > o.top ? parts : NULL, 1);
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }
@@ -360,50 +342,42 @@ out:
     directory_finish(app, conn, rc, &err, res);
 }
 
+/* POST members/$ref and DELETE members/{id}/$ref: one member of the group in the path, in one
+ * transaction, answered with 204. */
+static void membership_reply(const struct api_app *app, const char *id, int adding,
+                             const char *member, struct api_response *res)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = NULL;
+    struct db_rows *rows = NULL;
+    int rc = -1;
+    if (directory_begin(app, &conn, &err) != 0 || db_groups_get(conn, id, 0, &rows, &err) != 0 ||
+        member_change(conn, adding, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0)
+        goto out;
+    rc = directory_commit_empty(conn, res, &err);
+out:
+    db_rows_free(rows);
+    directory_finish(app, conn, rc, &err, res);
+}
+
 void api_groups_member_add(const struct api_app *app, const struct api_request *req,
                            struct api_response *res)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    struct db_rows *rows = NULL;
-    int rc = -1;
     char member[37];
     json_t *j_body = api_parse_body(req, &err);
     if (j_body == NULL || directory_ref_id(json_string_value(json_object_get(j_body, "@odata.id")),
                                            member, &err) != 0)
-        goto out;
-    const char *id = req->params.values[0];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_groups_get(conn, id, 0, &rows, &err) != 0 ||
-        member_change(conn, 1, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0 ||
-        db_commit(conn, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
-out:
+        api_reply_error(res, &err);
+    else
+        membership_reply(app, req->params.values[0], 1, member, res);
     json_decref(j_body);
-    db_rows_free(rows);
-    directory_finish(app, conn, rc, &err, res);
 }
 
 void api_groups_member_remove(const struct api_app *app, const struct api_request *req,
                               struct api_response *res)
 {
-    struct lic_error err;
-    lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    struct db_rows *rows = NULL;
-    int rc = -1;
-    const char *id = req->params.values[0], *member = req->params.values[1];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_groups_get(conn, id, 0, &rows, &err) != 0 ||
-        member_change(conn, 0, id, db_rows_get(rows, 0, GCOL_DISPLAY_NAME), member, &err) != 0 ||
-        db_commit(conn, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
-out:
-    db_rows_free(rows);
-    directory_finish(app, conn, rc, &err, res);
+    membership_reply(app, req->params.values[0], 0, req->params.values[1], res);
 }

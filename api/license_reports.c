@@ -52,16 +52,8 @@ API_HANDLER(api_license_errors)
     free(text);
     if (j_items == NULL)
         goto fail;
-    char context[512], *link = NULL;
-    odata_context(app, req, "licensing/errors", 0, context, sizeof(context));
-    if (more) {
-        char tok[512];
-        const char *parts[] = {next[0], next[1], next[2]};
-        odata_skiptoken_encode(parts, 3, tok, sizeof(tok));
-        link = odata_next_link(app, req, tok);
-    }
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
-    free(link);
+    const char *parts[] = {next[0], next[1], next[2]};
+    odata_reply_page(app, req, res, "licensing/errors", j_items, -1, more ? parts : NULL, 3);
     return;
 fail:
     if (err.kind == LIC_OK)

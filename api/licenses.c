@@ -35,9 +35,16 @@ static int bad(struct lic_error *err, const char *fmt, const char *what)
     return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", fmt, what);
 }
 
+/* An assignLicense body, parsed (owned: assign_free). */
+struct assign {
+    struct license_add *adds;
+    int n_adds;
+    char (*removes)[LIC_ID_SIZE];
+    int n_removes;
+};
+
 /* {addLicenses:[{skuId, disabledPlans}], removeLicenses:[guid]} (reference §2.1). */
-static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_adds,
-                        char (**removes_out)[LIC_ID_SIZE], int *n_removes, struct lic_error *err)
+static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
 {
     json_t *j_add = json_object_get(j_body, "addLicenses");
     json_t *j_remove = json_object_get(j_body, "removeLicenses");
@@ -71,10 +78,10 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
         free(removes);
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     }
-    *adds_out = adds;
-    *removes_out = removes;
-    *n_adds = 0;
-    *n_removes = 0;
+    a->adds = adds;
+    a->removes = removes;
+    a->n_adds = 0;
+    a->n_removes = 0;
     size_t i;
     json_t *j_item;
     json_array_foreach(j_add, i, j_item)
@@ -85,7 +92,7 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
                        "addLicenses");
         guid_normalize(sku, adds[i].sku_id);
         json_t *j_dis = json_object_get(j_item, "disabledPlans");
-        (*n_adds)++;
+        a->n_adds++;
         if (j_dis == NULL || json_is_null(j_dis))
             continue;
         if (!json_is_array(j_dis) || json_array_size(j_dis) > 200)
@@ -110,16 +117,18 @@ static int parse_assign(json_t *j_body, struct license_add **adds_out, int *n_ad
             return bad(err, "Invalid value for '%s': an array of skuId GUIDs is expected.",
                        "removeLicenses");
         guid_normalize(json_string_value(j_item), removes[i]);
-        (*n_removes)++;
+        a->n_removes++;
     }
     return 0;
 }
 
-static void free_adds(struct license_add *adds, int n)
+static void assign_free(struct assign *a)
 {
-    for (int i = 0; adds && i < n; i++)
-        free(adds[i].disabled_plans);
-    free(adds);
+    /* the entry being parsed when parsing failed may hold plans: adds has one spare entry */
+    for (int i = 0; a->adds && i < a->n_adds + 1; i++)
+        free(a->adds[i].disabled_plans);
+    free(a->adds);
+    free(a->removes);
 }
 
 API_HANDLER(api_user_assign_license)
@@ -127,21 +136,18 @@ API_HANDLER(api_user_assign_license)
     struct lic_error err;
     lic_error_clear(&err);
     char id[LIC_ID_SIZE];
-    struct license_add *adds = NULL;
-    char(*removes)[LIC_ID_SIZE] = NULL;
-    int n_adds = 0, n_removes = 0;
+    struct assign a = {0};
     json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL || parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
+    if (j_body == NULL || parse_assign(j_body, &a, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0 ||
-        licensing_assign_direct(app->pool, id, adds, n_adds, (const char(*)[LIC_ID_SIZE])removes,
-                                n_removes, &err) != 0) {
+        licensing_assign_direct(app->pool, id, a.adds, a.n_adds,
+                                (const char(*)[LIC_ID_SIZE])a.removes, a.n_removes, &err) != 0) {
         api_reply_error(res, &err);
     } else {
         api_user_reply(app, req, res, id, 200);
     }
     json_decref(j_body);
-    free_adds(adds, n_adds + 1);
-    free(removes);
+    assign_free(&a);
 }
 
 API_HANDLER(api_user_reprocess)
@@ -228,10 +234,9 @@ API_HANDLER(api_user_license_details)
         json_array_append_new(j_items, j_item);
     }
     json_decref(j_rows);
-    char set[128], context[512];
+    char set[128];
     snprintf(set, sizeof(set), "users('%s')/licenseDetails", id);
-    odata_context(app, req, set, 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+    odata_reply_page(app, req, res, set, j_items, -1, NULL, 0);
 }
 
 /* ---- licensing on groups (semantics §3, §6) ---- */
@@ -277,9 +282,7 @@ API_HANDLER(api_group_assign_license)
     struct lic_error err;
     lic_error_clear(&err);
     char id[LIC_ID_SIZE];
-    struct license_add *adds = NULL;
-    char(*removes)[LIC_ID_SIZE] = NULL;
-    int n_adds = 0, n_removes = 0;
+    struct assign a = {0};
     const char *dry = api_query(req, "dryRun");
     int dry_run = dry != NULL && strcmp(dry, "true") == 0;
     struct dry_run_report *report = dry_run ? calloc(1, sizeof(*report)) : NULL;
@@ -295,9 +298,10 @@ API_HANDLER(api_group_assign_license)
     }
     j_body = api_parse_body(req, &err);
     if (j_body == NULL || group_id_param(req, id, &err) != 0 ||
-        parse_assign(j_body, &adds, &n_adds, &removes, &n_removes, &err) != 0 ||
-        licensing_assign_group(app->pool, id, adds, n_adds, (const char(*)[LIC_ID_SIZE])removes,
-                               n_removes, report, &err) != 0)
+        parse_assign(j_body, &a, &err) != 0 ||
+        licensing_assign_group(app->pool, id, a.adds, a.n_adds,
+                               (const char(*)[LIC_ID_SIZE])a.removes, a.n_removes, report,
+                               &err) != 0)
         goto fail;
     if (dry_run) {
         api_reply_json(res, 200, dry_run_json(report));
@@ -313,8 +317,7 @@ fail:
     api_reply_error(res, &err);
 done:
     json_decref(j_body);
-    free_adds(adds, n_adds + 1);
-    free(removes);
+    assign_free(&a);
     free(report);
 }
 
@@ -387,15 +390,7 @@ API_HANDLER(api_group_members_with_errors)
         api_reply_error(res, &err);
         return;
     }
-    char context[512], *link = NULL;
-    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
-    if (more) {
-        char tok[256];
-        const char *parts[] = {list[n - 1]};
-        odata_skiptoken_encode(parts, 1, tok, sizeof(tok));
-        link = odata_next_link(app, req, tok);
-    }
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, link));
-    free(link);
+    const char *parts[] = {more && n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, -1, more ? parts : NULL, 1);
     free(ids);
 }

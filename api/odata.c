@@ -264,3 +264,19 @@ json_t *odata_collection(const char *context, json_t *j_items, long count, const
         json_object_set_new(j, "@odata.nextLink", json_string(next_link));
     return j;
 }
+
+void odata_reply_page(const struct api_app *app, const struct api_request *req,
+                      struct api_response *res, const char *set, json_t *j_items, long count,
+                      const char *const *key, int nkey)
+{
+    char *next = NULL;
+    if (key != NULL) {
+        char token[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX * 2];
+        odata_skiptoken_encode(key, nkey, token, sizeof(token));
+        next = odata_next_link(app, req, token);
+    }
+    char context[1024];
+    odata_context(app, req, set, 0, context, sizeof(context));
+    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
+    free(next);
+}

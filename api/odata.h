@@ -10,6 +10,7 @@
 #include "../service/error.h"
 
 struct api_request;
+struct api_response;
 struct api_app;
 
 #define ODATA_TOP_DEFAULT 100
@@ -52,5 +53,12 @@ char *odata_next_link(const struct api_app *app, const struct api_request *req, 
 /* {"@odata.context", ["@odata.count"], "value", ["@odata.nextLink"]}. Steals j_items.
  * count < 0 omits @odata.count; next_link NULL omits the link. */
 json_t *odata_collection(const char *context, json_t *j_items, long count, const char *next_link);
+
+/* Answers 200 with one page of the collection set (steals j_items): @odata.count when
+ * count >= 0, and when key is not NULL an @odata.nextLink whose $skiptoken holds the nkey parts
+ * of key (the keyset position of the page's last item). */
+void odata_reply_page(const struct api_app *app, const struct api_request *req,
+                      struct api_response *res, const char *set, json_t *j_items, long count,
+                      const char *const *key, int nkey);
 
 #endif

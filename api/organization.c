@@ -26,9 +26,7 @@ void api_organization_list(const struct api_app *app, const struct api_request *
                       j_domains ? j_domains : json_array(), "createdDateTime",
                       db_rows_get(rows, i, OCOL_CREATED), "assignedPlans", "provisionedPlans"));
     }
-    char context[512];
-    odata_context(app, req, "organization", 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, -1, NULL));
+    odata_reply_page(app, req, res, "organization", j_items, -1, NULL, 0);
     rc = 0;
 out:
     db_rows_free(rows);

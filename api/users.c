@@ -84,6 +84,8 @@ bad_proxy:
                          "'User': a list of 'prefix:address' strings is expected.");
 }
 
+static const struct body_spec user_body = {user_spec, user_extra, "user", validate_user};
+
 static int set_proxies(struct db_conn *conn, const char *id, json_t *j_proxies,
                        struct lic_error *err)
 {
@@ -120,16 +122,13 @@ void api_users_create(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL || fields_parse(j_body, user_spec, user_extra, 1, "user", &p, &err) != 0 ||
-        validate_user(j_body, &p, 1, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &user_body, 1, &p, &err);
+    if (j_body == NULL)
         goto out;
     json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
     char id[37];
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
-        db_users_insert(conn, &p.f, id, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 || db_users_insert(conn, &p.f, id, &err) != 0 ||
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Add user", "UserManagement", "Add", "User", id,
                      p.f.value[UF_DISPLAY_NAME], p.f.value[UF_UPN], NULL, &err) != 0 ||
@@ -169,14 +168,12 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     struct parsed_fields p;
-    memset(&p, 0, sizeof(p));
     json_t *j_mod = json_array();
     int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL || fields_parse(j_body, user_spec, user_extra, 0, "user", &p, &err) != 0 ||
-        validate_user(j_body, &p, 0, &err) != 0)
+    json_t *j_body = fields_parse_body(req, &user_body, 0, &p, &err);
+    if (j_body == NULL)
         goto out;
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
         goto out;
     char id[37];
@@ -219,11 +216,9 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Update user", "UserManagement", "Update", "User", id, name, upn,
                      json_incref(j_mod), &err) != 0 ||
-        (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0) ||
-        db_commit(conn, &err) != 0)
+        (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0))
         goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     json_decref(j_mod);
     json_decref(j_body);
@@ -240,7 +235,7 @@ void api_users_delete(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL, *freed = NULL;
     int rc = -1;
-    if ((conn = db_acquire(app->pool, &err)) == NULL || db_begin(conn, &err) != 0 ||
+    if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
         goto out;
     const char *id = db_rows_get(rows, 0, UCOL_ID);
@@ -254,10 +249,7 @@ void api_users_delete(const struct api_app *app, const struct api_request *req,
         if (db_queue_push(conn, QUEUE_SKU, db_rows_get(freed, i, 0), "seat freed: user deleted",
                           &err) != 0)
             goto out;
-    if (db_commit(conn, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
+    rc = directory_commit_empty(conn, res, &err);
 out:
     db_rows_free(rows);
     db_rows_free(freed);
@@ -274,7 +266,7 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     struct db_rows *user = NULL, *ids = NULL;
     int rc = -1;
     if (list_options_parse(req, group_props, 0, &o, &err) != 0)
-        goto out_noopt;
+        goto out;
     const char *after = o.nafter == 1 ? o.after[0] : NULL;
     long count = -1;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
@@ -291,21 +283,12 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
         json_decref(j_items);
         goto out;
     }
-    char *next = NULL;
-    if (ids->nrows > o.top) {
-        char token[1200];
-        const char *parts[] = {list[n - 1]};
-        odata_skiptoken_encode(parts, 1, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
-    char context[1024];
-    odata_context(app, req, "directoryObjects", 0, context, sizeof(context));
-    api_reply_json(res, 200, odata_collection(context, j_items, count, next));
-    free(next);
+    const char *parts[] = {n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, count,
+                     ids->nrows > o.top ? parts : NULL, 1);
     rc = 0;
 out:
     list_options_free(&o);
-out_noopt:
     db_rows_free(user);
     db_rows_free(ids);
     directory_finish(app, conn, rc, &err, res);

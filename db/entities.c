@@ -34,6 +34,25 @@ int db_rows_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *c
     return rows_from(r, rows, err);
 }
 
+int db_rows_exec_counted(struct db_conn *conn, const struct db_stmt *list,
+                         const struct db_stmt *count_stmt, const char *const *params,
+                         int want_count, struct db_rows **rows, long *count, struct lic_error *err)
+{
+    if (db_rows_exec(conn, list, params, rows, err) != 0)
+        return -1;
+    if (want_count) {
+        struct db_rows *c = NULL;
+        if (db_rows_exec(conn, count_stmt, params, &c, err) != 0) {
+            db_rows_free(*rows);
+            *rows = NULL;
+            return -1;
+        }
+        *count = strtol(db_rows_get(c, 0, 0), NULL, 10);
+        db_rows_free(c);
+    }
+    return 0;
+}
+
 /* WHERE conditions shared by the page query and its count. */
 static int add_filter(struct sql_builder *b, const struct db_entity *e,
                       const struct filter_node *filter, struct lic_error *err)

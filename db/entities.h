@@ -48,6 +48,12 @@ int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char
 int db_rows_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
                  struct db_rows **rows, struct lic_error *err);
 
+/* One page with db_rows_exec(list); with want_count also count_stmt (same parameters, one row,
+ * one number) into *count. On failure *rows is NULL. */
+int db_rows_exec_counted(struct db_conn *conn, const struct db_stmt *list,
+                         const struct db_stmt *count_stmt, const char *const *params,
+                         int want_count, struct db_rows **rows, long *count, struct lic_error *err);
+
 int db_not_found(const char *id, struct lic_error *err);
 
 #endif

@@ -133,60 +133,47 @@ static void free_arrays(struct arrays *a)
     free(a->removes);
 }
 
+/* Runs one refusal check: a row means the change is refused, with err set from fmt and the
+ * row's columns a and b. 0 when there is no row, -1 when refused or on a database error. */
+static int refused(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
+                   const char *fmt, int a, int b, struct lic_error *err)
+{
+    PGresult *r = db_exec(conn, stmt, params, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    if (found)
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", fmt, PQgetvalue(r, 0, a),
+                      PQgetvalue(r, 0, b));
+    PQclear(r);
+    return found ? -1 : 0;
+}
+
 int db_group_license_check(struct db_conn *conn, const struct group_license_change *c,
                            struct lic_error *err)
 {
     struct arrays a;
-    int rc = -1;
-    PGresult *r = NULL;
     if (make_arrays(c, &a) != 0) {
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        goto out;
+        free_arrays(&a);
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     }
     const char *p_missing[] = {a.adds};
-    if ((r = db_exec(conn, &stmt_missing_sku, p_missing, err)) == NULL)
-        goto out;
-    if (PQntuples(r) > 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "License %s does not correspond to a valid company License.",
-                      PQgetvalue(r, 0, 0));
-        goto out;
-    }
-    PQclear(r);
     const char *p_foreign[] = {a.adds, a.disabled};
-    if ((r = db_exec(conn, &stmt_foreign_plan, p_foreign, err)) == NULL)
-        goto out;
-    if (PQntuples(r) > 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "Service plan %s in disabledPlans is not part of license %s.",
-                      PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0));
-        goto out;
-    }
-    PQclear(r);
     const char *p_assigned[] = {c->group_id, a.removes};
-    if ((r = db_exec(conn, &stmt_not_assigned, p_assigned, err)) == NULL)
-        goto out;
-    if (PQntuples(r) > 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "License %s is not assigned to the group and cannot be removed.",
-                      PQgetvalue(r, 0, 0));
-        goto out;
-    }
-    PQclear(r);
     const char *p_pre[] = {c->group_id, a.adds, a.disabled, a.removes};
-    if ((r = db_exec(conn, &stmt_prerequisite, p_pre, err)) == NULL)
-        goto out;
-    if (PQntuples(r) > 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "License operation failed. Make sure that the group has necessary services "
-                      "before adding or removing a dependent service. The service %s requires %s "
-                      "to be enabled as well.",
-                      PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
-        goto out;
-    }
-    rc = 0;
-out:
-    PQclear(r);
+    int rc = -1;
+    if (refused(conn, &stmt_missing_sku, p_missing,
+                "License %s does not correspond to a valid company License.", 0, 0, err) == 0 &&
+        refused(conn, &stmt_foreign_plan, p_foreign,
+                "Service plan %s in disabledPlans is not part of license %s.", 1, 0, err) == 0 &&
+        refused(conn, &stmt_not_assigned, p_assigned,
+                "License %s is not assigned to the group and cannot be removed.", 0, 0, err) == 0 &&
+        refused(conn, &stmt_prerequisite, p_pre,
+                "License operation failed. Make sure that the group has necessary services "
+                "before adding or removing a dependent service. The service %s requires %s "
+                "to be enabled as well.",
+                0, 1, err) == 0)
+        rc = 0;
     free_arrays(&a);
     return rc;
 }

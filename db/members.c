@@ -132,17 +132,6 @@ int db_members_list(struct db_conn *conn, const char *group_id, int top, const c
     db_rows_free(exists);
     if (!found)
         return db_not_found(group_id, err);
-    if (db_rows_exec(conn, &stmt_list, params, rows, err) != 0)
-        return -1;
-    if (want_count) {
-        struct db_rows *c = NULL;
-        if (db_rows_exec(conn, &stmt_count, params, &c, err) != 0) {
-            db_rows_free(*rows);
-            *rows = NULL;
-            return -1;
-        }
-        *count = strtol(db_rows_get(c, 0, 0), NULL, 10);
-        db_rows_free(c);
-    }
-    return 0;
+    return db_rows_exec_counted(conn, &stmt_list, &stmt_count, params, want_count, rows, count,
+                                err);
 }

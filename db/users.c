@@ -283,17 +283,6 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", top + 1);
     const char *params[] = {user_id, after_id, limit};
-    if (db_rows_exec(conn, &stmt_member_of, params, rows, err) != 0)
-        return -1;
-    if (want_count) {
-        struct db_rows *c = NULL;
-        if (db_rows_exec(conn, &stmt_member_of_count, params, &c, err) != 0) {
-            db_rows_free(*rows);
-            *rows = NULL;
-            return -1;
-        }
-        *count = strtol(db_rows_get(c, 0, 0), NULL, 10);
-        db_rows_free(c);
-    }
-    return 0;
+    return db_rows_exec_counted(conn, &stmt_member_of, &stmt_member_of_count, params, want_count,
+                                rows, count, err);
 }

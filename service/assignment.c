@@ -224,6 +224,23 @@ static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
     return rc;
 }
 
+/* Opens the transaction with the user locked and loaded into b with the catalog rows of skus;
+ * 404 when the user does not exist. */
+static int begin_user(struct db_conn *conn, const char *user_id, const char *const *skus,
+                      int n_skus, struct lic_batch *b, struct lic_error *err)
+{
+    const char *ids[] = {user_id};
+    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
+        db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS, b, err) != 0)
+        return -1;
+    if (!b->users[0].found)
+        return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                             "Resource '%s' does not exist or one of its queried "
+                             "reference-property objects are not present.",
+                             user_id);
+    return 0;
+}
+
 int licensing_assign_direct(struct db_pool *pool, const char *user_id,
                             const struct license_add *adds, int n_adds,
                             const char (*removes)[LIC_ID_SIZE], int n_removes,
@@ -244,17 +261,8 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
         extra[i] = adds[i].sku_id;
     for (int i = 0; i < n_removes; i++)
         extra[n_adds + i] = removes[i];
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
-        db_licensing_load(conn, ids, 1, extra, n_adds + n_removes, LIC_LOAD_LOCK_SKUS, &b1, err) !=
-            0)
+    if (begin_user(conn, user_id, extra, n_adds + n_removes, &b1, err) != 0)
         goto out;
-    if (!b1.users[0].found) {
-        lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource '%s' does not exist or one of its queried reference-property "
-                      "objects are not present.",
-                      user_id);
-        goto out;
-    }
     if (validate_request(conn, &b1, user_id, adds, n_adds, removes, n_removes, err) != 0) {
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
@@ -311,18 +319,9 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
     if (conn == NULL)
         return -1;
     struct lic_batch b = {0};
-    const char *ids[] = {user_id};
     int rc = -1;
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
-        db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
+    if (begin_user(conn, user_id, NULL, 0, &b, err) != 0)
         goto out;
-    if (!b.users[0].found) {
-        lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource '%s' does not exist or one of its queried reference-property "
-                      "objects are not present.",
-                      user_id);
-        goto out;
-    }
     if (evaluate_and_save(conn, &b, NULL, 0, 0, licensing_app_initiator, err) != 0)
         goto out;
     rc = db_commit(conn, err);

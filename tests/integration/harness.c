@@ -299,6 +299,56 @@ void th_sql_exec(const struct th_server *s, const char *sql)
     PQfinish(c);
 }
 
+/* Formats the SQL, then th_sql_long (want_value) or th_sql_exec. */
+static long run_sqlf(const struct th_server *s, int want_value, const char *fmt, va_list ap)
+{
+    char *sql = NULL;
+    if (vasprintf(&sql, fmt, ap) < 0)
+        die("out of memory formatting %s", fmt);
+    long v = 0;
+    if (want_value)
+        v = th_sql_long(s, sql);
+    else
+        th_sql_exec(s, sql);
+    free(sql);
+    return v;
+}
+
+long th_sql_longf(const struct th_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    long v = run_sqlf(s, 1, fmt, ap);
+    va_end(ap);
+    return v;
+}
+
+void th_sql_execf(const struct th_server *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    run_sqlf(s, 0, fmt, ap);
+    va_end(ap);
+}
+
+int th_run_suite(Suite *suite, enum fork_status fork_status, struct th_server *srv,
+                 int stop_timeout_ms)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_set_fork_status(sr, fork_status);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    if (srv->pid != 0) {
+        int code = th_server_stop(srv, stop_timeout_ms, NULL);
+        if (code != 0) {
+            fprintf(stderr, "licensingd exited with %d; see %s\n", code, srv->log_path);
+            failed++;
+        }
+    }
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static void cluster(const char *verb)
 {
     char cmd[1024];

@@ -2,6 +2,7 @@
 #ifndef LICENSINGD_TEST_HARNESS_H
 #define LICENSINGD_TEST_HARNESS_H
 
+#include <check.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <sys/types.h>
@@ -51,6 +52,18 @@ PGconn *th_db(const struct th_server *s);
  * long (0 when no rows). Aborts on error. */
 long th_sql_long(const struct th_server *s, const char *sql);
 void th_sql_exec(const struct th_server *s, const char *sql);
+/* The same with the SQL built by printf from test-owned values. */
+long th_sql_longf(const struct th_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void th_sql_execf(const struct th_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Runs every test of suite with fork_status (CK_FORK_GETENV, Check's default, or CK_NOFORK for
+ * tests that stop and restart the server themselves), then stops srv if it is still running,
+ * waiting up to stop_timeout_ms. Returns the program's exit status: EXIT_SUCCESS only when every
+ * test passed and licensingd exited 0. */
+int th_run_suite(Suite *suite, enum fork_status fork_status, struct th_server *srv,
+                 int stop_timeout_ms);
 
 /* Stops and starts the test cluster itself (readiness during an outage). */
 void th_pg_stop(void);

@@ -7,21 +7,9 @@
 #include <string.h>
 
 #include "harness.h"
+#include "seed_ids.h"
 
 static struct th_server srv;
-
-#define E1 "18181a46-0d4e-45cd-891e-60aabd171b4e"
-#define E3 "6fd2c87f-b296-42f0-b197-1e91e994b900"
-#define WA "3d957427-ecdc-4df2-aacd-01cc9d519da8"
-#define AUDIO "0c266dff-15dd-4b49-8397-2bb16070ed52"
-#define EXO1 "9aaf7827-d63c-4b61-89c3-182f06f82e5c"
-#define EXO2 "efb87545-963c-4e0d-99df-69c6916d9eb0"
-#define SPO1 "c7699d2e-19aa-44de-8edf-1736da088ca1"
-#define SPO2 "5dbe027f-2339-4123-9542-606e4d348a72"
-#define TEAMS "57ff2da0-773e-42df-b2af-ffb7a2317929"
-#define WAP "f477b0f0-3bb1-4890-940c-40fcee6ce05f"
-#define MCOSTD "0feaeb32-d00e-4d66-bd5a-43b5b83db82c"
-#define AUDIOP "3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40"
 
 static const char *catalog_sql =
     "INSERT INTO organization (display_name, country_letter_code) VALUES ('Contoso', 'US');"
@@ -50,12 +38,10 @@ static const char *catalog_sql =
 /* Creates a user with SQL (the directory API is tested in its own suite) and returns its id. */
 static void make_user(const char *upn, const char *location, char id[37])
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO users (user_principal_name, display_name, mail_nickname, account_enabled,"
-             " usage_location) VALUES ('%s', '%s', 'x', true, %s%s%s)",
-             upn, upn, location ? "'" : "", location ? location : "NULL", location ? "'" : "");
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv,
+                 "INSERT INTO users (user_principal_name, display_name, mail_nickname,"
+                 " account_enabled, usage_location) VALUES ('%s', '%s', 'x', true, %s%s%s)",
+                 upn, upn, location ? "'" : "", location ? location : "NULL", location ? "'" : "");
     PGconn *c = th_db(&srv);
     char q[256];
     snprintf(q, sizeof(q), "SELECT id FROM users WHERE user_principal_name = '%s'", upn);
@@ -82,16 +68,7 @@ static const char *message(const struct th_response *r)
 
 static long consumed(const char *sku)
 {
-    char sql[160];
-    snprintf(sql, sizeof(sql), "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
-    return th_sql_long(&srv, sql);
-}
-
-static long count_sql(const char *fmt, const char *a)
-{
-    char sql[512];
-    snprintf(sql, sizeof(sql), fmt, a);
-    return th_sql_long(&srv, sql);
+    return th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
 }
 
 START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
@@ -124,7 +101,8 @@ START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
                   "%s", message(&r));
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 1);
 
     /* The seed's fix: disable the E3 plans that clash with E1. */
     ck_assert_int_eq(assign(id,
@@ -202,13 +180,16 @@ START_TEST(swapping_e1_for_e3_in_one_call_succeeds)
     ck_assert_int_eq(consumed(E1), e1 - 1);
     ck_assert_int_eq(consumed(E3), e3 + 1);
     ck_assert_int_eq(
-        count_sql(
+        th_sql_longf(
+            &srv,
             "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND sku_id = "
             "'" E3 "' AND group_id IS NULL AND state = 'Active' AND error = 'None'",
             id),
         1);
     ck_assert_int_eq(
-        count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", id), 1);
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'",
+                     id),
+        1);
 }
 END_TEST
 
@@ -265,7 +246,8 @@ START_TEST(prohibited_country_and_inherited_organization_country)
     ck_assert_msg(strstr(message(&r), "MCOMEETADV is not available in usage location CN") != NULL,
                   "%s", message(&r));
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", cn), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", cn), 0);
 
     /* No usage location: the organization's (US) applies, so the user is licensed. */
     make_user("nolocation@contoso.com", NULL, none);
@@ -275,11 +257,14 @@ START_TEST(prohibited_country_and_inherited_organization_country)
                             &r),
                      200);
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", none), 2);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM users WHERE id = '%s' AND usage_location IS "
-                               "NULL",
-                               none),
-                     1); /* licensing never writes usageLocation */
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", none), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM users WHERE id = '%s' AND usage_location IS "
+                     "NULL",
+                     none),
+        1); /* licensing never writes usageLocation */
 }
 END_TEST
 
@@ -336,7 +321,8 @@ START_TEST(request_errors_are_graph_400s_and_404)
                      404);
     ck_assert_str_eq(th_error_code(&r), "Request_ResourceNotFound");
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 0);
 }
 END_TEST
 
@@ -347,14 +333,12 @@ START_TEST(group_license_applies_on_reprocess_and_cannot_be_removed_directly)
     th_sql_exec(&srv, "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, "
                       "security_enabled) VALUES ('aaaaaaaa-0000-0000-0000-000000000001', 'Sales', "
                       "'sales', false, true)");
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO group_members (group_id, member_id, member_type) VALUES "
-             "('aaaaaaaa-0000-0000-0000-000000000001', '%s', 'user');"
-             "INSERT INTO group_licenses (group_id, sku_id) VALUES "
-             "('aaaaaaaa-0000-0000-0000-000000000001', '" E3 "')",
-             id);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv,
+                 "INSERT INTO group_members (group_id, member_id, member_type) VALUES "
+                 "('aaaaaaaa-0000-0000-0000-000000000001', '%s', 'user');"
+                 "INSERT INTO group_licenses (group_id, sku_id) VALUES "
+                 "('aaaaaaaa-0000-0000-0000-000000000001', '" E3 "')",
+                 id);
     long before = consumed(E3);
     struct th_response r;
     char path[128];
@@ -363,18 +347,22 @@ START_TEST(group_license_applies_on_reprocess_and_cannot_be_removed_directly)
     ck_assert_int_eq(r.status, 200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before + 1);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
-                               " AND group_id = 'aaaaaaaa-0000-0000-0000-000000000001' AND state = "
-                               "'Active'",
-                               id),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
+                     " AND group_id = 'aaaaaaaa-0000-0000-0000-000000000001' AND state = "
+                     "'Active'",
+                     id),
+        1);
     /* The same SKU directly as well: two paths, still one seat (semantics §9). */
     ck_assert_int_eq(
         assign(id, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before + 1);
     ck_assert_int_eq(
-        count_sql("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", id), 2);
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'",
+                     id),
+        2);
     ck_assert_int_eq(assign(id, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(consumed(E3), before + 1); /* still licensed through the group */
@@ -408,7 +396,8 @@ START_TEST(dependency_blocks_removing_the_prerequisite)
     ck_assert_int_eq(assign(id, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r), 400);
     ck_assert_msg(strstr(message(&r), "depends on") != NULL, "%s", message(&r));
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", id), 2);
 }
 END_TEST
 
@@ -420,25 +409,27 @@ START_TEST(mailbox_plan_adds_primary_smtp_and_duplicate_fails)
     ck_assert_int_eq(
         assign(a, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
-                               "address = 'SMTP:mbx@contoso.com' AND is_primary",
-                               a),
-                     1);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM users WHERE id = '%s' AND mail = "
-                               "'mbx@contoso.com'",
-                               a),
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
+                     "address = 'SMTP:mbx@contoso.com' AND is_primary",
+                     a),
+        1);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM users WHERE id = '%s' AND mail = "
+                                  "'mbx@contoso.com'",
+                                  a),
                      1);
     /* Another user whose address would be the same: UniquenessViolation, nothing applied. */
     make_user("other@contoso.com", "US", b);
-    char sql[256];
-    snprintf(sql, sizeof(sql), "UPDATE users SET mail = 'mbx@contoso.com' WHERE id = '%s'", b);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv, "UPDATE users SET mail = 'mbx@contoso.com' WHERE id = '%s'", b);
     ck_assert_int_eq(
         assign(b, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 400);
     ck_assert_msg(strstr(message(&r), "Proxy address is already being used") != NULL, "%s",
                   message(&r));
     th_response_free(&r);
-    ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", b), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", b), 0);
 }
 END_TEST
 
@@ -479,13 +470,12 @@ START_TEST(fifty_parallel_assignments_for_ten_seats_sell_exactly_ten)
         make_user(upn, "US", ids[u]);
     }
     for (int round = 0; round < ROUNDS; round++) {
-        char sku[37], sql[256], body[160];
+        char sku[37], body[160];
         snprintf(sku, sizeof(sku), "22222222-0000-0000-0000-%012d", round);
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "
-                 "'RACE%d', %d)",
-                 sku, round, SEATS);
-        th_sql_exec(&srv, sql);
+        th_sql_execf(&srv,
+                     "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "
+                     "'RACE%d', %d)",
+                     sku, round, SEATS);
         snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
                  sku);
         pthread_t t[USERS];
@@ -503,8 +493,9 @@ START_TEST(fifty_parallel_assignments_for_ten_seats_sell_exactly_ten)
         ck_assert_int_eq(ok, SEATS);
         ck_assert_int_eq(refused, USERS - SEATS);
         ck_assert_int_eq(consumed(sku), SEATS);
-        ck_assert_int_eq(count_sql("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
-                         SEATS);
+        ck_assert_int_eq(
+            th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
+            SEATS);
     }
 }
 END_TEST
@@ -529,11 +520,5 @@ int main(void)
     tcase_add_test(tc, changes_and_failures_are_audited);
     tcase_add_test(tc, fifty_parallel_assignments_for_ten_seats_sell_exactly_ten);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    if (th_server_stop(&srv, 5000, NULL) != 0)
-        failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -431,11 +431,5 @@ int main(void)
     tcase_add_test(tc, plan_rule_validation_errors_are_400_and_change_nothing);
     tcase_add_test(tc, plans_list_is_keyset_paged_by_name);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    if (th_server_stop(&srv, 5000, NULL) != 0)
-        failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -326,14 +326,5 @@ int main(void)
     tcase_add_test(tc, sigterm_exits_zero_within_five_seconds);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    int code = th_server_stop(&srv, 5000, NULL);
-    if (code != 0) {
-        fprintf(stderr, "licensingd exited with %d; see %s\n", code, srv.log_path);
-        failed++;
-    }
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -2,30 +2,15 @@
  * background, records errors on users, and the places admins look report them. */
 #include <check.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "seed_ids.h"
 
 static struct th_server srv;
-
-#define E1 "18181a46-0d4e-45cd-891e-60aabd171b4e"
-#define E3 "6fd2c87f-b296-42f0-b197-1e91e994b900"
-#define EMS "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
-#define WA "3d957427-ecdc-4df2-aacd-01cc9d519da8"
-#define AUDIO "0c266dff-15dd-4b49-8397-2bb16070ed52"
-#define EXO1 "9aaf7827-d63c-4b61-89c3-182f06f82e5c"
-#define EXO2 "efb87545-963c-4e0d-99df-69c6916d9eb0"
-#define SPO1 "c7699d2e-19aa-44de-8edf-1736da088ca1"
-#define SPO2 "5dbe027f-2339-4123-9542-606e4d348a72"
-#define TEAMS "57ff2da0-773e-42df-b2af-ffb7a2317929"
-#define WAP "f477b0f0-3bb1-4890-940c-40fcee6ce05f"
-#define MCOSTD "0feaeb32-d00e-4d66-bd5a-43b5b83db82c"
-#define AUDIOP "3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40"
-#define INTUNE "c1ec4a95-1f05-45b3-a911-aa3fa01094f5"
 
 static const char *catalog_sql =
     "INSERT INTO organization (display_name, country_letter_code) VALUES ('Contoso', 'US');"
@@ -53,41 +38,23 @@ static const char *catalog_sql =
     " ('" E3 "', '" TEAMS "', 3), ('" E3 "', '" MCOSTD "', 4), ('" WA "', '" WAP "', 1),"
     " ('" AUDIO "', '" AUDIOP "', 1), ('" EMS "', '" INTUNE "', 1);";
 
-static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sqlf(const char *fmt, ...)
-{
-    char sql[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    th_sql_exec(&srv, sql);
-}
-
-static long countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long countf(const char *fmt, ...)
-{
-    char sql[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return th_sql_long(&srv, sql);
-}
-
 /* Users and groups are arranged with SQL: the directory API has its own suite. */
 static void make_user(const char *id, const char *upn, const char *location)
 {
-    sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
-         " usage_location) VALUES ('%s', '%s', '%s', 'x', true, %s%s%s)",
-         id, upn, upn, location ? "'" : "", location ? location : "NULL", location ? "'" : "");
+    th_sql_execf(
+        &srv,
+        "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
+        " usage_location) VALUES ('%s', '%s', '%s', 'x', true, %s%s%s)",
+        id, upn, upn, location ? "'" : "", location ? location : "NULL", location ? "'" : "");
 }
 
 static void make_group(const char *id, const char *name)
 {
-    sqlf("INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
-         " VALUES ('%s', '%s', 'g', false, true)",
-         id, name);
+    th_sql_execf(
+        &srv,
+        "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
+        " VALUES ('%s', '%s', 'g', false, true)",
+        id, name);
 }
 
 /* Membership changes go through the directory API, which queues the member for the worker. */
@@ -130,16 +97,26 @@ static long group_assign(const char *group, const char *body, struct th_response
 static void wait_idle(const char *group)
 {
     for (int i = 0; i < 1200; i++) {
-        long pending = countf("SELECT count(*) FROM work_queue");
-        long done = group ? countf("SELECT count(*) FROM groups WHERE id = '%s' AND "
-                                   "license_processing_state = 'ProcessingComplete'",
-                                   group)
+        long pending = th_sql_longf(&srv, "SELECT count(*) FROM work_queue");
+        long done = group ? th_sql_longf(&srv,
+                                         "SELECT count(*) FROM groups WHERE id = '%s' AND "
+                                         "license_processing_state = 'ProcessingComplete'",
+                                         group)
                           : 1;
         if (pending == 0 && done == 1)
             return;
         usleep(100000);
     }
     ck_abort_msg("the worker did not finish in 120 s");
+}
+
+/* assignLicense on the group with body (202), then waits for the worker to finish it. */
+static void group_assign_and_wait(const char *group, const char *body)
+{
+    struct th_response r;
+    ck_assert_int_eq(group_assign(group, body, &r), 202);
+    th_response_free(&r);
+    wait_idle(group);
 }
 
 static const char *msg_of(const struct th_response *r)
@@ -169,20 +146,22 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     th_header(&r, "Location", location, sizeof(location));
     ck_assert_ptr_nonnull(strstr(location, g));
     th_response_free(&r);
-    ck_assert_int_eq(countf("SELECT count(*) FROM groups WHERE id = '%s' AND "
-                            "license_processing_state IN ('QueuedForProcessing', "
-                            "'ProcessingInProgress', 'ProcessingComplete')",
-                            g),
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM groups WHERE id = '%s' AND "
+                                  "license_processing_state IN ('QueuedForProcessing', "
+                                  "'ProcessingInProgress', 'ProcessingComplete')",
+                                  g),
                      1);
     wait_idle(g);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND state = 'Error' AND error = "
-               "'MutuallyExclusiveViolation'",
-               u, g),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND state = 'Error' AND error = "
+                     "'MutuallyExclusiveViolation'",
+                     u, g),
         1);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 1);
 
     snprintf(path, sizeof(path), "/v1.0/groups/%s/membersWithLicenseErrors", g);
     th_request(&srv, "GET", path, NULL, NULL, &r);
@@ -249,24 +228,20 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
     th_response_free(&r);
 
     /* The seed's fix: disable the E3 plans that clash with E1 in the group. */
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3
-                                  "\",\"disabledPlans\":[\"" EXO2 "\",\"" SPO2
-                                  "\"]}],\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" EXO2
+                             "\",\"" SPO2 "\"]}],\"removeLicenses\":[]}");
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND state = 'Active' AND error = 'None'",
-               u, g),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND state = 'Active' AND error = 'None'",
+                     u, g),
         1);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
-                     0);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                            "'Finish applying group based license to users'"),
-                     2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'Finish applying group based license to users'"),
+        2);
 }
 END_TEST
 
@@ -284,30 +259,28 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
         add_member(g, users[i]);
     }
     wait_idle(NULL);
-    long e3 = countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
+    long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
     struct th_response r;
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS "\"}],"
+                             "\"removeLicenses\":[]}");
     /* One EMS seat: the earliest member gets both; the others neither (all or nothing). */
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[0]),
-                     2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[0]), 2);
     for (int i = 1; i < 3; i++) {
         ck_assert_int_eq(
-            countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[i]), 0);
+            th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", users[i]),
+            0);
         ck_assert_int_eq(
-            countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
-                   " AND state = 'Error' AND error = 'CountViolation'",
-                   users[i]),
+            th_sql_longf(&srv,
+                         "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
+                         " AND state = 'Error' AND error = 'CountViolation'",
+                         users[i]),
             2);
     }
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"), 1);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
+                     e3 + 1);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"),
+                     1);
     /* Seats bought: users in CountViolation are queued again without a manual reprocess. */
     th_request(&srv, "PATCH", "/v1.0/subscribedSkus/" EMS, "{\"prepaidUnits\":{\"enabled\":10}}",
                NULL, &r);
@@ -316,11 +289,13 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
     wait_idle(g);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(
-            countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
-                   " AND state = 'Active'",
-                   users[i]),
+            th_sql_longf(&srv,
+                         "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'"
+                         " AND state = 'Active'",
+                         users[i]),
             2);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"), 3);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"),
+                     3);
 }
 END_TEST
 
@@ -335,7 +310,8 @@ START_TEST(usage_location_rules_and_duplicate_proxy_address)
     make_user(none, "none@contoso.com", NULL);
     make_user(dup, "dup@contoso.com", "US");
     /* Someone else already owns dup's would-be primary address. */
-    sqlf(
+    th_sql_execf(
+        &srv,
         "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled)"
         " VALUES ('30000000-0000-0000-0000-0000000000ff', 'owner@contoso.com', 'Owner', 'o', true);"
         "INSERT INTO user_proxy_addresses VALUES ('30000000-0000-0000-0000-0000000000ff', 0,"
@@ -344,45 +320,45 @@ START_TEST(usage_location_rules_and_duplicate_proxy_address)
     add_member(g, none);
     add_member(g, dup);
     struct th_response r;
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO "\"}],"
+                             "\"removeLicenses\":[]}");
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " error = 'ProhibitedInUsageLocationViolation'",
-               cn),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " error = 'ProhibitedInUsageLocationViolation'",
+                     cn),
         2);
     /* No usage location: the organization's country (US) applies. */
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " state = 'Active'",
-               none),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " state = 'Active'",
+                     none),
         2);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " error = 'UniquenessViolation'",
-               dup),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " error = 'UniquenessViolation'",
+                     dup),
         2);
     /* Fix the address, reprocess the user: cleared. */
-    sqlf("UPDATE users SET mail = 'dup2@contoso.com' WHERE id = '%s'", dup);
+    th_sql_execf(&srv, "UPDATE users SET mail = 'dup2@contoso.com' WHERE id = '%s'", dup);
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/reprocessLicenseAssignment", dup);
     ck_assert_int_eq(post(path, "", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " state = 'Active'",
-               dup),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " state = 'Active'",
+                     dup),
         2);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
-                            "address = 'SMTP:dup2@contoso.com'",
-                            dup),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
+                     "address = 'SMTP:dup2@contoso.com'",
+                     dup),
+        1);
 }
 END_TEST
 
@@ -409,18 +385,14 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
                                   &r),
                      400);
     th_response_free(&r);
-    long wa = countf("SELECT consumed_units FROM skus WHERE sku_id = '" WA "'");
-    long e3 = countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
-    ck_assert_int_eq(group_assign(g,
-                                  "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3
-                                  "\"}],"
-                                  "\"removeLicenses\":[]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" WA "'"), wa + 1);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
+    long wa = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'");
+    long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3 "\"}],"
+                             "\"removeLicenses\":[]}");
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'"),
+                     wa + 1);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
+                     e3 + 1);
     /* Request errors. */
     ck_assert_int_eq(group_assign("a0000000-0000-0000-0000-0000000000ee",
                                   "{\"addLicenses\":[],\"removeLicenses\":[]}", &r),
@@ -428,8 +400,9 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
     th_response_free(&r);
     ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[]}", &r), 400);
     th_response_free(&r);
-    sqlf("INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
-         " VALUES ('a0000000-0000-0000-0000-0000000000dd', 'Mail only', 'm', true, false)");
+    th_sql_execf(
+        &srv, "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
+              " VALUES ('a0000000-0000-0000-0000-0000000000dd', 'Mail only', 'm', true, false)");
     ck_assert_int_eq(
         group_assign("a0000000-0000-0000-0000-0000000000dd",
                      "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
@@ -447,11 +420,7 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
     make_user(u, "phone@contoso.com", "US");
     add_member(g, u);
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
     ck_assert_int_eq(
@@ -461,32 +430,36 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
     remove_member(g, u);
     wait_idle(NULL);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND state = 'ActiveWithError' AND error = "
-               "'DependencyViolation'",
-               u, g),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND state = 'ActiveWithError' AND error = "
+                     "'DependencyViolation'",
+                     u, g),
         1);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 2);
 
     /* Back in the group; then the group's licenses are removed (the step before deleting it):
      * the dependent path becomes a direct assignment. */
     add_member(g, u);
     wait_idle(NULL);
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
-                            "sku_id = '" E3 "'",
-                            u),
-                     1);
+    group_assign_and_wait(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}");
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id IS NULL AND state = 'Active'",
-               u),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
+                     "sku_id = '" E3 "'",
+                     u),
+        1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id IS NULL AND state = 'Active'",
+                     u),
         2);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE group_id = '%s'", g), 0);
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE group_id = '%s'",
+                     g),
+        0);
     /* Now the group has no licenses, it can be deleted; before, it could not. */
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
@@ -500,18 +473,14 @@ START_TEST(deleting_a_licensed_group_is_refused)
     const char *g = "a0000000-0000-0000-0000-000000000008";
     make_group(g, "Licensed");
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}");
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_ptr_nonnull(strstr(msg_of(&r), "remove all licenses"));
     th_response_free(&r);
-    ck_assert_int_eq(countf("SELECT count(*) FROM groups WHERE id = '%s'", g), 1);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT count(*) FROM groups WHERE id = '%s'", g), 1);
 
     /* No licenses left, but a member still holds what the group gave (its removal is not
      * processed yet): deleting now would drop the state without freeing the seat. */
@@ -519,15 +488,16 @@ START_TEST(deleting_a_licensed_group_is_refused)
     const char *u = "a1000000-0000-0000-0000-000000000001";
     make_group(g2, "Draining");
     make_user(u, "draining@contoso.com", "US");
-    sqlf("INSERT INTO license_assignment_states (user_id, sku_id, path_id, group_id, state)"
-         " VALUES ('%s', '" E1 "', '%s', '%s', 'Active')",
-         u, g2, g2);
+    th_sql_execf(&srv,
+                 "INSERT INTO license_assignment_states (user_id, sku_id, path_id, group_id, state)"
+                 " VALUES ('%s', '" E1 "', '%s', '%s', 'Active')",
+                 u, g2, g2);
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g2);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_ptr_nonnull(strstr(msg_of(&r), "still being removed"));
     th_response_free(&r);
-    sqlf("DELETE FROM license_assignment_states WHERE user_id = '%s'", u);
+    th_sql_execf(&srv, "DELETE FROM license_assignment_states WHERE user_id = '%s'", u);
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 204);
     th_response_free(&r);
@@ -540,32 +510,33 @@ START_TEST(concurrent_processing_of_one_user_is_retried_and_audited)
     const char *u = "90000000-0000-0000-0000-000000000001";
     make_group(g, "Contended");
     make_user(u, "contended@contoso.com", "US");
-    struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
-    long before = countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                         "'LicenseAssignmentAttributeConcurrencyException'");
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}");
+    long before =
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'LicenseAssignmentAttributeConcurrencyException'");
     /* Another transaction holds the user while the worker wants it. */
     PGconn *holder = th_db(&srv);
     char sql[256];
     snprintf(sql, sizeof(sql), "BEGIN; SELECT id FROM users WHERE id = '%s' FOR UPDATE", u);
     PQclear(PQexec(holder, sql));
-    sqlf("INSERT INTO group_members (group_id, member_id, member_type) VALUES ('%s', '%s', 'user');"
-         "INSERT INTO work_queue (kind, target_id, reason) VALUES ('user', '%s', 'test');"
-         "NOTIFY licensingd_work",
-         g, u, u);
+    th_sql_execf(
+        &srv,
+        "INSERT INTO group_members (group_id, member_id, member_type) VALUES ('%s', '%s', 'user');"
+        "INSERT INTO work_queue (kind, target_id, reason) VALUES ('user', '%s', 'test');"
+        "NOTIFY licensingd_work",
+        g, u, u);
     usleep(1500000);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 0);
     PQclear(PQexec(holder, "COMMIT"));
     PQfinish(holder);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 1);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                            "'LicenseAssignmentAttributeConcurrencyException'"),
-                     before + 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", u), 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'LicenseAssignmentAttributeConcurrencyException'"),
+        before + 1);
 }
 END_TEST
 
@@ -574,48 +545,54 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
     const char *g = "a0000000-0000-0000-0000-000000000006";
     make_group(g, "All users");
     /* 1,000 users with E3 assigned directly (states and seats as direct assignment leaves them). */
-    sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
-         " usage_location) SELECT ('60000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid,"
-         " 'mig' || i || '@contoso.com', 'Mig ' || i, 'm', true, 'US' FROM generate_series(1, "
-         "1000) i;"
-         "INSERT INTO user_direct_licenses (user_id, sku_id) SELECT id, '" E3 "' FROM users"
-         " WHERE user_principal_name LIKE 'mig%%';"
-         "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
-         " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
+    th_sql_execf(
+        &srv,
+        "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
+        " usage_location) SELECT ('60000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid,"
+        " 'mig' || i || '@contoso.com', 'Mig ' || i, 'm', true, 'US' FROM generate_series(1, "
+        "1000) i;"
+        "INSERT INTO user_direct_licenses (user_id, sku_id) SELECT id, '" E3 "' FROM users"
+        " WHERE user_principal_name LIKE 'mig%%';"
+        "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
+        " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
     wait_idle(NULL);
-    long base = countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses l JOIN users u ON u.id = l.user_id"
-                            " WHERE u.user_principal_name LIKE 'mig%%'"),
-                     1000);
-    sqlf("INSERT INTO group_members (group_id, member_id, member_type) SELECT '%s', id, 'user'"
-         " FROM users WHERE user_principal_name LIKE 'mig%%'",
-         g);
-    struct th_response r;
+    long base = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
     ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM (SELECT user_id FROM license_assignment_states"
-                            " WHERE sku_id = '" E3 "' AND state = 'Active' AND user_id::text LIKE "
-                            "'60000000%%' GROUP BY user_id HAVING count(*) = 2) x"),
-                     1000);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), base);
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses l JOIN users u ON u.id = l.user_id"
+                           " WHERE u.user_principal_name LIKE 'mig%%'"),
+        1000);
+    th_sql_execf(
+        &srv,
+        "INSERT INTO group_members (group_id, member_id, member_type) SELECT '%s', id, 'user'"
+        " FROM users WHERE user_principal_name LIKE 'mig%%'",
+        g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM (SELECT user_id FROM license_assignment_states"
+                           " WHERE sku_id = '" E3 "' AND state = 'Active' AND user_id::text LIKE "
+                           "'60000000%%' GROUP BY user_id HAVING count(*) = 2) x"),
+        1000);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
+                     base);
     /* Remove the direct paths: every user stays licensed by the group. */
-    sqlf("DELETE FROM user_direct_licenses WHERE user_id::text LIKE '60000000%%';"
-         "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
-         " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
+    th_sql_execf(
+        &srv,
+        "DELETE FROM user_direct_licenses WHERE user_id::text LIKE '60000000%%';"
+        "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
+        " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
     wait_idle(NULL);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
-               " '60000000%%' AND group_id = '%s' AND state = 'Active'",
-               g),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
+                     " '60000000%%' AND group_id = '%s' AND state = 'Active'",
+                     g),
         1000);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
-               " '60000000%%' AND group_id IS NULL"),
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
+                           " '60000000%%' AND group_id IS NULL"),
         0);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"), base);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
+                     base);
 }
 END_TEST
 
@@ -631,11 +608,13 @@ START_TEST(dry_run_reports_without_changing_anything)
         add_member(g, id);
     }
     wait_idle(NULL);
-    sqlf("INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
-         " ('77777777-0000-0000-0000-000000000001', 'TWOSEATS', 2);"
-         "INSERT INTO sku_service_plans VALUES ('77777777-0000-0000-0000-000000000001', '" AUDIOP
-         "', 1), ('77777777-0000-0000-0000-000000000001', '" MCOSTD "', 2)");
-    long audits = countf("SELECT count(*) FROM directory_audits");
+    th_sql_execf(
+        &srv,
+        "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
+        " ('77777777-0000-0000-0000-000000000001', 'TWOSEATS', 2);"
+        "INSERT INTO sku_service_plans VALUES ('77777777-0000-0000-0000-000000000001', '" AUDIOP
+        "', 1), ('77777777-0000-0000-0000-000000000001', '" MCOSTD "', 2)");
+    long audits = th_sql_longf(&srv, "SELECT count(*) FROM directory_audits");
     struct th_response r;
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense?dryRun=true", g);
@@ -654,12 +633,13 @@ START_TEST(dry_run_reports_without_changing_anything)
     ck_assert_int_eq(json_integer_value(json_object_get(seat, "seatsNeeded")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(seat, "seatsAvailable")), 2);
     th_response_free(&r);
-    ck_assert_int_eq(countf("SELECT count(*) FROM group_licenses WHERE group_id = '%s'", g), 0);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = "
-                            "'77777777-0000-0000-0000-000000000001'"),
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM group_licenses WHERE group_id = '%s'", g), 0);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = "
+                                        "'77777777-0000-0000-0000-000000000001'"),
                      0);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits"), audits);
-    ck_assert_int_eq(countf("SELECT count(*) FROM work_queue"), 0);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT count(*) FROM directory_audits"), audits);
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT count(*) FROM work_queue"), 0);
 }
 END_TEST
 
@@ -678,7 +658,8 @@ START_TEST(reprocessing_a_group_and_error_report_paging)
                      404);
     th_response_free(&r);
     /* Page through every error one at a time: each exactly once. */
-    long total = countf("SELECT count(*) FROM license_assignment_states WHERE error <> 'None'");
+    long total =
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE error <> 'None'");
     ck_assert_int_gt(total, 1);
     char path[1024] = "/v1.0/licensing/errors?$top=1";
     long seen = 0;
@@ -718,40 +699,47 @@ START_TEST(direct_change_clears_group_errors_at_once_and_worker_changes_are_audi
         post(path, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r), 200);
     th_response_free(&r);
     add_member(g, u);
-    long audits = countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                         "'Change user license' AND initiated_by->'app' IS NOT NULL"
-                         " AND jsonb_typeof(initiated_by->'app') = 'object'");
+    long audits =
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'Change user license' AND initiated_by->'app' IS NOT NULL"
+                           " AND jsonb_typeof(initiated_by->'app') = 'object'");
     ck_assert_int_eq(
         group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
         202);
     th_response_free(&r);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 1);
     /* Removing E1 directly lets the group's E3 in, in the same request; the group's flag
      * follows without waiting for the worker. */
     ck_assert_int_eq(post(path, "{\"addLicenses\":[],\"removeLicenses\":[\"" E1 "\"]}", &r), 200);
     th_response_free(&r);
-    ck_assert_int_eq(countf("SELECT members_with_license_errors FROM groups WHERE id = '%s'", g),
-                     0);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3 "'", u),
+        th_sql_longf(&srv, "SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 0);
+    ck_assert_int_eq(
+        th_sql_longf(
+            &srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3 "'",
+            u),
         1);
     /* The worker's own license changes are audited per user, initiated by the licensing app. */
-    sqlf("INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
-         " usage_location) VALUES ('b1000000-0000-0000-0000-000000000002', 'clear2@contoso.com',"
-         " 'c', 'c', true, 'US')");
+    th_sql_execf(
+        &srv,
+        "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
+        " usage_location) VALUES ('b1000000-0000-0000-0000-000000000002', 'clear2@contoso.com',"
+        " 'c', 'c', true, 'US')");
     add_member(g, "b1000000-0000-0000-0000-000000000002");
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                            "'Change user license' AND jsonb_typeof(initiated_by->'app') = 'object'"
-                            " AND target_resources->0->>'id' = "
-                            "'b1000000-0000-0000-0000-000000000002'"),
-                     1);
-    ck_assert_int_ge(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name = "
-                            "'Change user license' AND initiated_by->'app' IS NOT NULL"
-                            " AND jsonb_typeof(initiated_by->'app') = 'object'"),
-                     audits + 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'Change user license' AND jsonb_typeof(initiated_by->'app') = 'object'"
+                           " AND target_resources->0->>'id' = "
+                           "'b1000000-0000-0000-0000-000000000002'"),
+        1);
+    ck_assert_int_ge(
+        th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
+                           "'Change user license' AND initiated_by->'app' IS NOT NULL"
+                           " AND jsonb_typeof(initiated_by->'app') = 'object'"),
+        audits + 1);
 }
 END_TEST
 
@@ -760,10 +748,11 @@ START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
     const char *ga = "a0000000-0000-0000-0000-00000000000c";
     const char *gb = "a0000000-0000-0000-0000-00000000000d";
     const char *u = "c1000000-0000-0000-0000-000000000001";
-    sqlf("INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
-         " ('c3c3c3c3-0000-0000-0000-000000000001', 'E3COPY', 100);"
-         "INSERT INTO sku_service_plans VALUES ('c3c3c3c3-0000-0000-0000-000000000001', '" EXO2
-         "', 1), ('c3c3c3c3-0000-0000-0000-000000000001', '" TEAMS "', 2)");
+    th_sql_execf(
+        &srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
+              " ('c3c3c3c3-0000-0000-0000-000000000001', 'E3COPY', 100);"
+              "INSERT INTO sku_service_plans VALUES ('c3c3c3c3-0000-0000-0000-000000000001', '" EXO2
+              "', 1), ('c3c3c3c3-0000-0000-0000-000000000001', '" TEAMS "', 2)");
     make_group(ga, "Swap A");
     make_group(gb, "Swap B");
     make_user(u, "swap@contoso.com", "US");
@@ -781,9 +770,10 @@ START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
     th_response_free(&r);
     wait_idle(ga);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND error = 'MutuallyExclusiveViolation'",
-               u, ga),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND error = 'MutuallyExclusiveViolation'",
+                     u, ga),
         1);
     /* B swaps E3 for another SKU with the same clashing plan: B keeps the user, A stays out. */
     ck_assert_int_eq(group_assign(gb,
@@ -795,14 +785,16 @@ START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
     th_response_free(&r);
     wait_idle(gb);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND state = 'Active'",
-               u, gb),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND state = 'Active'",
+                     u, gb),
         1);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " group_id = '%s' AND state = 'Error'",
-               u, ga),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " group_id = '%s' AND state = 'Error'",
+                     u, ga),
         1);
     /* The same SKU twice in one request is the client's mistake, not a 500. */
     ck_assert_int_eq(group_assign(gb,
@@ -843,30 +835,37 @@ START_TEST(conversion_to_direct_merges_with_an_existing_direct_assignment)
                      202);
     th_response_free(&r);
     wait_idle(g);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
-                            "sku_id = '" E3 "' AND disabled_plans = '{}'",
-                            u),
-                     1);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
-               "' AND disabled_plans = '{}'",
-               u),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
+                     "sku_id = '" E3 "' AND disabled_plans = '{}'",
+                     u),
         1);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'", u), 2);
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
+                     "' AND disabled_plans = '{}'",
+                     u),
+        1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s'",
+                     u),
+        2);
     /* Reprocessing changes nothing: MCOSTANDARD stays, Audio Conferencing stays Active. */
     snprintf(path, sizeof(path), "/v1.0/users/%s/reprocessLicenseAssignment", u);
     ck_assert_int_eq(post(path, "", &r), 200);
     th_response_free(&r);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
-               " state = 'Active' AND error = 'None'",
-               u),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
+                     " state = 'Active' AND error = 'None'",
+                     u),
         2);
     ck_assert_int_eq(
-        countf("SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
-               "' AND disabled_plans = '{}'",
-               u),
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND sku_id = '" E3
+                     "' AND disabled_plans = '{}'",
+                     u),
         1);
 }
 END_TEST
@@ -893,11 +892,5 @@ int main(void)
     tcase_add_test(tc, dry_run_reports_without_changing_anything);
     tcase_add_test(tc, reprocessing_a_group_and_error_report_paging);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    if (th_server_stop(&srv, 8000, NULL) != 0)
-        failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 8000);
 }

@@ -48,7 +48,7 @@ END_TEST
 
 START_TEST(patch_group_is_204_and_audited)
 {
-    char g[37], path[128], sql[256];
+    char g[37], path[128];
     make_group(&srv, "Patch Me", g);
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"description\":\"now described\"}"), 204);
@@ -56,12 +56,13 @@ START_TEST(patch_group_is_204_and_audited)
     th_request(&srv, "GET", path, NULL, NULL, &r);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "description")), "now described");
     th_response_free(&r);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-             "IN ('Add group', 'Update group') AND category = 'GroupManagement' "
-             "AND target_resources @> '[{\"id\":\"%s\"}]'",
-             g);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+                     "IN ('Add group', 'Update group') AND category = 'GroupManagement' "
+                     "AND target_resources @> '[{\"id\":\"%s\"}]'",
+                     g),
+        2);
 }
 END_TEST
 
@@ -121,25 +122,27 @@ END_TEST
 
 START_TEST(member_changes_queue_the_user_and_are_audited)
 {
-    char g[37], u[37], sql[512], path[256];
+    char g[37], u[37], path[256];
     make_group(&srv, "Queueing", g);
     make_user(&srv, "queued-member@contoso.com", "Queued", "", u);
     ck_assert_int_eq(add_member(&srv, g, u), 204);
     snprintf(path, sizeof(path), "/v1.0/groups/%s/members/%s/$ref", g, u);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM work_queue WHERE kind = 'user' AND target_id "
-             "= '%s' AND (reason LIKE 'added to group%%' OR reason LIKE "
-             "'removed from group%%')",
-             u);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-             "IN ('Add member to group', 'Remove member from group') AND "
-             "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
-             "\"userPrincipalName\":\"queued-member@contoso.com\"}]'",
-             u);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM work_queue WHERE kind = 'user' AND target_id "
+                     "= '%s' AND (reason LIKE 'added to group%%' OR reason LIKE "
+                     "'removed from group%%')",
+                     u),
+        2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+                     "IN ('Add member to group', 'Remove member from group') AND "
+                     "target_resources @> '[{\"id\":\"%s\",\"displayName\":\"Queued\","
+                     "\"userPrincipalName\":\"queued-member@contoso.com\"}]'",
+                     u),
+        2);
 }
 END_TEST
 
@@ -190,18 +193,17 @@ END_TEST
 
 START_TEST(licensed_group_cannot_be_deleted_plain_group_can)
 {
-    char g[37], u[37], path[128], sql[256];
+    char g[37], u[37], path[128];
     make_group(&srv, "Licensed", g);
     make_user(&srv, "licensed-member@contoso.com", "LM", "", u);
     ck_assert_int_eq(add_member(&srv, g, u), 204);
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                       "('c7df2760-2c81-4ef7-b578-5b5392b571df', 'ENTERPRISEPREMIUM', 5) "
                       "ON CONFLICT DO NOTHING");
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO group_licenses (group_id, sku_id) VALUES ('%s', "
-             "'c7df2760-2c81-4ef7-b578-5b5392b571df')",
-             g);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv,
+                 "INSERT INTO group_licenses (group_id, sku_id) VALUES ('%s', "
+                 "'c7df2760-2c81-4ef7-b578-5b5392b571df')",
+                 g);
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     struct th_response r;
     th_request(&srv, "DELETE", path, NULL, NULL, &r);
@@ -217,22 +219,19 @@ START_TEST(licensed_group_cannot_be_deleted_plain_group_can)
                          json_array_get(json_object_get(r.json, "assignedLicenses"), 0), "skuId")),
                      "c7df2760-2c81-4ef7-b578-5b5392b571df");
     th_response_free(&r);
-    snprintf(sql, sizeof(sql), "DELETE FROM group_licenses WHERE group_id = '%s'", g);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv, "DELETE FROM group_licenses WHERE group_id = '%s'", g);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_members WHERE group_id = '%s'", g);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM group_members WHERE group_id = '%s'", g), 0);
     ck_assert_int_eq(call(&srv, "GET", path, NULL), 404);
 }
 END_TEST
 
 START_TEST(has_members_with_license_errors_filters_and_shows_only_when_selected)
 {
-    char g[37], sql[256];
+    char g[37];
     make_group(&srv, "Erroring", g);
-    snprintf(sql, sizeof(sql), "UPDATE groups SET members_with_license_errors = 2 WHERE id = '%s'",
-             g);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv, "UPDATE groups SET members_with_license_errors = 2 WHERE id = '%s'", g);
     struct th_response r;
     get_filtered(&srv, "/v1.0/groups", "hasMembersWithLicenseErrors eq true",
                  "&$select=id,hasMembersWithLicenseErrors", &r);
@@ -390,10 +389,5 @@ int main(void)
     tcase_add_test(tc, org_ensure_creates_the_organization_once_for_load_demo);
     tcase_add_test(tc, directory_audits_list_newest_first_with_filters_and_paging);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    int code = th_server_stop(&srv, 5000, NULL);
-    return failed == 0 && code == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

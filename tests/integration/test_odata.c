@@ -179,12 +179,10 @@ START_TEST(filter_forms_select_the_right_users)
     th_sql_exec(&srv,
                 "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                 "('05e9a617-0261-4cee-bb44-138d3ef5d965', 'SPE_E3', 10) ON CONFLICT DO NOTHING");
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
-             "'05e9a617-0261-4cee-bb44-138d3ef5d965')",
-             b);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv,
+                 "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
+                 "'05e9a617-0261-4cee-bb44-138d3ef5d965')",
+                 b);
 
     ck_assert_int_eq(filtered_count("/v1.0/users", "startswith(displayName,'fab ')"), 3);
     ck_assert_int_eq(filtered_count("/v1.0/users", "displayName eq 'Fab Carl O''Neil'"), 1);
@@ -309,10 +307,5 @@ int main(void)
     tcase_add_test(tc, hostile_filters_answer_400_or_correct_empty_never_500);
     tcase_add_test(tc, unsupported_filters_are_request_unsupported_query_naming_the_clause);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    int code = th_server_stop(&srv, 5000, NULL);
-    return failed == 0 && code == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

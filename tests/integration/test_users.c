@@ -160,79 +160,84 @@ END_TEST
 
 START_TEST(proxy_addresses_are_stored_with_key_and_primary_flag)
 {
-    char id[37], path[128], sql[512];
+    char id[37], path[128];
     make_user(&srv, "proxy@contoso.com", "Proxy",
               ",\"proxyAddresses\":[\"SMTP:Proxy@Contoso.com\",\"smtp:alias@contoso.com\"]", id);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
-             "((address_key = 'proxy@contoso.com' AND is_primary) OR "
-             "(address_key = 'alias@contoso.com' AND NOT is_primary))",
-             id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s' AND "
+                     "((address_key = 'proxy@contoso.com' AND is_primary) OR "
+                     "(address_key = 'alias@contoso.com' AND NOT is_primary))",
+                     id),
+        2);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"proxyAddresses\":[\"no-prefix\"]}"), 400);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"proxyAddresses\":[\"SMTP:new@contoso.com\"]}"),
                      204);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s'",
-             id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 1);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM work_queue WHERE target_id = '%s' AND "
-             "reason LIKE '%%proxyAddresses%%'",
-             id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s'", id),
+        1);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM work_queue WHERE target_id = '%s' AND "
+                                  "reason LIKE '%%proxyAddresses%%'",
+                                  id),
+                     1);
 }
 END_TEST
 
 START_TEST(delete_frees_the_seat_and_memberships_and_is_audited)
 {
-    char id[37], group[37], path[128], sql[256];
+    char id[37], group[37], path[128];
     make_user(&srv, "leaver@contoso.com", "Leaver", "", id);
     make_group(&srv, "Leavers", group);
     ck_assert_int_eq(add_member(&srv, group, id), 204);
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                       "('6fd2c87f-b296-42f0-b197-1e91e994b900', 'ENTERPRISEPACK', 5)");
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
-             "'6fd2c87f-b296-42f0-b197-1e91e994b900')",
-             id);
-    th_sql_exec(&srv, sql);
+    th_sql_execf(&srv,
+                 "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
+                 "'6fd2c87f-b296-42f0-b197-1e91e994b900')",
+                 id);
     const char *seats = "SELECT consumed_units FROM skus WHERE sku_id = "
                         "'6fd2c87f-b296-42f0-b197-1e91e994b900'";
     ck_assert_int_eq(th_sql_long(&srv, seats), 1);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
     ck_assert_int_eq(th_sql_long(&srv, seats), 0);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_members WHERE member_id = '%s'", id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 0);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM group_members WHERE member_id = '%s'", id), 0);
     ck_assert_int_eq(call(&srv, "GET", path, NULL), 404);
     ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 404);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM directory_audits WHERE activity_display_name "
-             "= 'Delete user' AND target_resources @> '[{\"id\":\"%s\"}]'",
-             id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv,
+                     "SELECT count(*) FROM directory_audits WHERE activity_display_name "
+                     "= 'Delete user' AND target_resources @> '[{\"id\":\"%s\"}]'",
+                     id),
+        1);
 }
 END_TEST
 
 START_TEST(create_and_update_write_audit_records)
 {
-    char id[37], path[128], sql[512];
+    char id[37], path[128];
     make_user(&srv, "audited@contoso.com", "Audited", "", id);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"displayName\":\"Audited Two\"}"), 204);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM directory_audits WHERE category = 'UserManagement' AND "
-             "target_resources @> '[{\"id\":\"%s\",\"type\":\"User\","
-             "\"userPrincipalName\":\"audited@contoso.com\"}]' AND activity_display_name IN "
-             "('Add user', 'Update user')",
-             id);
-    ck_assert_int_eq(th_sql_long(&srv, sql), 2);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM directory_audits WHERE activity_display_name = 'Update user' "
-             "AND target_resources -> 0 -> 'modifiedProperties' @> '[{\"displayName\":"
-             "\"displayName\",\"oldValue\":\"Audited\",\"newValue\":\"Audited Two\"}]'");
-    ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    ck_assert_int_eq(
+        th_sql_longf(
+            &srv,
+            "SELECT count(*) FROM directory_audits WHERE category = 'UserManagement' AND "
+            "target_resources @> '[{\"id\":\"%s\",\"type\":\"User\","
+            "\"userPrincipalName\":\"audited@contoso.com\"}]' AND activity_display_name IN "
+            "('Add user', 'Update user')",
+            id),
+        2);
+    ck_assert_int_eq(
+        th_sql_longf(
+            &srv,
+            "SELECT count(*) FROM directory_audits WHERE activity_display_name = 'Update user' "
+            "AND target_resources -> 0 -> 'modifiedProperties' @> '[{\"displayName\":"
+            "\"displayName\",\"oldValue\":\"Audited\",\"newValue\":\"Audited Two\"}]'"),
+        1);
 }
 END_TEST
 
@@ -285,10 +290,5 @@ int main(void)
     tcase_add_test(tc, create_and_update_write_audit_records);
     tcase_add_test(tc, member_of_lists_groups_with_odata_type);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    int code = th_server_stop(&srv, 5000, NULL);
-    return failed == 0 && code == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,35 +17,28 @@ static struct th_server a, b;
 
 #define PLAN "a1a1a1a1-0000-0000-0000-000000000001"
 
-static long countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long countf(const char *fmt, ...)
+/* POST /groups/{group}/assignLicense adding sku, through replica a: accepted (202). */
+static void assign_to_group(const char *group, const char *sku)
 {
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return th_sql_long(&a, sql);
-}
-
-static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sqlf(const char *fmt, ...)
-{
-    char sql[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    th_sql_exec(&a, sql);
+    struct th_response r;
+    char path[128], body[160];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
+    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
+             sku);
+    th_request(&a, "POST", path, body, NULL, &r);
+    ck_assert_int_eq(r.status, 202);
+    th_response_free(&r);
 }
 
 static void wait_complete(const char *group, int seconds)
 {
     for (int i = 0; i < seconds * 10; i++) {
-        if (countf("SELECT count(*) FROM work_queue") == 0 &&
-            countf("SELECT count(*) FROM groups WHERE id = '%s' AND license_processing_state = "
-                   "'ProcessingComplete'",
-                   group) == 1)
+        if (th_sql_longf(&a, "SELECT count(*) FROM work_queue") == 0 &&
+            th_sql_longf(
+                &a,
+                "SELECT count(*) FROM groups WHERE id = '%s' AND license_processing_state = "
+                "'ProcessingComplete'",
+                group) == 1)
             return;
         usleep(100000);
     }
@@ -122,7 +114,8 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
         char sku[40], group[40];
         snprintf(sku, sizeof(sku), "d0000000-0000-0000-0000-%012d", round);
         snprintf(group, sizeof(group), "b0000000-0000-0000-0000-%012d", round);
-        sqlf(
+        th_sql_execf(
+            &a,
             "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', 'RACE', %d);"
             "INSERT INTO sku_service_plans VALUES ('%s', '" PLAN "', 1);"
             "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
@@ -134,14 +127,7 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
             " 'r%d-' || i || '@contoso.com', 'Racer', 'r', true, 'US'"
             " FROM generate_series(0, %d) i",
             sku, SEATS, sku, group, round, round, round, MEMBERS - 1);
-        struct th_response r;
-        char path[128], body[160];
-        snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
-        snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
-                 sku);
-        th_request(&a, "POST", path, body, NULL, &r);
-        ck_assert_int_eq(r.status, 202);
-        th_response_free(&r);
+        assign_to_group(group, sku);
 
         long before = claimed_in_log(a.log_path) + claimed_in_log(b.log_path);
         atomic_store(&sampling, 1);
@@ -160,18 +146,24 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
         pthread_join(sampler, NULL);
 
         ck_assert_int_le(atomic_load(&max_seen), SEATS);
-        long consumed = countf("SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
+        long consumed =
+            th_sql_longf(&a, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
         ck_assert_int_eq(consumed, SEATS);
-        ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s'"
-                                " AND state = 'Active'",
-                                sku),
-                         consumed);
-        ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
-                         consumed);
-        ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s'"
-                                " AND error = 'CountViolation'",
-                                sku),
-                         MEMBERS - SEATS);
+        ck_assert_int_eq(
+            th_sql_longf(&a,
+                         "SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s'"
+                         " AND state = 'Active'",
+                         sku),
+            consumed);
+        ck_assert_int_eq(
+            th_sql_longf(&a, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
+            consumed);
+        ck_assert_int_eq(
+            th_sql_longf(&a,
+                         "SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s'"
+                         " AND error = 'CountViolation'",
+                         sku),
+            MEMBERS - SEATS);
         /* Every queued membership change was claimed once, by one of the two replicas. */
         usleep(300000); /* the last batch's log line follows its commit */
         long claimed = claimed_in_log(a.log_path) + claimed_in_log(b.log_path) - before;
@@ -186,63 +178,66 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
     const char *sku = "e0000000-0000-0000-0000-000000000001";
     const char *group = "e1000000-0000-0000-0000-000000000001";
     th_server_stop(&b, 5000, NULL); /* one replica: the one we kill */
-    sqlf("INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', 'BIG', %d);"
-         "INSERT INTO sku_service_plans VALUES ('%s', '" PLAN "', 1);"
-         "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
-         " VALUES ('%s', 'Everyone', 'e', false, true);"
-         "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
-         " usage_location) SELECT ('f' || lpad(i::text, 7, '0') || "
-         "'-0000-0000-0000-000000000000')::uuid,"
-         " 'big' || i || '@contoso.com', 'Big', 'b', true, 'US' FROM generate_series(1, %d) i;"
-         "INSERT INTO group_members (group_id, member_id, member_type)"
-         " SELECT '%s', id, 'user' FROM users WHERE user_principal_name LIKE 'big%%'",
-         sku, 2 * MEMBERS, sku, group, MEMBERS, group);
-    struct th_response r;
-    char path[128], body[160];
-    snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", group);
-    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
-             sku);
-    th_request(&a, "POST", path, body, NULL, &r);
-    ck_assert_int_eq(r.status, 202);
-    th_response_free(&r);
+    th_sql_execf(
+        &a,
+        "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', 'BIG', %d);"
+        "INSERT INTO sku_service_plans VALUES ('%s', '" PLAN "', 1);"
+        "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, security_enabled)"
+        " VALUES ('%s', 'Everyone', 'e', false, true);"
+        "INSERT INTO users (id, user_principal_name, display_name, mail_nickname, account_enabled,"
+        " usage_location) SELECT ('f' || lpad(i::text, 7, '0') || "
+        "'-0000-0000-0000-000000000000')::uuid,"
+        " 'big' || i || '@contoso.com', 'Big', 'b', true, 'US' FROM generate_series(1, %d) i;"
+        "INSERT INTO group_members (group_id, member_id, member_type)"
+        " SELECT '%s', id, 'user' FROM users WHERE user_principal_name LIKE 'big%%'",
+        sku, 2 * MEMBERS, sku, group, MEMBERS, group);
+    assign_to_group(group, sku);
     /* Wait for a few committed batches, then kill without warning. */
     long done = 0;
     for (int i = 0; i < 600 && done < 6000; i++) {
         usleep(50000);
-        done =
-            countf("SELECT coalesce(max(done), 0) FROM work_queue WHERE target_id = '%s'", group);
+        done = th_sql_longf(
+            &a, "SELECT coalesce(max(done), 0) FROM work_queue WHERE target_id = '%s'", group);
     }
     ck_assert_int_ge(done, 6000);
     kill(a.pid, SIGKILL);
     waitpid(a.pid, NULL, 0);
-    long mid = countf("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku);
+    long mid = th_sql_longf(&a, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku);
     ck_assert_int_gt(mid, 0);
     ck_assert_int_lt(mid, MEMBERS);
-    ck_assert_int_eq(countf("SELECT count(*) FROM groups WHERE id = '%s' AND "
-                            "license_processing_state = 'ProcessingInProgress'",
-                            group),
+    ck_assert_int_eq(th_sql_longf(&a,
+                                  "SELECT count(*) FROM groups WHERE id = '%s' AND "
+                                  "license_processing_state = 'ProcessingInProgress'",
+                                  group),
                      1);
 
     th_server_restart(&a, (const char *[]){"LICENSINGD_WORKERS=2", NULL});
     wait_complete(group, 300);
-    ck_assert_int_eq(countf("SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku),
+    ck_assert_int_eq(
+        th_sql_longf(&a, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku), MEMBERS);
+    ck_assert_int_eq(th_sql_longf(&a, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku),
                      MEMBERS);
-    ck_assert_int_eq(countf("SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku), MEMBERS);
-    ck_assert_int_eq(countf("SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s' AND"
-                            " state = 'Active' AND group_id = '%s'",
-                            sku, group),
-                     MEMBERS);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name ="
-                            " 'Start applying group based license to users' AND"
-                            " target_resources->0->>'id' = '%s'",
-                            group),
-                     1);
-    ck_assert_int_eq(countf("SELECT count(*) FROM directory_audits WHERE activity_display_name ="
-                            " 'Finish applying group based license to users' AND"
-                            " target_resources->0->>'id' = '%s' AND"
-                            " target_resources->0->>'displayName' = 'Everyone'",
-                            group),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&a,
+                     "SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s' AND"
+                     " state = 'Active' AND group_id = '%s'",
+                     sku, group),
+        MEMBERS);
+    ck_assert_int_eq(
+        th_sql_longf(&a,
+                     "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+                     " 'Start applying group based license to users' AND"
+                     " target_resources->0->>'id' = '%s'",
+                     group),
+        1);
+    ck_assert_int_eq(
+        th_sql_longf(&a,
+                     "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+                     " 'Finish applying group based license to users' AND"
+                     " target_resources->0->>'id' = '%s' AND"
+                     " target_resources->0->>'displayName' = 'Everyone'",
+                     group),
+        1);
 }
 END_TEST
 
@@ -267,14 +262,9 @@ int main(void)
     tcase_add_test(tc, two_replicas_racing_for_500_seats_never_oversell);
     tcase_add_test(tc, kill_9_mid_group_resumes_and_completes_exactly_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK); /* the tests stop and restart the servers */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    if (a.pid && th_server_stop(&a, 8000, NULL) != 0)
-        failed++;
+    /* The tests stop and restart the servers; only a's exit status counts. */
+    int status = th_run_suite(s, CK_NOFORK, &a, 8000);
     if (b.pid)
         th_server_stop(&b, 8000, NULL);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return status;
 }

@@ -7,6 +7,7 @@
 #include "service/catalog.h"
 #include "service/country.h"
 #include "service/csv.h"
+#include "run_suite.h"
 
 static struct csv_reader reader;
 
@@ -179,9 +180,5 @@ int main(void)
     tcase_add_test(tc, countries_are_official_upper_case_alpha2_codes);
     tcase_add_test(tc, plan_service_comes_from_the_name_prefix);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include "api/filter.h"
 #include "db/filter_sql.h"
 #include "service/country.h"
+#include "run_suite.h"
 
 static const struct filter_column cols[] = {
     {"id", "t.id", FCOL_UUID, FOP_EQ | FOP_NE},
@@ -246,9 +247,5 @@ int main(void)
     tcase_add_test(tc, long_and_chain_is_limited);
     tcase_add_test(tc, usage_location_codes_are_iso_3166);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_suite(s);
 }

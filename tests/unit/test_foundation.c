@@ -6,6 +6,7 @@
 #include "api/errors.h"
 #include "api/router.h"
 #include "service/config.h"
+#include "run_suite.h"
 
 /* ---- configuration ---- */
 
@@ -246,9 +247,5 @@ int main(void)
     tcase_add_test(tc, error_envelope_has_graph_shape);
     tcase_add_test(tc, error_envelope_survives_invalid_utf8_message);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_suite(s);
 }

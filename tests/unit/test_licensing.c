@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "service/licensing.h"
+#include "run_suite.h"
 
 enum { EXO1, EXO2, SPO1, SPO2, TEAMS, WA, MCOSTD, AUDIO, INTUNE, N_PLANS };
 enum { E1, E3, EMS, WA_SKU, AUDIO_SKU, SUSPENDED_SKU, N_SKUS };
@@ -559,9 +560,5 @@ int main(void)
     tcase_add_test(tc, evaluation_is_idempotent_and_order_independent);
     tcase_add_test(tc, shared_seat_budget_goes_to_earlier_users_first);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_suite(s);
 }

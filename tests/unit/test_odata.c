@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/odata.h"
+#include "run_suite.h"
 
 START_TEST(top_defaults_to_100_and_accepts_1_to_999)
 {
@@ -104,9 +105,5 @@ int main(void)
     tcase_add_test(tc, skiptoken_round_trips_keyset_parts);
     tcase_add_test(tc, skiptoken_rejects_forged_or_damaged_tokens);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_suite(s);
 }
