@@ -80,6 +80,15 @@ static void remove_member(const char *group, const char *user)
     th_response_free(&r);
 }
 
+/* A new security group with one new member (usage location US). */
+static void group_with_member(const char *group, const char *name, const char *user,
+                              const char *upn)
+{
+    make_group(group, name);
+    make_user(user, upn, "US");
+    add_member(group, user);
+}
+
 static long post(const char *path, const char *body, struct th_response *r)
 {
     th_request(&srv, "POST", path, body, NULL, r);
@@ -366,9 +375,7 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
 {
     const char *g = "a0000000-0000-0000-0000-000000000004";
     const char *u = "40000000-0000-0000-0000-000000000001";
-    make_group(g, "Analysts");
-    make_user(u, "analyst@contoso.com", "US");
-    add_member(g, u);
+    group_with_member(g, "Analysts", u, "analyst@contoso.com");
     struct th_response r;
     ck_assert_int_eq(
         group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"}],\"removeLicenses\":[]}", &r),
@@ -416,9 +423,7 @@ START_TEST(removal_blocked_by_dependency_then_licenses_removed_convert_to_direct
 {
     const char *g = "a0000000-0000-0000-0000-000000000005";
     const char *u = "50000000-0000-0000-0000-000000000001";
-    make_group(g, "Phones");
-    make_user(u, "phone@contoso.com", "US");
-    add_member(g, u);
+    group_with_member(g, "Phones", u, "phone@contoso.com");
     struct th_response r;
     group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     char path[160];
@@ -703,11 +708,7 @@ START_TEST(direct_change_clears_group_errors_at_once_and_worker_changes_are_audi
         th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name = "
                            "'Change user license' AND initiated_by->'app' IS NOT NULL"
                            " AND jsonb_typeof(initiated_by->'app') = 'object'");
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT members_with_license_errors FROM groups WHERE id = '%s'", g), 1);
     /* Removing E1 directly lets the group's E3 in, in the same request; the group's flag
@@ -759,16 +760,8 @@ START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
     add_member(ga, u);
     add_member(gb, u);
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(gb, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(gb);
-    ck_assert_int_eq(
-        group_assign(ga, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(ga);
+    group_assign_and_wait(gb, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
+    group_assign_and_wait(ga, "{\"addLicenses\":[{\"skuId\":\"" E1 "\"}],\"removeLicenses\":[]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
@@ -776,14 +769,9 @@ START_TEST(a_group_swapping_its_skus_stays_the_incumbent)
                      u, ga),
         1);
     /* B swaps E3 for another SKU with the same clashing plan: B keeps the user, A stays out. */
-    ck_assert_int_eq(group_assign(gb,
-                                  "{\"addLicenses\":[{\"skuId\":"
-                                  "\"c3c3c3c3-0000-0000-0000-000000000001\"}],"
-                                  "\"removeLicenses\":[\"" E3 "\"]}",
-                                  &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(gb);
+    group_assign_and_wait(gb, "{\"addLicenses\":[{\"skuId\":"
+                              "\"c3c3c3c3-0000-0000-0000-000000000001\"}],"
+                              "\"removeLicenses\":[\"" E3 "\"]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM license_assignment_states WHERE user_id = '%s' AND"
@@ -811,15 +799,9 @@ START_TEST(conversion_to_direct_merges_with_an_existing_direct_assignment)
 {
     const char *g = "a0000000-0000-0000-0000-00000000000e";
     const char *u = "d1000000-0000-0000-0000-000000000001";
-    make_group(g, "Merge");
-    make_user(u, "merge@contoso.com", "US");
-    add_member(g, u);
+    group_with_member(g, "Merge", u, "merge@contoso.com");
     struct th_response r;
-    ck_assert_int_eq(
-        group_assign(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}", &r),
-        202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
     /* Directly: E3 without MCOSTANDARD (the group's E3 gives it) and Audio Conferencing. */
     char path[160];
     snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
@@ -831,10 +813,7 @@ START_TEST(conversion_to_direct_merges_with_an_existing_direct_assignment)
     th_response_free(&r);
     /* The group's licenses go: Audio Conferencing would lose MCOSTANDARD, so the group's E3
      * becomes direct, merged with the direct E3 that already exists. */
-    ck_assert_int_eq(group_assign(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}", &r),
-                     202);
-    th_response_free(&r);
-    wait_idle(g);
+    group_assign_and_wait(g, "{\"addLicenses\":[],\"removeLicenses\":[\"" E3 "\"]}");
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM user_direct_licenses WHERE user_id = '%s' AND "
