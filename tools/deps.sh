@@ -2,7 +2,7 @@
 # Installs the Debian packages licensingd needs to build, run and test, only those missing.
 set -euo pipefail
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev check libsubunit-dev
-libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev"
+libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
