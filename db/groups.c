@@ -1,16 +1,22 @@
 /* Groups in the database: listing, lookup, writes, and delete (refused while licensed). */
 #include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "../service/guid.h"
 #include "entities.h"
 
+/* Derived on read, never stored: one probe of the partial error index per group (semantics §6). */
+#define GROUP_HAS_ERRORS                                                                           \
+    "EXISTS (SELECT 1 FROM license_assignment_states e"                                            \
+    " WHERE e.group_id = g.id AND e.error <> 'None')"
+
 #define GROUP_COLUMNS                                                                              \
     "g.id, g.display_name, g.description, g.mail_nickname, g.mail_enabled, g.security_enabled,"    \
     " g.mail, array_to_json(g.group_types)::text, g.membership_rule,"                              \
     " g.membership_rule_processing_state, " DB_TIME(                                               \
-        "g.created_at") ", g.license_processing_state, g.members_with_license_errors > 0"
+        "g.created_at") ", g.license_processing_state, " GROUP_HAS_ERRORS
 
 static const struct filter_column group_columns[] = {
     {"id", "g.id", FCOL_UUID, FOP_EQ | FOP_NE},
@@ -29,7 +35,7 @@ static const struct filter_column group_columns[] = {
     {"mailEnabled", "g.mail_enabled", FCOL_BOOL, FOP_EQ | FOP_NE},
     {"securityEnabled", "g.security_enabled", FCOL_BOOL, FOP_EQ | FOP_NE},
     /* Graph documents it but rejects it in practice; here it works (issue 3). */
-    {"hasMembersWithLicenseErrors", "(g.members_with_license_errors > 0)", FCOL_BOOL, FOP_EQ},
+    {"hasMembersWithLicenseErrors", "(" GROUP_HAS_ERRORS ")", FCOL_BOOL, FOP_EQ},
     {"createdDateTime", "g.created_at", FCOL_TIME, FOP_EQ | FOP_NE | FOP_RANGE},
     {NULL, NULL, FCOL_TEXT, 0},
 };

@@ -90,25 +90,6 @@ static const struct db_stmt stmt_requeue_count = {
     "          w.user_id",
     1};
 
-static const struct db_stmt stmt_recount_users = {
-    "work_recount_users",
-    "UPDATE groups g SET members_with_license_errors = c.n"
-    "  FROM (SELECT gid, (SELECT count(DISTINCT l.user_id) FROM license_assignment_states l"
-    "                      WHERE l.group_id = gid AND l.error <> 'None') AS n"
-    "          FROM (SELECT group_id AS gid FROM group_members WHERE member_id = ANY($1::uuid[])"
-    "                UNION SELECT group_id FROM license_assignment_states"
-    "                       WHERE user_id = ANY($1::uuid[]) AND group_id IS NOT NULL) s"
-    "         WHERE gid IS DISTINCT FROM $2::uuid) c"
-    " WHERE g.id = c.gid AND g.members_with_license_errors <> c.n",
-    2};
-
-static const struct db_stmt stmt_recount_group = {
-    "work_recount_group",
-    "UPDATE groups SET members_with_license_errors ="
-    "  (SELECT count(DISTINCT user_id) FROM license_assignment_states"
-    "    WHERE group_id = $1 AND error <> 'None') WHERE id = $1",
-    1};
-
 static const struct db_stmt stmt_users_in_error = {
     "work_users_in_error",
     "SELECT count(DISTINCT user_id) FROM license_assignment_states"
@@ -321,22 +302,6 @@ int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
 {
     const char *params[] = {sku_id};
     return exec_params(conn, &stmt_requeue_count, params, err);
-}
-
-int db_groups_recount_errors(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
-                             const char *skip_group, struct lic_error *err)
-{
-    PGresult *r = ids_exec(conn, &stmt_recount_users, user_ids, n, skip_group, err);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
-int db_group_recount_errors(struct db_conn *conn, const char *group_id, struct lic_error *err)
-{
-    const char *params[] = {group_id};
-    return exec_params(conn, &stmt_recount_group, params, err);
 }
 
 int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,

@@ -51,12 +51,6 @@ int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_
 int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
                                      struct lic_error *err);
 
-/* Recounts groups.members_with_license_errors for the groups these users touch, except
- * skip_group (recounted once when its own job ends). */
-int db_groups_recount_errors(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
-                             const char *skip_group, struct lic_error *err);
-int db_group_recount_errors(struct db_conn *conn, const char *group_id, struct lic_error *err);
-
 /* Users of the batch left with an Error state from group_id (NULL: from any path). */
 int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
                             const char *group_id, struct lic_error *err);

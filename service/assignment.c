@@ -46,14 +46,6 @@ int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
     return 0;
 }
 
-void licensing_recount_groups(struct db_conn *conn, const char (*user_ids)[LIC_ID_SIZE], int n,
-                              const char *skip_group)
-{
-    struct lic_error err;
-    if (db_groups_recount_errors(conn, user_ids, n, skip_group, &err) != 0)
-        log_event(LOG_WARN, "recount_failed", "%s", err.message);
-}
-
 static int sku_listed(const char *sku, const char (*list)[LIC_ID_SIZE], int n)
 {
     for (int i = 0; i < n; i++)
@@ -293,11 +285,6 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
     }
     audit_change(conn, &b2.users[0], adds, n_adds, removes, n_removes, NULL);
     rc = db_commit(conn, err);
-    if (rc == 0) {
-        char one[1][LIC_ID_SIZE];
-        snprintf(one[0], LIC_ID_SIZE, "%s", user_id);
-        licensing_recount_groups(conn, (const char(*)[LIC_ID_SIZE])one, 1, NULL);
-    }
 out:
     if (rc != 0) {
         db_rollback(conn);
@@ -325,11 +312,6 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
     if (evaluate_and_save(conn, &b, NULL, 0, 0, licensing_app_initiator, err) != 0)
         goto out;
     rc = db_commit(conn, err);
-    if (rc == 0) {
-        char one[1][LIC_ID_SIZE];
-        snprintf(one[0], LIC_ID_SIZE, "%s", user_id);
-        licensing_recount_groups(conn, (const char(*)[LIC_ID_SIZE])one, 1, NULL);
-    }
 out:
     if (rc != 0)
         db_rollback(conn);

@@ -28,12 +28,6 @@ int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
                          const struct lic_result *results, const char *initiator,
                          struct lic_error *err);
 
-/* After commit, in its own short transaction: hasMembersWithLicenseErrors of the users' groups
- * (except skip_group). Kept out of the batch transaction so group rows are never locked after
- * user and SKU rows (the group APIs lock them the other way round). */
-void licensing_recount_groups(struct db_conn *conn, const char (*user_ids)[LIC_ID_SIZE], int n,
-                              const char *skip_group);
-
 /* Applies adds and removes together, all or nothing, in one transaction: 0 on success, -1 with
  * err (400 with Graph's message for licensing violations, 404 for an unknown user). */
 int licensing_assign_direct(struct db_pool *pool, const char *user_id,

@@ -122,7 +122,6 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[WORK_ID_S
         int claimed = db_begin(conn, &err) == 0 ? db_work_claim_user(conn, ids[i], &err) : -1;
         if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, &err) == 0 &&
             db_commit(conn, &err) == 0) {
-            licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE]) & ids[i], 1, NULL);
             continue;
         }
         db_rollback(conn);
@@ -152,7 +151,6 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
             process_users_one_by_one(conn, ids, n);
             return 1;
         }
-        licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE])ids, n, NULL);
         /* Counted by the resilience tests: every queued item is claimed exactly once. */
         log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
         return 1;
@@ -193,8 +191,6 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
         job.failed += failed;
         if (db_work_save_progress(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
             goto fail_job;
-        /* The job's own group is recounted once, when it finishes. */
-        licensing_recount_groups(conn, (const char(*)[WORK_ID_SIZE])ids, n, job.target);
         return 1;
     }
     /* Every member reflects this generation: finish (semantics §6). */
@@ -203,8 +199,7 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
              "[Users successfully assigned licenses: %d, Users for whom license assignment "
              "failed: %d.];",
              job.done - job.failed, job.failed);
-    if (db_group_recount_errors(conn, job.target, &err) != 0 ||
-        db_work_finish(conn, &job, &err) != 0)
+    if (db_work_finish(conn, &job, &err) != 0)
         goto fail_job;
     audit_group(conn, "Finish applying group based license to users", job.target, job.name, result);
     if (db_commit(conn, &err) != 0)

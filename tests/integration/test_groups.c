@@ -231,7 +231,17 @@ START_TEST(has_members_with_license_errors_filters_and_shows_only_when_selected)
 {
     char g[37];
     make_group(&srv, "Erroring", g);
-    th_sql_execf(&srv, "UPDATE groups SET members_with_license_errors = 2 WHERE id = '%s'", g);
+    /* A member with an error from this group (as the worker records it). */
+    th_sql_execf(&srv,
+                 "INSERT INTO skus (sku_id, sku_part_number) VALUES "
+                 "('e0e0e0e0-0000-0000-0000-000000000001', 'ERRSKU') ON CONFLICT DO NOTHING;"
+                 "INSERT INTO users (id, user_principal_name, display_name, mail_nickname,"
+                 " account_enabled) VALUES ('e0e0e0e0-0000-0000-0000-0000000000aa',"
+                 " 'erroring@contoso.com', 'Erroring', 'e', true);"
+                 "INSERT INTO license_assignment_states (user_id, sku_id, path_id, group_id, state,"
+                 " error) VALUES ('e0e0e0e0-0000-0000-0000-0000000000aa',"
+                 " 'e0e0e0e0-0000-0000-0000-000000000001', '%s', '%s', 'Error', 'CountViolation')",
+                 g, g);
     struct th_response r;
     get_filtered(&srv, "/v1.0/groups", "hasMembersWithLicenseErrors eq true",
                  "&$select=id,hasMembersWithLicenseErrors", &r);
