@@ -739,27 +739,21 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
         bu->input.usage_location = bu->usage_location[0] ? bu->usage_location : NULL;
         bu->input.org_country = out->org_country[0] ? out->org_country : NULL;
     }
-    /* Two users of this batch who would both get the same new primary address: the database
-     * cannot see it yet, so the later one is the one whose address is taken (§4.7). */
-    struct id_map smtp = {0};
-    if (map_init(&smtp, n) != 0)
-        goto oom;
+    /* Lower-cased would-be primary addresses, for lic_batch_check_smtp / lic_batch_take_smtp. */
     for (int u = 0; u < n; u++) {
         struct lic_batch_user *bu = &out->users[u];
         if (!bu->found || bu->input.has_primary_smtp)
             continue;
         char *key = arena_strdup(out->arena, bu->smtp_address + 5);
-        if (key == NULL) {
-            map_free(&smtp);
+        if (key == NULL)
             goto oom;
-        }
         for (char *c = key; *c; c++)
             *c = (char)tolower((unsigned char)*c);
-        int before = smtp.count;
-        if (map_add(&smtp, key) < before)
-            bu->input.smtp_taken = 1;
+        bu->smtp_key = key;
     }
-    map_free(&smtp);
+    out->smtp_given = calloc(1, sizeof(struct id_map));
+    if (out->smtp_given == NULL || map_init(out->smtp_given, 16) != 0)
+        goto oom;
 
     if (collect_skus(&L, held, 1) != 0 || collect_skus(&L, direct, 1) != 0 ||
         collect_skus(&L, groups, 2) != 0 || collect_skus(&L, states, 1) != 0)
@@ -835,10 +829,30 @@ int lic_batch_plan_index(const struct lic_batch *batch, const char *plan_id)
     return -1;
 }
 
+/* Two users of one batch who would both get the same new primary address: the database cannot
+ * see the first one's yet, so the batch remembers what it gave (§4.7). */
+void lic_batch_check_smtp(struct lic_batch *b, int u)
+{
+    const struct lic_batch_user *bu = &b->users[u];
+    if (bu->smtp_key != NULL && b->smtp_given != NULL && map_get(b->smtp_given, bu->smtp_key) >= 0)
+        b->users[u].input.smtp_taken = 1;
+}
+
+void lic_batch_take_smtp(struct lic_batch *b, int u)
+{
+    const struct lic_batch_user *bu = &b->users[u];
+    if (bu->smtp_key != NULL && b->smtp_given != NULL)
+        map_add(b->smtp_given, bu->smtp_key);
+}
+
 void db_licensing_batch_free(struct lic_batch *batch)
 {
     if (batch == NULL)
         return;
+    if (batch->smtp_given != NULL) {
+        map_free(batch->smtp_given);
+        free(batch->smtp_given);
+    }
     arena_free(batch->arena);
     memset(batch, 0, sizeof(*batch));
 }

@@ -17,12 +17,15 @@ struct lic_batch_user {
     const char *upn;
     const char *mail;         /* NULL when unset */
     const char *smtp_address; /* "SMTP:<mail or upn>", added when the result asks for it */
+    const char *smtp_key;     /* its lower-cased address when the user has no primary one */
     char usage_location[3];
     int found;                   /* the user exists */
     struct lic_user_input input; /* what the engine reads */
     struct lic_path *paths;      /* == input.paths, writable by the caller (validate flags) */
     struct lic_path_meta *meta;  /* per path */
 };
+
+struct id_map;
 
 struct lic_batch {
     struct arena *arena;
@@ -31,6 +34,7 @@ struct lic_batch {
     int *seats_free;            /* per catalog SKU, read under the SKU row locks */
     struct lic_batch_user *users;
     int n_users;
+    struct id_map *smtp_given; /* new primary addresses given so far in this batch */
 };
 
 /* Locks the users' rows in id order. With nowait, first tries without waiting: when another
@@ -59,6 +63,11 @@ int lic_batch_plan_index(const struct lic_batch *batch, const char *plan_id);
 int db_licensing_save(struct db_conn *conn, const struct lic_batch *batch,
                       const struct lic_result *results, const char *audit_initiator,
                       struct lic_error *err);
+
+/* Evaluating users in order: before user u, marks its address taken if an earlier user of the
+ * batch got it; after, when u's result needs a primary SMTP address, records that u got it. */
+void lic_batch_check_smtp(struct lic_batch *b, int u);
+void lic_batch_take_smtp(struct lic_batch *b, int u);
 
 void db_licensing_batch_free(struct lic_batch *batch);
 

@@ -105,10 +105,13 @@ static int dry_run(struct db_conn *conn, const char *group_id, struct dry_run_re
             if (!bu->found)
                 continue;
             struct lic_result r;
+            lic_batch_check_smtp(&b, u);
             if (licensing_evaluate_user(&b.catalog, &bu->input, b.seats_free, &r) != 0) {
                 rc = lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
                 break;
             }
+            if (r.needs_primary_smtp)
+                lic_batch_take_smtp(&b, u);
             rep->members++;
             /* The first seat noted for a SKU: free before it = what is left now + 1. */
             for (int s = 0; s < b.catalog.n_skus; s++)

@@ -95,12 +95,18 @@ static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
     if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
         goto out;
     for (int i = 0; i < n; i++) {
-        /* Users evaluated in order share the seat budget: earlier members first (§4.6). */
-        if (b.users[i].found && licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free,
-                                                        &results[i]) != 0) {
+        if (!b.users[i].found)
+            continue;
+        /* Users evaluated in order share the seat budget (earlier members first, §4.6) and
+         * the new primary addresses given in this batch (§4.7). */
+        lic_batch_check_smtp(&b, i);
+        if (licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free, &results[i]) !=
+            0) {
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             goto out;
         }
+        if (results[i].needs_primary_smtp)
+            lic_batch_take_smtp(&b, i);
     }
     rc = licensing_save_batch(conn, &b, results, licensing_app_initiator, err);
 out:

@@ -861,6 +861,49 @@ START_TEST(conversion_to_direct_merges_with_an_existing_direct_assignment)
 }
 END_TEST
 
+START_TEST(a_new_primary_address_goes_to_the_first_member_who_gets_a_mailbox)
+{
+    const char *g = "a0000000-0000-0000-0000-00000000000f";
+    const char *cn = "e1000000-0000-0000-0000-000000000001";
+    const char *us = "e1000000-0000-0000-0000-000000000002";
+    const char *us2 = "e1000000-0000-0000-0000-000000000003";
+    make_group(g, "Shared mail");
+    make_user(cn, "shared.cn@contoso.com", "CN");
+    make_user(us, "shared.us@contoso.com", "US");
+    make_user(us2, "shared.us2@contoso.com", "US");
+    th_sql_execf(&srv,
+                 "UPDATE users SET mail = 'shared@contoso.com' WHERE id IN ('%s', '%s', '%s')", cn,
+                 us, us2);
+    add_member(g, cn);
+    add_member(g, us);
+    add_member(g, us2);
+    wait_idle(NULL);
+    /* One batch: the CN member gets no mailbox (Audio Conferencing is not allowed there), so the
+     * address goes to the next member; the third finds it taken. */
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
+                             "\"}],\"removeLicenses\":[]}");
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM license_assignment_states WHERE user_id = "
+                                  "'%s' AND error = 'ProhibitedInUsageLocationViolation'",
+                                  cn),
+                     2);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM user_proxy_addresses WHERE user_id = '%s'"
+                                  " AND address = 'SMTP:shared@contoso.com'",
+                                  us),
+                     1);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM license_assignment_states WHERE user_id = "
+                                  "'%s' AND error = 'UniquenessViolation'",
+                                  us2),
+                     2);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM user_proxy_addresses WHERE address_key ="
+                                  " 'shared@contoso.com'"),
+                     1);
+}
+END_TEST
+
 int main(void)
 {
     const char *env[] = {"LICENSINGD_WORKERS=2", NULL};
@@ -879,6 +922,7 @@ int main(void)
     tcase_add_test(tc, direct_change_clears_group_errors_at_once_and_worker_changes_are_audited);
     tcase_add_test(tc, a_group_swapping_its_skus_stays_the_incumbent);
     tcase_add_test(tc, conversion_to_direct_merges_with_an_existing_direct_assignment);
+    tcase_add_test(tc, a_new_primary_address_goes_to_the_first_member_who_gets_a_mailbox);
     tcase_add_test(tc, migration_from_direct_to_group_keeps_one_seat_per_user);
     tcase_add_test(tc, dry_run_reports_without_changing_anything);
     tcase_add_test(tc, reprocessing_a_group_and_error_report_paging);
