@@ -617,6 +617,13 @@ static int build_paths(struct loader *L, PGresult *direct, PGresult *groups, PGr
         if (si >= 0) {
             matched[si] = 1;
             p->incumbent |= is_active_state(PQgetvalue(states, si, 5));
+            /* What is applied now, should a newly disabled plan be needed elsewhere (§4.4). */
+            ps->n_prev_disabled =
+                disabled_indexes(L, PQgetvalue(states, si, 4), &ps->prev_disabled);
+            if (ps->n_prev_disabled < 0) {
+                rc = -1;
+                break;
+            }
         }
     }
     /* Removals: states whose intent is gone, one path per (user, path id). */
@@ -1035,8 +1042,12 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *b,
             const struct lic_path_result *pr = &r->paths[i];
             for (int j = 0; j < p->n_skus; j++) {
                 const char *sku = b->catalog.skus[p->skus[j].sku].sku_id;
+                /* A path kept on its previous plans records those, not the new intent. */
+                const struct lic_path_sku *ps = &p->skus[j];
+                int previous = pr->kept_previous && ps->prev_disabled != NULL;
                 const char *dis =
-                    plans_text(b, p->skus[j].disabled_plans, p->skus[j].n_disabled, &scratch);
+                    plans_text(b, previous ? ps->prev_disabled : ps->disabled_plans,
+                               previous ? ps->n_prev_disabled : ps->n_disabled, &scratch);
                 if (pr->removed || pr->convert_to_direct) {
                     const char *row[] = {bu->id, sku, bu->meta[i].path_id};
                     cols_row(&drop_states, row);

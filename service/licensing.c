@@ -58,8 +58,11 @@ struct work {
     struct lic_violation *kept;   /* per path: why a removal was undone */
     int *active;                  /* per path: contributes plans in this round */
     uint64_t *accepted;           /* plans whose missing prerequisite only held direct paths need */
-    int *holder;                  /* per plan: SKU index holding it, -1 none, -2 several */
-    uint64_t *held;               /* plan bitset */
+    struct lic_path *paths;       /* the user's paths, with SKUs the evaluation may revert */
+    struct lic_path_sku *sku_copy; /* storage of those SKUs */
+    int *kept_previous;            /* per path: back on its previous disabledPlans */
+    int *holder;                   /* per plan: SKU index holding it, -1 none, -2 several */
+    uint64_t *held;                /* plan bitset */
     int words;
 };
 
@@ -140,7 +143,7 @@ static int sku_taken_by_earlier_path(const struct work *w, int upto_pos, int sku
         int i = w->order[k];
         if (!w->active[i])
             continue;
-        const struct lic_path *p = &w->user->paths[i];
+        const struct lic_path *p = &w->paths[i];
         for (int j = 0; j < p->n_skus; j++)
             if (p->skus[j].sku == sku)
                 return 1;
@@ -249,7 +252,7 @@ static int path_enables(const struct work *w, const struct lic_path *p, int plan
 
 static int wanted(const struct work *w, int i)
 {
-    return w->user->paths[i].removal == LIC_KEEP || w->reinstated[i];
+    return w->paths[i].removal == LIC_KEEP || w->reinstated[i];
 }
 
 /* One round: every wanted path in order, checked against the ones before it. */
@@ -258,11 +261,12 @@ static void evaluate_round(struct work *w, struct lic_result *res)
     memset(w->held, 0, (size_t)w->words * sizeof(uint64_t));
     for (int pos = 0; pos < w->user->n_paths; pos++) {
         int i = w->order[pos];
-        const struct lic_path *p = &w->user->paths[i];
+        const struct lic_path *p = &w->paths[i];
         struct lic_path_result *pr = &res->paths[i];
         w->active[i] = 0;
         pr->removed = !wanted(w, i);
         pr->convert_to_direct = 0;
+        pr->kept_previous = w->kept_previous[i];
         pr->why = violation(LIC_ERROR_NONE, -1, -1, -1);
         if (pr->removed) {
             pr->state = LIC_STATE_ACTIVE;
@@ -282,6 +286,10 @@ static void evaluate_round(struct work *w, struct lic_result *res)
         pr->state = LIC_STATE_ACTIVE;
         w->active[i] = 1;
         hold_path(w, p);
+        if (w->kept_previous[i]) {
+            pr->state = LIC_STATE_ACTIVE_WITH_ERROR;
+            pr->why = w->kept[i];
+        }
         if (w->reinstated[i]) {
             if (p->removal == LIC_REMOVE_GROUP_DELETED) {
                 pr->convert_to_direct = 1;
@@ -300,7 +308,7 @@ static int unsatisfied_plan(const struct work *w, int *path_out)
         int i = w->order[pos];
         if (!w->active[i])
             continue;
-        const struct lic_path *p = &w->user->paths[i];
+        const struct lic_path *p = &w->paths[i];
         for (int j = 0; j < p->n_skus; j++) {
             const struct lic_sku_rules *sku = &w->cat->skus[p->skus[j].sku];
             if (sku->suspended)
@@ -338,10 +346,10 @@ static void settle_dependencies(struct work *w, struct lic_result *res)
         int fixed = 0;
         for (int pos = 0; pos < w->user->n_paths && !fixed; pos++) {
             int i = w->order[pos];
-            if (wanted(w, i) || !w->user->paths[i].incumbent)
+            if (wanted(w, i) || !w->paths[i].incumbent)
                 continue;
             for (int q = 0; q < r->n_requires && !fixed; q++) {
-                if (path_enables(w, &w->user->paths[i], r->requires_any[q])) {
+                if (path_enables(w, &w->paths[i], r->requires_any[q])) {
                     w->reinstated[i] = 1;
                     w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[q]);
                     fixed = 1;
@@ -350,19 +358,53 @@ static void settle_dependencies(struct work *w, struct lic_result *res)
         }
         if (fixed)
             continue;
+        /* A path that newly disables a prerequisite keeps its previous plans instead, like a
+         * removal that another license depends on (§4.4). */
+        for (int pos = 0; pos < w->user->n_paths && !fixed; pos++) {
+            int i = w->order[pos];
+            struct lic_path *p = &w->paths[i];
+            if (!w->active[i] || !p->incumbent || w->kept_previous[i] || p->group_id == NULL)
+                continue;
+            for (int j = 0; j < p->n_skus && !fixed; j++) {
+                struct lic_path_sku *ps = (struct lic_path_sku *)&p->skus[j];
+                if (ps->prev_disabled == NULL)
+                    continue;
+                for (int q = 0; q < r->n_requires && !fixed; q++) {
+                    int need = r->requires_any[q];
+                    struct lic_path_sku prev = *ps;
+                    prev.disabled_plans = ps->prev_disabled;
+                    prev.n_disabled = ps->n_prev_disabled;
+                    if (plan_disabled(ps, need) && sku_enables(w->cat, &prev, need))
+                        fixed = 1;
+                }
+            }
+            if (fixed) {
+                for (int j = 0; j < p->n_skus; j++) {
+                    struct lic_path_sku *ps = (struct lic_path_sku *)&p->skus[j];
+                    if (ps->prev_disabled != NULL) {
+                        ps->disabled_plans = ps->prev_disabled;
+                        ps->n_disabled = ps->n_prev_disabled;
+                    }
+                }
+                w->kept_previous[i] = 1;
+                w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[0]);
+            }
+        }
+        if (fixed)
+            continue;
         /* Nothing being removed provides it: the newest checked path enabling the plan fails. */
         int victim = -1;
         for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
             int i = w->order[pos];
-            if (w->active[i] && class_of(&w->user->paths[i]) != CLASS_HELD_DIRECT &&
-                !w->reinstated[i] && path_enables(w, &w->user->paths[i], plan))
+            if (w->active[i] && class_of(&w->paths[i]) != CLASS_HELD_DIRECT && !w->reinstated[i] &&
+                path_enables(w, &w->paths[i], plan))
                 victim = i;
         }
         /* Only held direct paths need it. If a direct path changed now no longer enables a
          * prerequisite its SKU has (disabledPlans), that change is what breaks them (§2). */
         for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
             int i = w->order[pos];
-            const struct lic_path *p = &w->user->paths[i];
+            const struct lic_path *p = &w->paths[i];
             if (!w->active[i] || class_of(p) != CLASS_NEW_DIRECT)
                 continue;
             for (int q = 0; q < r->n_requires && victim < 0; q++)
@@ -375,7 +417,7 @@ static void settle_dependencies(struct work *w, struct lic_result *res)
             set_bit(w->accepted, plan);
             continue;
         }
-        const struct lic_path *vp = &w->user->paths[victim];
+        const struct lic_path *vp = &w->paths[victim];
         int sku = -1;
         for (int j = 0; j < vp->n_skus && sku < 0; j++)
             if (sku_enables(w->cat, &vp->skus[j], plan))
@@ -393,7 +435,7 @@ static int build_effective(struct work *w, struct lic_result *res, int *seats_fr
     const struct lic_user_input *u = w->user;
     int total = 0;
     for (int i = 0; i < u->n_paths; i++)
-        total += u->paths[i].n_skus;
+        total += w->paths[i].n_skus;
     res->effective = calloc((size_t)(total ? total : 1), sizeof(*res->effective));
     if (res->effective == NULL)
         return -1;
@@ -401,7 +443,7 @@ static int build_effective(struct work *w, struct lic_result *res, int *seats_fr
         int i = w->order[pos];
         if (!w->active[i])
             continue;
-        const struct lic_path *p = &u->paths[i];
+        const struct lic_path *p = &w->paths[i];
         for (int j = 0; j < p->n_skus; j++) {
             int s = p->skus[j].sku;
             int seen = 0;
@@ -423,9 +465,9 @@ static int build_effective(struct work *w, struct lic_result *res, int *seats_fr
                     int ii = w->order[qq];
                     if (!w->active[ii])
                         continue;
-                    for (int jj = 0; jj < u->paths[ii].n_skus && !enabled; jj++)
-                        enabled = u->paths[ii].skus[jj].sku == s &&
-                                  !plan_disabled(&u->paths[ii].skus[jj], plan);
+                    for (int jj = 0; jj < w->paths[ii].n_skus && !enabled; jj++)
+                        enabled = w->paths[ii].skus[jj].sku == s &&
+                                  !plan_disabled(&w->paths[ii].skus[jj], plan);
                 }
                 if (!enabled || sku->suspended)
                     eff->disabled_plans[eff->n_disabled++] = plan;
@@ -485,6 +527,12 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     w.active = calloc(n, sizeof(int));
     w.forced = calloc(n, sizeof(*w.forced));
     w.kept = calloc(n, sizeof(*w.kept));
+    w.kept_previous = calloc(n, sizeof(int));
+    w.paths = calloc(n, sizeof(*w.paths));
+    int total_skus = 0;
+    for (int i = 0; i < user->n_paths; i++)
+        total_skus += user->paths[i].n_skus;
+    w.sku_copy = calloc((size_t)(total_skus ? total_skus : 1), sizeof(*w.sku_copy));
     w.held = calloc((size_t)w.words, sizeof(uint64_t));
     w.accepted = calloc((size_t)w.words, sizeof(uint64_t));
     w.holder = malloc((size_t)(catalog->n_plans ? catalog->n_plans : 1) * sizeof(int));
@@ -492,8 +540,17 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     res.seat_delta = calloc((size_t)(catalog->n_skus ? catalog->n_skus : 1), sizeof(int));
     int rc = -1;
     if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.accepted ||
-        !w.holder || !res.paths || !res.seat_delta)
+        !w.kept_previous || !w.paths || !w.sku_copy || !w.holder || !res.paths || !res.seat_delta)
         goto out;
+    /* A private copy of the paths: dependency settling may put a path back on its previous
+     * disabledPlans, and the caller's input stays as given. */
+    for (int i = 0, k = 0; i < user->n_paths; i++) {
+        w.paths[i] = user->paths[i];
+        memcpy(&w.sku_copy[k], user->paths[i].skus,
+               (size_t)user->paths[i].n_skus * sizeof(*w.sku_copy));
+        w.paths[i].skus = &w.sku_copy[k];
+        k += user->paths[i].n_skus;
+    }
     for (int i = 0; i < user->n_paths; i++) {
         w.order[i] = i;
         w.forced[i] = violation(LIC_ERROR_NONE, -1, -1, -1);
@@ -533,6 +590,9 @@ out:
     free(w.kept);
     free(w.held);
     free(w.accepted);
+    free(w.kept_previous);
+    free(w.paths);
+    free(w.sku_copy);
     free(w.holder);
     return rc;
 }

@@ -69,6 +69,10 @@ struct lic_path_sku {
     int sku;                   /* catalog SKU index */
     const int *disabled_plans; /* plan indexes */
     int n_disabled;
+    /* The disabled plans applied now (from the path's state), for an incumbent path whose
+     * disabledPlans changed: NULL when there is no previous application. */
+    const int *prev_disabled;
+    int n_prev_disabled;
 };
 
 struct lic_path {
@@ -107,6 +111,8 @@ struct lic_path_result {
     struct lic_violation why; /* error NONE when healthy */
     int removed;              /* the removal went through: drop the path */
     int convert_to_direct;    /* §4.4: a deleted group's path becomes a direct assignment */
+    int kept_previous;        /* newly disabled plans another license needs stay enabled (§4.4):
+                                 the path keeps its previous disabledPlans, ActiveWithError */
     enum license_state *sku_states; /* per SKU of the path (Disabled for suspended SKUs) */
 };
 

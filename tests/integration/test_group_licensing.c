@@ -904,6 +904,45 @@ START_TEST(a_new_primary_address_goes_to_the_first_member_who_gets_a_mailbox)
 }
 END_TEST
 
+START_TEST(group_disabling_a_plan_a_members_addon_needs_keeps_it_for_that_member)
+{
+    const char *g = "a0000000-0000-0000-0000-000000000010";
+    const char *u = "f1000000-0000-0000-0000-000000000001";
+    group_with_member(g, "Calling", u, "calling@contoso.com");
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"}],\"removeLicenses\":[]}");
+    struct th_response r;
+    char path[160];
+    snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", u);
+    ck_assert_int_eq(
+        post(path, "{\"addLicenses\":[{\"skuId\":\"" AUDIO "\"}],\"removeLicenses\":[]}", &r), 200);
+    th_response_free(&r);
+    /* The group now disables MCOSTANDARD, which the member's Audio Conferencing needs. */
+    group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\",\"disabledPlans\":[\"" MCOSTD
+                             "\"]}],\"removeLicenses\":[]}");
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM license_assignment_states WHERE user_id = "
+                                  "'%s' AND group_id = '%s' AND state = 'ActiveWithError' AND error"
+                                  " = 'DependencyViolation' AND disabled_plans = '{}'",
+                                  u, g),
+                     1);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM user_licenses WHERE user_id = '%s' AND "
+                                  "sku_id = '" E3 "' AND disabled_plans = '{}'",
+                                  u),
+                     1);
+    /* Without the add-on, the group's new plans apply to the member too. */
+    ck_assert_int_eq(post(path, "{\"addLicenses\":[],\"removeLicenses\":[\"" AUDIO "\"]}", &r),
+                     200);
+    th_response_free(&r);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM license_assignment_states WHERE user_id = "
+                                  "'%s' AND group_id = '%s' AND state = 'Active' AND "
+                                  "disabled_plans = '{" MCOSTD "}'",
+                                  u, g),
+                     1);
+}
+END_TEST
+
 int main(void)
 {
     const char *env[] = {"LICENSINGD_WORKERS=2", NULL};
@@ -923,6 +962,7 @@ int main(void)
     tcase_add_test(tc, a_group_swapping_its_skus_stays_the_incumbent);
     tcase_add_test(tc, conversion_to_direct_merges_with_an_existing_direct_assignment);
     tcase_add_test(tc, a_new_primary_address_goes_to_the_first_member_who_gets_a_mailbox);
+    tcase_add_test(tc, group_disabling_a_plan_a_members_addon_needs_keeps_it_for_that_member);
     tcase_add_test(tc, migration_from_direct_to_group_keeps_one_seat_per_user);
     tcase_add_test(tc, dry_run_reports_without_changing_anything);
     tcase_add_test(tc, reprocessing_a_group_and_error_report_paging);

@@ -469,6 +469,47 @@ START_TEST(disabling_a_prerequisite_another_direct_license_needs_is_refused)
 }
 END_TEST
 
+START_TEST(group_newly_disabling_a_needed_prerequisite_keeps_its_previous_plans)
+{
+    plenty_of_seats();
+    int held[] = {AUDIO_SKU, E3};
+    static const int no_mcostd[] = {MCOSTD};
+    static const int none[] = {0};
+    /* Audio Conferencing (direct) needs MCOSTANDARD, which only the group's E3 gives; the group
+     * now disables MCOSTANDARD. */
+    struct lic_path_sku e3_now = {E3, no_mcostd, 1, none, 0};
+    struct lic_path p[] = {{.group_id = NULL, .incumbent = 1, .skus = &s_audio, .n_skus = 1},
+                           {.group_id = "g1", .incumbent = 1, .skus = &e3_now, .n_skus = 1}};
+    struct lic_user_input u = user_in("US", p, 2);
+    u.held_skus = held;
+    u.n_held = 2;
+    struct lic_result r = eval(&u);
+    ck_assert_int_eq(r.paths[1].state, LIC_STATE_ACTIVE_WITH_ERROR);
+    ck_assert_int_eq(r.paths[1].why.error, LIC_ERROR_DEPENDENCY);
+    ck_assert_int_eq(r.paths[1].why.plan, AUDIO);
+    ck_assert_int_eq(r.paths[1].kept_previous, 1);
+    const struct lic_effective *e3 = effective_of(&r, E3);
+    ck_assert_ptr_nonnull(e3);
+    ck_assert_int_eq(e3->n_disabled, 0); /* MCOSTANDARD stays enabled */
+    ck_assert_int_eq(r.paths[0].state, LIC_STATE_ACTIVE);
+    ck_assert_ptr_eq(p[1].skus, &e3_now); /* the caller's input is untouched */
+    ck_assert_int_eq(e3_now.n_disabled, 1);
+    licensing_result_free(&r, 2);
+
+    /* Without the add-on, the new disabledPlans apply. */
+    struct lic_path only_group = p[1];
+    int held_e3[] = {E3};
+    struct lic_user_input u2 = user_in("US", &only_group, 1);
+    u2.held_skus = held_e3;
+    u2.n_held = 1;
+    r = eval(&u2);
+    ck_assert_int_eq(r.paths[0].state, LIC_STATE_ACTIVE);
+    ck_assert_int_eq(r.paths[0].kept_previous, 0);
+    ck_assert_int_eq(effective_of(&r, E3)->n_disabled, 1);
+    licensing_result_free(&r, 1);
+}
+END_TEST
+
 START_TEST(evaluation_is_idempotent_and_order_independent)
 {
     plenty_of_seats();
@@ -557,6 +598,7 @@ int main(void)
     tcase_add_test(tc, suspended_sku_paths_are_disabled);
     tcase_add_test(tc, suspended_sku_still_needs_a_free_seat);
     tcase_add_test(tc, disabling_a_prerequisite_another_direct_license_needs_is_refused);
+    tcase_add_test(tc, group_newly_disabling_a_needed_prerequisite_keeps_its_previous_plans);
     tcase_add_test(tc, evaluation_is_idempotent_and_order_independent);
     tcase_add_test(tc, shared_seat_budget_goes_to_earlier_users_first);
     suite_add_tcase(s, tc);
