@@ -24,7 +24,17 @@ fi
 "${LICENSINGD_BIN:-build/licensingd}" serve 2>"$LICENSINGD_TEST_PGDIR/readme-server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+up=0
+for _ in $(seq 300); do
+    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; then up=1; break; fi
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+done
+if [ $up = 0 ]; then
+    echo "README: licensingd did not come up on port $port; its log:"
+    tail -n 20 "$LICENSINGD_TEST_PGDIR/readme-server.log"
+    exit 1
+fi
 
 # The commands inside the Walkthrough section's sh blocks, with the expected statuses.
 mapfile -t lines < <(awk '/^## Walkthrough/{on=1; next} /^## /{on=0} on' README.md |
