@@ -9,32 +9,35 @@ user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
 db=licensingd_readme_$$
 psql -q -h "$LICENSINGD_TEST_PGDIR/sock" -U "$user" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
 export DATABASE_URL="host=$LICENSINGD_TEST_PGDIR/sock dbname=$db user=$user"
-port=""
-for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "readme: no free port" >&2; exit 1; }
-export PORT=$port
-
 "${LICENSINGD_BIN:-build/licensingd}" migrate 2>/dev/null
 if "${LICENSINGD_BIN:-build/licensingd}" --help | grep -q load-demo; then
     "${LICENSINGD_BIN:-build/licensingd}" load-demo 2>/dev/null
 fi
-"${LICENSINGD_BIN:-build/licensingd}" serve 2>"$LICENSINGD_TEST_PGDIR/readme-server.log" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+
+# A free port below the kernel's ephemeral range; if another socket takes it first, the server
+# exits at once and the next attempt uses another port.
+log="$LICENSINGD_TEST_PGDIR/readme-server.log"
+pid=""
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null' EXIT
 up=0
-for _ in $(seq 300); do
-    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; then up=1; break; fi
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
+for attempt in 1 2 3; do
+    port=$((20000 + RANDOM % 12000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    PORT=$port "${LICENSINGD_BIN:-build/licensingd}" serve 2>"$log" &
+    pid=$!
+    for _ in $(seq 300); do
+        if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; then up=1; break; fi
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+    done
+    [ $up = 1 ] && break
+    echo "README: licensingd did not come up on port $port (attempt $attempt); its log:"
+    tail -n 20 "$log"
+    kill $pid 2>/dev/null || true
+    wait $pid 2>/dev/null || true
+    pid=""
 done
-if [ $up = 0 ]; then
-    echo "README: licensingd did not come up on port $port; its log:"
-    tail -n 20 "$LICENSINGD_TEST_PGDIR/readme-server.log"
-    exit 1
-fi
+[ $up = 1 ] || exit 1
 
 # The commands inside the Walkthrough section's sh blocks, with the expected statuses.
 mapfile -t lines < <(awk '/^## Walkthrough/{on=1; next} /^## /{on=0} on' README.md |

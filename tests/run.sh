@@ -2,7 +2,7 @@
 # `make test`: a throwaway PostgreSQL cluster, then the unit suites, the integration suites and the
 # README walkthrough. Usage: tests/run.sh UNIT_BIN... -- INTEGRATION_BIN...
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 unit=()
 integration=()
