@@ -47,6 +47,9 @@ shared_buffers = 256MB
 fsync = ${LICENSINGD_PG_FSYNC:-on}
 synchronous_commit = ${LICENSINGD_PG_SYNC_COMMIT:-on}
 full_page_writes = ${LICENSINGD_PG_FSYNC:-on}
+# A group of a million members writes gigabytes of WAL: fewer forced checkpoints.
+max_wal_size = ${LICENSINGD_PG_MAX_WAL:-4GB}
+checkpoint_timeout = 15min
 CONF
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then

@@ -90,13 +90,6 @@ static const struct db_stmt stmt_requeue_count = {
     "          w.user_id",
     1};
 
-static const struct db_stmt stmt_users_in_error = {
-    "work_users_in_error",
-    "SELECT count(DISTINCT user_id) FROM license_assignment_states"
-    " WHERE user_id = ANY($1::uuid[]) AND state = 'Error'"
-    "   AND ($2::uuid IS NULL OR group_id = $2::uuid)",
-    2};
-
 static const struct db_stmt stmt_sweep = {
     "work_sweep",
     "INSERT INTO work_queue (kind, target_id, reason)"
@@ -302,17 +295,6 @@ int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
 {
     const char *params[] = {sku_id};
     return exec_params(conn, &stmt_requeue_count, params, err);
-}
-
-int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
-                            const char *group_id, struct lic_error *err)
-{
-    PGresult *r = ids_exec(conn, &stmt_users_in_error, user_ids, n, group_id, err);
-    if (r == NULL)
-        return -1;
-    int count = atoi(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return count;
 }
 
 int db_work_sweep(struct db_conn *conn, struct lic_error *err)

@@ -51,10 +51,6 @@ int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_
 int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
                                      struct lic_error *err);
 
-/* Users of the batch left with an Error state from group_id (NULL: from any path). */
-int db_count_users_in_error(struct db_conn *conn, const char (*user_ids)[WORK_ID_SIZE], int n,
-                            const char *group_id, struct lic_error *err);
-
 /* Repairs drift: requeues groups not ProcessingComplete that have no job queued. */
 int db_work_sweep(struct db_conn *conn, struct lic_error *err);
 

@@ -75,7 +75,7 @@ static void audit_concurrency(struct db_conn *conn, const char *context)
 
 /* Evaluates and saves a batch of users inside the caller's transaction. */
 static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
-                         const char *group_id, struct lic_error *err)
+                         const char *group_id, int *failed, struct lic_error *err)
 {
     const char **list = calloc((size_t)n + 1, sizeof(*list));
     if (list == NULL)
@@ -109,6 +109,15 @@ static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
             lic_batch_take_smtp(&b, i);
     }
     rc = licensing_save_batch(conn, &b, results, licensing_app_initiator, err);
+    /* Members left in Error by this group, for the "Finish" record's counts. */
+    for (int i = 0; rc == 0 && failed != NULL && i < n; i++) {
+        int in_error = 0;
+        for (int k = 0; b.users[i].found && k < b.users[i].input.n_paths; k++)
+            in_error |= b.users[i].paths[k].group_id != NULL &&
+                        strcmp(b.users[i].paths[k].group_id, group_id) == 0 &&
+                        results[i].paths[k].state == LIC_STATE_ERROR;
+        *failed += in_error;
+    }
 out:
     for (int i = 0; results && i < n; i++)
         licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
@@ -126,7 +135,7 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[WORK_ID_S
         struct lic_error err;
         lic_error_clear(&err);
         int claimed = db_begin(conn, &err) == 0 ? db_work_claim_user(conn, ids[i], &err) : -1;
-        if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, &err) == 0 &&
+        if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, NULL, &err) == 0 &&
             db_commit(conn, &err) == 0) {
             continue;
         }
@@ -150,7 +159,7 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     int claimed = 0;
     int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &err);
     if (n > 0) {
-        if (process_users(conn, ids, n, NULL, &err) != 0 || db_commit(conn, &err) != 0) {
+        if (process_users(conn, ids, n, NULL, NULL, &err) != 0 || db_commit(conn, &err) != 0) {
             db_rollback(conn);
             log_event(LOG_WARN, "user_batch_failed", "%d users, one by one now: %s", n,
                       err.message);
@@ -186,11 +195,8 @@ static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
     if (n < 0)
         goto fail_job;
     if (n > 0) {
-        if (process_users(conn, ids, n, job.target, &err) != 0)
-            goto fail_job;
-        int failed =
-            db_count_users_in_error(conn, (const char(*)[WORK_ID_SIZE])ids, n, job.target, &err);
-        if (failed < 0)
+        int failed = 0;
+        if (process_users(conn, ids, n, job.target, &failed, &err) != 0)
             goto fail_job;
         job.cursor_seq = last;
         job.done += n;

@@ -51,6 +51,7 @@ peak=0
 while :; do
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     [ "$rss" -gt "$peak" ] && peak=$rss
+    [ -n "${BENCH_TRACE:-}" ] && echo "rss ${rss} kB, done $(psql -tA "$DATABASE_URL" -c "SELECT coalesce(max(done), 0) FROM work_queue")" >&2
     state=$(psql -tA "$DATABASE_URL" -c "SELECT license_processing_state FROM groups")
     [ "$state" = ProcessingComplete ] && break
     sleep 0.1
