@@ -367,11 +367,13 @@ API_HANDLER(api_group_members_with_errors)
         return;
     }
     struct db_conn *conn = db_acquire(app->pool, &err);
-    int more = 0, exists = conn ? db_group_exists(conn, id, &err) : -1;
+    struct db_rows *group = NULL;
+    int more = 0, exists = conn != NULL && db_groups_get(conn, id, 0, &group, &err) == 0;
+    db_rows_free(group);
     char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
     const char *list[ODATA_TOP_MAX];
     json_t *j_items = json_array();
-    int n = exists == 1 && ids
+    int n = exists && ids
                 ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top, ids, &more, &err)
                 : -1;
     for (int i = 0; i < n; i++)
@@ -379,11 +381,6 @@ API_HANDLER(api_group_members_with_errors)
     if (n >= 0 && render_ids_in_order(conn, &list_users, list, n, 0, 1, j_items, &err) != 0)
         n = -1;
     db_release(app->pool, conn);
-    if (exists == 0)
-        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource '%s' does not exist or one of its queried reference-property "
-                      "objects are not present.",
-                      id);
     if (n < 0) {
         free(ids);
         json_decref(j_items);

@@ -8,10 +8,6 @@
 #include "internal.h"
 #include "queue.h"
 
-static const struct db_stmt stmt_lock = {
-    "grp_lic_lock", "SELECT security_enabled, display_name FROM groups WHERE id = $1 FOR UPDATE",
-    1};
-
 static const struct db_stmt stmt_missing_sku = {
     "grp_lic_missing_sku",
     "SELECT s FROM unnest($1::uuid[]) AS s"
@@ -71,22 +67,6 @@ static const struct db_stmt stmt_mark = {
     "UPDATE groups SET license_generation = license_generation + 1,"
     "       license_processing_state = 'QueuedForProcessing', updated_at = now() WHERE id = $1",
     1};
-
-int db_group_lock(struct db_conn *conn, const char *group_id, int *security_enabled, char *name,
-                  size_t name_size, struct lic_error *err)
-{
-    const char *params[] = {group_id};
-    PGresult *r = db_exec(conn, &stmt_lock, params, err);
-    if (r == NULL)
-        return -1;
-    int found = PQntuples(r) > 0;
-    if (found) {
-        *security_enabled = PQgetvalue(r, 0, 0)[0] == 't';
-        snprintf(name, name_size, "%s", PQgetvalue(r, 0, 1));
-    }
-    PQclear(r);
-    return found;
-}
 
 struct arrays {
     char *adds, *disabled, *removes;

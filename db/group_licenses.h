@@ -13,10 +13,6 @@ struct group_license_change {
     int n_removes;
 };
 
-/* Locks the group row: 1 found (security_enabled and its name filled), 0 missing, -1 error. */
-int db_group_lock(struct db_conn *conn, const char *group_id, int *security_enabled, char *name,
-                  size_t name_size, struct lic_error *err);
-
 /* Checks the change; a violation is a 400 in err (returns -1 with err->kind BAD_REQUEST). */
 int db_group_license_check(struct db_conn *conn, const struct group_license_change *change,
                            struct lic_error *err);

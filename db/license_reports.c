@@ -76,9 +76,6 @@ static const struct db_stmt stmt_group_errors_next = {
     " WHERE group_id = $1 AND error <> 'None' AND user_id > $3::uuid ORDER BY user_id LIMIT $2",
     3};
 
-static const struct db_stmt stmt_group_exists = {"report_group_exists",
-                                                 "SELECT 1 FROM groups WHERE id = $1", 1};
-
 /* Joins the first column of every row into "[a,b]"; sets *more when rows == limit + 1. */
 static char *json_rows(PGresult *r, int limit, int *more, struct lic_error *err)
 {
@@ -155,15 +152,4 @@ int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const 
         snprintf(ids[i], 40, "%s", PQgetvalue(r, i, 0));
     PQclear(r);
     return n;
-}
-
-int db_group_exists(struct db_conn *conn, const char *group_id, struct lic_error *err)
-{
-    const char *params[] = {group_id};
-    PGresult *r = db_exec(conn, &stmt_group_exists, params, err);
-    if (r == NULL)
-        return -1;
-    int found = PQntuples(r) > 0;
-    PQclear(r);
-    return found;
 }

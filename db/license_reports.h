@@ -24,7 +24,4 @@ char *db_license_overview_json(struct db_conn *conn, struct lic_error *err);
 int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const char *after,
                               int limit, char (*ids)[40], int *more, struct lic_error *err);
 
-/* 1 when the group exists, 0 when not, -1 on error. */
-int db_group_exists(struct db_conn *conn, const char *group_id, struct lic_error *err);
-
 #endif

@@ -176,8 +176,7 @@ static void audit_change(struct db_conn *conn, const struct lic_batch_user *bu,
 }
 
 /* The first violation among the paths this request touched, as Graph's 400. */
-static int refusal(const struct lic_batch *b, const struct lic_result *r,
-                   const struct license_add *adds, int n_adds, struct lic_error *err)
+static int refusal(const struct lic_batch *b, const struct lic_result *r, struct lic_error *err)
 {
     const struct lic_batch_user *bu = &b->users[0];
     char msg[600];
@@ -192,8 +191,6 @@ static int refusal(const struct lic_batch *b, const struct lic_result *r,
         licensing_violation_message(&b->catalog, &pr->why, msg, sizeof(msg));
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", "%s", msg);
     }
-    (void)adds;
-    (void)n_adds;
     return 0;
 }
 
@@ -209,7 +206,7 @@ static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
     struct lic_result r;
     if (licensing_evaluate_user(&b->catalog, &bu->input, b->seats_free, &r) != 0)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    int rc = check ? refusal(b, &r, adds, n_adds, err) : 0;
+    int rc = check ? refusal(b, &r, err) : 0;
     if (rc == 0)
         rc = licensing_save_batch(conn, b, &r, initiator, err);
     licensing_result_free(&r, bu->input.n_paths);

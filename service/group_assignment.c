@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../db/audit.h"
+#include "../db/directory.h"
 #include "../db/group_licenses.h"
 #include "../db/licensing.h"
 #include "../db/worker.h"
@@ -155,6 +156,7 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
     if (conn == NULL)
         return -1;
     int rc = -1;
+    struct db_rows *group = NULL; /* freed at out: declared before the first jump there */
     for (int i = 0; i < n_adds; i++)
         for (int k = 0; k < i; k++)
             if (strcmp(adds[i].sku_id, adds[k].sku_id) == 0) {
@@ -171,20 +173,11 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
                 goto out;
             }
     struct group_license_change change = {group_id, adds, n_adds, removes, n_removes};
-    int security = 0;
-    char name[256];
-    if (db_begin(conn, err) != 0)
+    /* The directory's lookup, locking the row: group license changes are serialized. */
+    if (db_begin(conn, err) != 0 || db_groups_get(conn, group_id, 1, &group, err) != 0)
         goto out;
-    int found = db_group_lock(conn, group_id, &security, name, sizeof(name), err);
-    if (found <= 0) {
-        if (found == 0)
-            lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                          "Resource '%s' does not exist or one of its queried reference-property "
-                          "objects are not present.",
-                          group_id);
-        goto out;
-    }
-    if (!security) {
+    const char *name = db_rows_get(group, 0, GCOL_DISPLAY_NAME);
+    if (strcmp(db_rows_get(group, 0, GCOL_SECURITY_ENABLED), "t") != 0) {
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "Licenses can only be assigned to security groups or to Microsoft 365 "
                       "groups with securityEnabled set to true.");
@@ -203,6 +196,7 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
 out:
     if (rc != 0 || report != NULL)
         db_rollback(conn);
+    db_rows_free(group);
     db_release(pool, conn);
     return rc;
 }
