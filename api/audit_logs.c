@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/audit.h"
-#include "directory.h"
+#include "db/audit.h"
+#include "api/directory.h"
 
 static const char *const audit_props[] = {"id",
                                           "category",

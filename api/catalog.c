@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/catalog.h"
-#include "../service/catalog.h"
-#include "../service/country.h"
-#include "handlers.h"
-#include "odata.h"
+#include "db/catalog.h"
+#include "service/catalog.h"
+#include "service/base/country.h"
+#include "api/handlers.h"
+#include "api/odata.h"
 
 #define MAX_LIST_ITEMS 1000 /* ids or codes in one request body list */
 
@@ -62,7 +62,7 @@ static json_t *split_list(const char *text)
 /* ---- rendering ---- */
 
 struct account {
-    char id[37];
+    char id[GUID_SIZE];
     char name[256];
 };
 
@@ -119,7 +119,7 @@ static void finish(const struct api_app *app, struct db_conn *conn, struct api_r
 }
 
 /* $top and the keyset position of $skiptoken (one part, a GUID) for the SKU and user lists. */
-static int page_options(const struct api_request *req, int *top, char after[37],
+static int page_options(const struct api_request *req, int *top, char after[GUID_SIZE],
                         struct lic_error *err)
 {
     after[0] = '\0';
@@ -150,20 +150,20 @@ static int not_found(const char *text, struct lic_error *err)
 }
 
 /* {organizationId}_{skuId}, or a bare skuId (extension). Anything else is not found. */
-static int parse_sku_id(const char *text, const struct account *acct, char sku_id[37],
+static int parse_sku_id(const char *text, const struct account *acct, char sku_id[GUID_SIZE],
                         struct lic_error *err)
 {
     size_t len = strlen(text);
-    char org[37];
+    char org[GUID_SIZE];
     int ok = 0;
     if (len == 36) {
         ok = guid_normalize(text, sku_id) == 0;
     } else if (len == 73 && text[36] == '_') {
-        char head[37];
+        char head[GUID_SIZE];
         memcpy(head, text, 36);
         head[36] = '\0';
         ok = guid_normalize(head, org) == 0 && strcmp(org, acct->id) == 0 &&
-             guid_normalize(text + 37, sku_id) == 0;
+             guid_normalize(text + GUID_SIZE, sku_id) == 0;
     }
     return ok ? 0 : not_found(text, err);
 }
@@ -171,7 +171,8 @@ static int parse_sku_id(const char *text, const struct account *acct, char sku_i
 /* Starts a request on the SKU of the path: a connection, the account and the skuId. On failure
  * the error reply is set and NULL returned. */
 static struct db_conn *open_sku(const struct api_app *app, const struct api_request *req,
-                                struct api_response *res, struct account *acct, char sku_id[37])
+                                struct api_response *res, struct account *acct,
+                                char sku_id[GUID_SIZE])
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -205,7 +206,7 @@ void api_skus_list(const struct api_app *app, const struct api_request *req,
     lic_error_clear(&err);
     uint64_t mask = 0;
     int top = 0;
-    char after[37];
+    char after[GUID_SIZE];
     if (odata_parse_select(api_query(req, "$select"), sku_properties, &mask, &err) != 0 ||
         page_options(req, &top, after, &err) != 0) {
         api_reply_error(res, &err);
@@ -242,7 +243,7 @@ void api_sku_get(const struct api_app *app, const struct api_request *req, struc
         return;
     }
     struct account acct;
-    char sku_id[37];
+    char sku_id[GUID_SIZE];
     struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
     if (conn == NULL)
         return;
@@ -281,7 +282,7 @@ static int parse_units(json_t *j_units, int values[4], struct lic_error *err)
 }
 
 /* A JSON array of GUID strings, normalized into ids (owned: caller frees). */
-static int parse_guid_list(json_t *j_list, const char *what, char (**ids)[37], int *n,
+static int parse_guid_list(json_t *j_list, const char *what, char (**ids)[GUID_SIZE], int *n,
                            struct lic_error *err)
 {
     *ids = NULL;
@@ -304,7 +305,7 @@ static int parse_guid_list(json_t *j_list, const char *what, char (**ids)[37], i
     return 0;
 }
 
-static const char **pointers(char (*ids)[37], int n)
+static const char **pointers(char (*ids)[GUID_SIZE], int n)
 {
     const char **p = calloc((size_t)n + 1, sizeof(*p));
     for (int i = 0; p != NULL && i < n; i++)
@@ -314,11 +315,11 @@ static const char **pointers(char (*ids)[37], int n)
 
 /* The POST body as a db_sku_new; strings point into j_body, arrays are owned by parts. */
 struct sku_parts {
-    char sku_id[37];
-    char (*subs)[37];
+    char sku_id[GUID_SIZE];
+    char (*subs)[GUID_SIZE];
     const char **sub_ptrs;
     struct db_sku_new_plan *plans;
-    char (*plan_ids)[37];
+    char (*plan_ids)[GUID_SIZE];
 };
 
 static void sku_parts_free(struct sku_parts *p)
@@ -427,7 +428,7 @@ void api_skus_create(const struct api_app *app, const struct api_request *req,
     }
     struct db_conn *conn = acquire(app, res);
     struct account acct;
-    char id[37];
+    char id[GUID_SIZE];
     struct db_sku created;
     if (conn != NULL && db_begin(conn, &err) == 0 && load_account(conn, &acct, &err) == 0 &&
         db_sku_create(conn, &sku, id, &err) == 0 && db_sku_get(conn, id, &created, &err) == 0) {
@@ -489,7 +490,7 @@ void api_sku_update(const struct api_app *app, const struct api_request *req,
     }
     json_decref(j_body); /* patch points only to static strings */
     struct account acct;
-    char sku_id[37];
+    char sku_id[GUID_SIZE];
     struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
     if (conn == NULL)
         return;
@@ -505,7 +506,7 @@ void api_sku_delete(const struct api_app *app, const struct api_request *req,
     struct lic_error err;
     lic_error_clear(&err);
     struct account acct;
-    char sku_id[37];
+    char sku_id[GUID_SIZE];
     struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
     if (conn == NULL)
         return;
@@ -535,13 +536,13 @@ void api_sku_licensed_users(const struct api_app *app, const struct api_request 
     struct lic_error err;
     lic_error_clear(&err);
     int top = 0;
-    char after[37];
+    char after[GUID_SIZE];
     if (page_options(req, &top, after, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
     struct account acct;
-    char sku_id[37];
+    char sku_id[GUID_SIZE];
     struct db_conn *conn = open_sku(app, req, res, &acct, sku_id);
     if (conn == NULL)
         return;
@@ -574,7 +575,7 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
     lic_error_clear(&err);
     uint64_t mask = 0;
     int top = 0, nparts = 0;
-    char parts[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX], after_id[37] = "";
+    char parts[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX], after_id[GUID_SIZE] = "";
     const char *token = api_query(req, "$skiptoken");
     if (odata_parse_select(api_query(req, "$select"), plan_properties, &mask, &err) != 0 ||
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
@@ -609,7 +610,7 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
     finish(app, conn, res, &err);
 }
 
-static int plan_id_param(const struct api_request *req, char id[37], struct lic_error *err)
+static int plan_id_param(const struct api_request *req, char id[GUID_SIZE], struct lic_error *err)
 {
     return guid_normalize(req->params.values[0], id) == 0 ? 0
                                                           : not_found(req->params.values[0], err);
@@ -628,7 +629,7 @@ void api_plan_get(const struct api_app *app, const struct api_request *req,
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    char id[37];
+    char id[GUID_SIZE];
     if (odata_parse_select(api_query(req, "$select"), plan_properties, &mask, &err) != 0 ||
         plan_id_param(req, id, &err) != 0) {
         api_reply_error(res, &err);
@@ -651,7 +652,7 @@ struct plan_patch {
     const char *name, *display_name;
     int set_display, mailbox; /* mailbox: -1 unchanged */
     json_t *j_lists[3];       /* conflictsWith, requiresAnyOf, unavailableInCountries */
-    char (*ids[2])[37];
+    char (*ids[2])[GUID_SIZE];
     const char **ptrs[3];
     int counts[3];
 };
@@ -742,7 +743,7 @@ static int apply_plan_patch(struct db_conn *conn, const char *id, const struct p
                             struct lic_error *err)
 {
     int changed = 0;
-    char missing[37];
+    char missing[GUID_SIZE];
     for (int list = 0; list < 2; list++) {
         if (p->j_lists[list] == NULL)
             continue;
@@ -775,7 +776,7 @@ void api_plan_update(const struct api_app *app, const struct api_request *req,
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[37];
+    char id[GUID_SIZE];
     struct plan_patch patch;
     memset(&patch, 0, sizeof(patch));
     json_t *j_body = NULL;

@@ -1,13 +1,13 @@
 /* Shared by the directory handlers: query options, rendering, body fields, audit (directory.h). */
-#include "directory.h"
+#include "api/directory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "../db/audit.h"
-#include "../service/text.h"
+#include "db/audit.h"
+#include "service/base/text.h"
 
 /* Order = the order properties are emitted in: Graph's defaults with user id last. */
 const char *const user_props[] = {"businessPhones",
@@ -515,7 +515,7 @@ void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
         api_reply_error(res, err);
 }
 
-int directory_ref_id(const char *url, char id[37], struct lic_error *err)
+int directory_ref_id(const char *url, char id[GUID_SIZE], struct lic_error *err)
 {
     const char *slash = url ? strrchr(url, '/') : NULL;
     const char *candidate = slash ? slash + 1 : url;

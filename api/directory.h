@@ -5,10 +5,11 @@
 
 #include <stdint.h>
 
-#include "../db/directory.h"
-#include "filter.h"
-#include "handlers.h"
-#include "odata.h"
+#include "service/base/guid.h"
+#include "db/directory.h"
+#include "api/filter.h"
+#include "api/handlers.h"
+#include "api/odata.h"
 
 extern const char *const user_props[];  /* $select names for users */
 extern const char *const group_props[]; /* $select names for groups */
@@ -139,7 +140,7 @@ void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
                       const struct lic_error *err, struct api_response *res);
 
 /* The object id in an @odata.id / @odata.bind URL (".../directoryObjects/{id}"), or 400. */
-int directory_ref_id(const char *url, char id[37], struct lic_error *err);
+int directory_ref_id(const char *url, char id[GUID_SIZE], struct lic_error *err);
 
 /* The "$count" segment: needs ConsistencyLevel: eventual. */
 int count_segment_allowed(const struct api_request *req, struct lic_error *err);

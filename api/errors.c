@@ -1,5 +1,5 @@
 /* Graph error envelope (reference §3): code, message, innerError with date and request ids. */
-#include "errors.h"
+#include "api/errors.h"
 
 unsigned api_error_status(enum lic_error_kind kind)
 {

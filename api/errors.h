@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "../service/error.h"
+#include "service/base/error.h"
 
 /* HTTP status for an error kind. */
 unsigned api_error_status(enum lic_error_kind kind);

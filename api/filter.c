@@ -1,13 +1,13 @@
 /* OData $filter parser: a tokenizer and a recursive-descent parser with depth and length limits. */
-#include "../service/guid.h"
-#include "filter.h"
+#include "service/base/guid.h"
+#include "api/filter.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "../service/text.h"
+#include "service/base/text.h"
 
 enum tok_type {
     TOK_END,
@@ -495,24 +495,4 @@ struct filter_node *filter_parse(const char *text, struct lic_error *err)
     }
     free(p.text);
     return n;
-}
-
-void filter_free(struct filter_node *node)
-{
-    if (node == NULL)
-        return;
-    filter_free(node->left);
-    filter_free(node->right);
-    free(node->property);
-    free(node->sub);
-    for (int i = 0; i < node->nvalues; i++)
-        free(node->values[i].text);
-    free(node->values);
-    free(node);
-}
-
-const char *filter_op_name(enum filter_op op)
-{
-    static const char *const names[] = {"eq", "ne", "gt", "ge", "lt", "le", "in"};
-    return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }

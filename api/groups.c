@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../db/queue.h"
-#include "directory.h"
+#include "db/queue.h"
+#include "api/directory.h"
 
 #define BIND_MAX 20 /* Graph's cap on members@odata.bind per PATCH */
 
@@ -132,7 +132,7 @@ void api_groups_create(const struct api_app *app, const struct api_request *req,
     json_t *j_body = fields_parse_body(req, &group_body, 1, &p, &err);
     if (j_body == NULL)
         goto out;
-    char id[37];
+    char id[GUID_SIZE];
     if (directory_begin(app, &conn, &err) != 0 || db_groups_insert(conn, &p.f, id, &err) != 0 ||
         audit_change(conn, "Add group", "GroupManagement", "Add", "Group", id,
                      p.f.value[GF_DISPLAY_NAME], NULL, NULL, &err) != 0)
@@ -142,7 +142,7 @@ void api_groups_create(const struct api_app *app, const struct api_request *req,
     json_t *j_url;
     json_array_foreach(j_bind, i, j_url)
     {
-        char member[37];
+        char member[GUID_SIZE];
         if (directory_ref_id(json_string_value(j_url), member, &err) != 0 ||
             member_change(conn, 1, id, p.f.value[GF_DISPLAY_NAME], member, &err) != 0)
             goto out;
@@ -205,7 +205,7 @@ void api_groups_update(const struct api_app *app, const struct api_request *req,
     json_t *j_url;
     json_array_foreach(j_bind, i, j_url)
     {
-        char member[37];
+        char member[GUID_SIZE];
         if (directory_ref_id(json_string_value(j_url), member, &err) != 0 ||
             member_change(conn, 1, id, name, member, &err) != 0)
             goto out;
@@ -366,7 +366,7 @@ void api_groups_member_add(const struct api_app *app, const struct api_request *
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char member[37];
+    char member[GUID_SIZE];
     json_t *j_body = api_parse_body(req, &err);
     if (j_body == NULL || directory_ref_id(json_string_value(json_object_get(j_body, "@odata.id")),
                                            member, &err) != 0)

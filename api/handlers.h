@@ -3,7 +3,7 @@
 #ifndef LICENSINGD_HANDLERS_H
 #define LICENSINGD_HANDLERS_H
 
-#include "http.h"
+#include "api/http.h"
 
 #define API_HANDLER(name)                                                                          \
     void name(const struct api_app *app, const struct api_request *req, struct api_response *res)

@@ -1,6 +1,6 @@
 /* Liveness and readiness probes. */
-#include "../db/db.h"
-#include "handlers.h"
+#include "db/db.h"
+#include "api/handlers.h"
 
 void api_health_live(const struct api_app *app, const struct api_request *req,
                      struct api_response *res)

@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: body accumulation with a limit, dispatch through the route table, the
  * request-id headers, the access log, and a graceful stop. */
-#include "http.h"
+#include "service/base/guid.h"
+#include "api/http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -12,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../service/log.h"
-#include "errors.h"
+#include "service/base/log.h"
+#include "api/errors.h"
 
 struct api_server {
     struct MHD_Daemon *daemon;
@@ -28,13 +29,13 @@ struct request_state {
     size_t len, cap;
     int too_large;
     unsigned status;
-    char request_id[37];
+    char request_id[GUID_SIZE];
     char method[16];
     char *path; /* owned */
     struct api_server *server;
 };
 
-static void new_request_id(char out[37])
+static void new_request_id(char out[GUID_SIZE])
 {
     unsigned char b[16];
     if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {

@@ -5,9 +5,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "../service/config.h"
-#include "../service/error.h"
-#include "router.h"
+#include "service/base/config.h"
+#include "service/base/error.h"
+#include "api/router.h"
 
 struct db_pool;
 struct MHD_Connection;

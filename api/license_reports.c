@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/license_reports.h"
-#include "../service/guid.h"
-#include "../service/licensing.h"
-#include "handlers.h"
-#include "odata.h"
+#include "db/license_reports.h"
+#include "service/base/guid.h"
+#include "service/engine/licensing.h"
+#include "api/handlers.h"
+#include "api/odata.h"
 
 API_HANDLER(api_license_errors)
 {

@@ -4,16 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/db.h"
-#include "../db/group_licenses.h"
-#include "../db/license_reports.h"
-#include "../db/licensing.h"
-#include "../service/licensing.h"
-#include "../service/assignment.h"
-#include "../service/guid.h"
-#include "directory.h"
-#include "handlers.h"
-#include "odata.h"
+#include "db/db.h"
+#include "db/group_licenses.h"
+#include "db/license_reports.h"
+#include "db/licensing.h"
+#include "service/engine/licensing.h"
+#include "service/assignment.h"
+#include "service/base/guid.h"
+#include "api/directory.h"
+#include "api/handlers.h"
+#include "api/odata.h"
 
 /* Resolves the {id | userPrincipalName} path segment to an object id (404 when missing). */
 static int resolve_user(const struct api_app *app, const char *key, char *id, struct lic_error *err)
@@ -24,7 +24,7 @@ static int resolve_user(const struct api_app *app, const char *key, char *id, st
     struct db_rows *rows = NULL;
     int rc = db_users_get(conn, key, 0, &rows, err);
     if (rc == 0)
-        snprintf(id, LIC_ID_SIZE, "%s", db_rows_get(rows, 0, UCOL_ID));
+        snprintf(id, GUID_SIZE, "%s", db_rows_get(rows, 0, UCOL_ID));
     db_rows_free(rows);
     db_release(app->pool, conn);
     return rc;
@@ -39,7 +39,7 @@ static int bad(struct lic_error *err, const char *fmt, const char *what)
 struct assign {
     struct license_add *adds;
     int n_adds;
-    char (*removes)[LIC_ID_SIZE];
+    char (*removes)[GUID_SIZE];
     int n_removes;
 };
 
@@ -72,7 +72,7 @@ static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
     if (na + nr > 100)
         return bad(err, "%s: at most 100 licenses can be changed in one call.", "assignLicense");
     struct license_add *adds = calloc(na + 1, sizeof(*adds));
-    char(*removes)[LIC_ID_SIZE] = calloc(nr + 1, LIC_ID_SIZE);
+    char(*removes)[GUID_SIZE] = calloc(nr + 1, GUID_SIZE);
     if (adds == NULL || removes == NULL) {
         free(adds);
         free(removes);
@@ -98,7 +98,7 @@ static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
         if (!json_is_array(j_dis) || json_array_size(j_dis) > 200)
             return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
                        "disabledPlans");
-        adds[i].disabled_plans = calloc(json_array_size(j_dis) + 1, LIC_ID_SIZE);
+        adds[i].disabled_plans = calloc(json_array_size(j_dis) + 1, GUID_SIZE);
         if (adds[i].disabled_plans == NULL)
             return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         size_t k;
@@ -135,13 +135,13 @@ API_HANDLER(api_user_assign_license)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     struct assign a = {0};
     json_t *j_body = api_parse_body(req, &err);
     if (j_body == NULL || parse_assign(j_body, &a, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0 ||
         licensing_assign_direct(app->pool, id, a.adds, a.n_adds,
-                                (const char(*)[LIC_ID_SIZE])a.removes, a.n_removes, &err) != 0) {
+                                (const char(*)[GUID_SIZE])a.removes, a.n_removes, &err) != 0) {
         api_reply_error(res, &err);
     } else {
         api_user_reply(app, req, res, id, 200);
@@ -154,7 +154,7 @@ API_HANDLER(api_user_reprocess)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     if (resolve_user(app, req->params.values[0], id, &err) != 0 ||
         licensing_reprocess_user(app->pool, id, &err) != 0) {
         api_reply_error(res, &err);
@@ -200,7 +200,7 @@ API_HANDLER(api_user_license_details)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     uint64_t mask = 0;
     if (odata_parse_select(api_query(req, "$select"), detail_props, &mask, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0) {
@@ -281,7 +281,7 @@ API_HANDLER(api_group_assign_license)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     struct assign a = {0};
     const char *dry = api_query(req, "dryRun");
     int dry_run = dry != NULL && strcmp(dry, "true") == 0;
@@ -299,9 +299,8 @@ API_HANDLER(api_group_assign_license)
     j_body = api_parse_body(req, &err);
     if (j_body == NULL || group_id_param(req, id, &err) != 0 ||
         parse_assign(j_body, &a, &err) != 0 ||
-        licensing_assign_group(app->pool, id, a.adds, a.n_adds,
-                               (const char(*)[LIC_ID_SIZE])a.removes, a.n_removes, report,
-                               &err) != 0)
+        licensing_assign_group(app->pool, id, a.adds, a.n_adds, (const char(*)[GUID_SIZE])a.removes,
+                               a.n_removes, report, &err) != 0)
         goto fail;
     if (dry_run) {
         api_reply_json(res, 200, dry_run_json(report));
@@ -325,7 +324,7 @@ API_HANDLER(api_group_reprocess)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     struct db_conn *conn = NULL;
     int found = -1;
     if (group_id_param(req, id, &err) == 0 && (conn = db_acquire(app->pool, &err)) != NULL &&
@@ -353,7 +352,7 @@ API_HANDLER(api_group_members_with_errors)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    char id[LIC_ID_SIZE];
+    char id[GUID_SIZE];
     int top;
     char key[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
     const char *token = api_query(req, "$skiptoken");

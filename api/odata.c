@@ -1,5 +1,5 @@
 /* OData query options common to every collection (reference §4). */
-#include "odata.h"
+#include "api/odata.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
+#include "api/http.h"
 
 int odata_parse_top(const char *text, int max, int *top, struct lic_error *err)
 {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../service/error.h"
+#include "service/base/error.h"
 
 struct api_request;
 struct api_response;

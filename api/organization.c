@@ -1,8 +1,8 @@
 /* /v1.0/organization: the tenant as a collection of one, and PATCH of its name and country. */
 #include <string.h>
 
-#include "../service/country.h"
-#include "directory.h"
+#include "service/base/country.h"
+#include "api/directory.h"
 
 void api_organization_list(const struct api_app *app, const struct api_request *req,
                            struct api_response *res)

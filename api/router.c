@@ -1,5 +1,5 @@
 /* Route matching by path segments; {name} segments capture, others compare case-insensitively. */
-#include "router.h"
+#include "api/router.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* The single list of endpoints; openapi.yaml describes the same set. Literal segments come before
  * {placeholders} that could also match them. */
-#include "handlers.h"
+#include "api/handlers.h"
 
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", api_health_live},

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../db/queue.h"
-#include "../service/country.h"
-#include "directory.h"
+#include "db/queue.h"
+#include "service/base/country.h"
+#include "api/directory.h"
 
 static const struct field_spec user_spec[] = {
     {"userPrincipalName", UF_UPN, FT_STRING, 1, 113},
@@ -127,7 +127,7 @@ void api_users_create(const struct api_app *app, const struct api_request *req,
     if (j_body == NULL)
         goto out;
     json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
-    char id[37];
+    char id[GUID_SIZE];
     if (directory_begin(app, &conn, &err) != 0 || db_users_insert(conn, &p.f, id, &err) != 0 ||
         (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
         audit_change(conn, "Add user", "UserManagement", "Add", "User", id,
@@ -176,7 +176,7 @@ void api_users_update(const struct api_app *app, const struct api_request *req,
     if (directory_begin(app, &conn, &err) != 0 ||
         db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
         goto out;
-    char id[37];
+    char id[GUID_SIZE];
     snprintf(id, sizeof(id), "%s", db_rows_get(rows, 0, UCOL_ID));
     static const int cols[UF_COUNT] = {[UF_UPN] = UCOL_UPN,
                                        [UF_DISPLAY_NAME] = UCOL_DISPLAY_NAME,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "db/internal.h"
 
 void db_text_add(struct db_text *t, const char *s)
 {

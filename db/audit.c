@@ -1,11 +1,11 @@
 /* directoryAudit storage. */
-#include "audit.h"
+#include "db/audit.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "filter_sql.h"
-#include "internal.h"
+#include "db/filter_sql.h"
+#include "db/internal.h"
 
 static const struct db_stmt stmt_write = {
     "audit_write",

@@ -2,7 +2,7 @@
 #ifndef LICENSINGD_DB_AUDIT_H
 #define LICENSINGD_DB_AUDIT_H
 
-#include "db.h"
+#include "db/db.h"
 
 struct audit_record {
     const char *activity;         /* activityDisplayName, e.g. "Add user", "Change user license" */

@@ -1,12 +1,12 @@
 /* Catalog storage: subscribed SKUs, service plans and rules, and the set-based CSV import. */
-#include "catalog.h"
+#include "db/catalog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "queue.h"
+#include "db/internal.h"
+#include "db/queue.h"
 
 /* ---- small helpers ---- */
 
@@ -236,8 +236,8 @@ int db_catalog_plan_ensure(struct db_conn *conn, const char *id, const char *nam
 static const struct db_stmt stmt_plans_by_name = {
     "catalog_plans_by_name", "SELECT id FROM service_plans WHERE name = $1 ORDER BY id", 1};
 
-int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)[37], int max,
-                             int *n, struct lic_error *err)
+int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)[GUID_SIZE],
+                             int max, int *n, struct lic_error *err)
 {
     const char *params[] = {name};
     PGresult *r = db_exec(conn, &stmt_plans_by_name, params, err);
@@ -245,7 +245,7 @@ int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)
         return -1;
     *n = 0;
     for (int i = 0; i < PQntuples(r) && *n < max; i++)
-        copy_value(r, i, 0, ids[(*n)++], 37);
+        copy_value(r, i, 0, ids[(*n)++], GUID_SIZE);
     PQclear(r);
     return 0;
 }
@@ -346,8 +346,8 @@ static const struct db_stmt stmt_plans_missing = {
     " WHERE NOT EXISTS (SELECT 1 FROM service_plans p WHERE p.id = u.x) ORDER BY i LIMIT 1",
     1};
 
-int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n, char missing[37],
-                             struct lic_error *err)
+int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n,
+                             char missing[GUID_SIZE], struct lic_error *err)
 {
     missing[0] = '\0';
     if (n == 0)
@@ -361,7 +361,7 @@ int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n
     if (r == NULL)
         return -1;
     if (PQntuples(r) > 0)
-        copy_value(r, 0, 0, missing, 37);
+        copy_value(r, 0, 0, missing, GUID_SIZE);
     PQclear(r);
     return 0;
 }
@@ -488,7 +488,7 @@ int db_plan_rename(struct db_conn *conn, const char *id, const char *name, const
 static const struct db_stmt stmt_account = {"catalog_account",
                                             "SELECT id, display_name FROM organization LIMIT 1", 0};
 
-int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t name_size,
+int db_catalog_account(struct db_conn *conn, char id[GUID_SIZE], char *name, size_t name_size,
                        struct lic_error *err)
 {
     PGresult *r = db_exec(conn, &stmt_account, NULL, err);
@@ -497,7 +497,7 @@ int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t nam
     snprintf(id, 37, "00000000-0000-0000-0000-000000000000");
     name[0] = '\0';
     if (PQntuples(r) > 0) {
-        copy_value(r, 0, 0, id, 37);
+        copy_value(r, 0, 0, id, GUID_SIZE);
         copy_value(r, 0, 1, name, name_size);
     }
     PQclear(r);
@@ -634,7 +634,7 @@ static const struct db_stmt stmt_sku_link = {
     " ON CONFLICT DO NOTHING",
     3};
 
-int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_id[37],
+int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_id[GUID_SIZE],
                   struct lic_error *err)
 {
     char nums[4][16];
@@ -658,7 +658,7 @@ int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_i
                              "A subscribedSku with skuId '%s' already exists.",
                              sku->sku_id ? sku->sku_id : "");
     }
-    copy_value(r, 0, 0, out_id, 37);
+    copy_value(r, 0, 0, out_id, GUID_SIZE);
     PQclear(r);
     for (int i = 0; i < sku->nplans; i++) {
         const struct db_sku_new_plan *p = &sku->plans[i];

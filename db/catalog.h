@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "service/base/guid.h"
+#include "db/db.h"
 
 /* ---- bulk import (import-catalog, load-demo) ---- */
 
@@ -37,8 +38,8 @@ int db_catalog_import(struct db_conn *conn, const struct catalog_row *rows, size
 int db_catalog_plan_ensure(struct db_conn *conn, const char *id, const char *name, int *created,
                            struct lic_error *err);
 /* The ids of the plans named name (case-sensitive), up to max; *n receives how many. */
-int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)[37], int max,
-                             int *n, struct lic_error *err);
+int db_catalog_plans_by_name(struct db_conn *conn, const char *name, char (*ids)[GUID_SIZE],
+                             int max, int *n, struct lic_error *err);
 /* Adds the symmetric conflict a-b (stored once, smaller id first); *added 1 if new. */
 int db_catalog_conflict_add(struct db_conn *conn, const char *a, const char *b, int *added,
                             struct lic_error *err);
@@ -54,13 +55,13 @@ int db_catalog_countries_replace(struct db_conn *conn, const char *plan_id,
 int db_catalog_mailbox_set(struct db_conn *conn, const char *plan_id, int on, int *changed,
                            struct lic_error *err);
 /* The first id of ids that is not a plan (copied to missing), or 0 when all exist. */
-int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n, char missing[37],
-                             struct lic_error *err);
+int db_catalog_plans_missing(struct db_conn *conn, const char *const *ids, int n,
+                             char missing[GUID_SIZE], struct lic_error *err);
 
 /* ---- service plans ---- */
 
 struct db_plan {
-    char id[37];
+    char id[GUID_SIZE];
     char *name, *display_name, *service; /* owned; display_name/service may be NULL */
     char applies_to[16];
     int provisions_mailbox;
@@ -81,13 +82,13 @@ void db_plans_free(struct db_plan *p, int n);
 /* ---- subscribed SKUs ---- */
 
 struct db_sku_plan {
-    char id[37];
+    char id[GUID_SIZE];
     char *name; /* owned */
     char applies_to[16];
 };
 
 struct db_sku {
-    char sku_id[37];
+    char sku_id[GUID_SIZE];
     char *part_number, *display_name; /* owned; display_name may be NULL */
     char applies_to[16], capability_status[16];
     int enabled, suspended, warning, locked_out, consumed;
@@ -98,7 +99,7 @@ struct db_sku {
 
 /* The organization's id and name for accountId/accountName and the subscribedSku id; the nil
  * GUID and "" before an organization exists. */
-int db_catalog_account(struct db_conn *conn, char id[37], char *name, size_t name_size,
+int db_catalog_account(struct db_conn *conn, char id[GUID_SIZE], char *name, size_t name_size,
                        struct lic_error *err);
 
 /* Page of SKUs ordered by skuId after `after` (NULL = first page); up to limit. */
@@ -126,7 +127,7 @@ struct db_sku_new {
 
 /* Creates a SKU with its plans (unknown plans created when named, else 400); 409 when the skuId
  * exists. The new id goes to out_id. Caller's transaction. */
-int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_id[37],
+int db_sku_create(struct db_conn *conn, const struct db_sku_new *sku, char out_id[GUID_SIZE],
                   struct lic_error *err);
 
 struct db_sku_patch {
@@ -149,13 +150,13 @@ int db_sku_seed_seats(struct db_conn *conn, const char *sku_id, int enabled, int
 /* ---- licensed users of a SKU ---- */
 
 struct db_license_path {
-    char group_id[37]; /* "" = direct */
-    char *group_name;  /* owned; NULL for direct */
+    char group_id[GUID_SIZE]; /* "" = direct */
+    char *group_name;         /* owned; NULL for direct */
     char state[24], error[48];
 };
 
 struct db_licensed_user {
-    char id[37];
+    char id[GUID_SIZE];
     char *upn, *display_name; /* owned */
     struct db_license_path *paths;
     int npaths;

@@ -3,7 +3,7 @@
 #ifndef LICENSINGD_DB_H
 #define LICENSINGD_DB_H
 
-#include "../service/error.h"
+#include "service/base/error.h"
 
 struct db_pool;
 struct db_conn;

@@ -1,11 +1,11 @@
 /* The demo organization and directory (make run): idempotent inserts of fixed objects. */
-#include "demo.h"
+#include "db/demo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "db/internal.h"
 
 /* Generated from db/demo/ by tools/embed.c (build/gen/demo.c). */
 extern const struct db_migration db_demo_files[];

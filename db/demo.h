@@ -2,7 +2,7 @@
 #ifndef LICENSINGD_DB_DEMO_H
 #define LICENSINGD_DB_DEMO_H
 
-#include "db.h"
+#include "db/db.h"
 
 /* The files of db/demo/ by base name ("catalog.json"); NULL when there is none. */
 const char *db_demo_file(const char *name);

@@ -3,7 +3,8 @@
 #ifndef LICENSINGD_DB_DIRECTORY_H
 #define LICENSINGD_DB_DIRECTORY_H
 
-#include "db.h"
+#include "service/base/guid.h"
+#include "db/db.h"
 
 struct filter_node;
 
@@ -135,7 +136,7 @@ int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct 
 int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
                        struct db_user_relations *rel, struct lic_error *err);
 /* 400 with Graph's message when the userPrincipalName is taken. */
-int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
+int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                     struct lic_error *err);
 int db_users_update(struct db_conn *conn, const char *id, const struct db_fields *f,
                     struct lic_error *err);
@@ -160,7 +161,7 @@ int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct
 /* group_licenses of these groups (enum license_col). */
 int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
                        struct lic_error *err);
-int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
+int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                      struct lic_error *err);
 int db_groups_update(struct db_conn *conn, const char *id, const struct db_fields *f,
                      struct lic_error *err);

@@ -1,6 +1,6 @@
 /* Keyset listing and field writes shared by users and groups (db/entities.h). */
-#include "../service/guid.h"
-#include "entities.h"
+#include "service/base/guid.h"
+#include "db/entities.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,7 +213,7 @@ static void add_value(struct sql_builder *b, const struct db_field_column *c, co
 }
 
 int entity_insert(struct db_conn *conn, const struct db_entity *e, const struct db_fields *f,
-                  char id[37], struct lic_error *err)
+                  char id[GUID_SIZE], struct lic_error *err)
 {
     struct sql_builder b;
     sqlb_init(&b);

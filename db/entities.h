@@ -3,7 +3,8 @@
 #ifndef LICENSINGD_DB_ENTITIES_H
 #define LICENSINGD_DB_ENTITIES_H
 
-#include "filter_sql.h"
+#include "service/base/guid.h"
+#include "db/filter_sql.h"
 
 #define DB_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -32,7 +33,7 @@ int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *c
                   struct db_rows **rows, struct lic_error *err);
 /* INSERT of the set fields, RETURNING id into id. */
 int entity_insert(struct db_conn *conn, const struct db_entity *e, const struct db_fields *f,
-                  char id[37], struct lic_error *err);
+                  char id[GUID_SIZE], struct lic_error *err);
 /* UPDATE of the set fields (and updated_at); 404 when no row has this id. */
 int entity_update(struct db_conn *conn, const struct db_entity *e, const char *id,
                   const struct db_fields *f, struct lic_error *err);

@@ -1,6 +1,6 @@
 /* $filter tree -> SQL: whitelisted expressions, operators checked per column, literals as $n. */
-#include "../service/guid.h"
-#include "filter_sql.h"
+#include "service/base/guid.h"
+#include "db/filter_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>

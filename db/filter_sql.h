@@ -3,8 +3,8 @@
 #ifndef LICENSINGD_DB_FILTER_SQL_H
 #define LICENSINGD_DB_FILTER_SQL_H
 
-#include "../api/filter.h"
-#include "sql_builder.h"
+#include "service/base/filter.h"
+#include "db/sql_builder.h"
 
 enum filter_col_type {
     FCOL_TEXT, /* sql is already lower()ed: literals are compared lower()ed (case-insensitive) */

@@ -1,12 +1,12 @@
 /* Group license intent: checks that belong to the group itself, then the stored intent. */
-#include "group_licenses.h"
+#include "db/group_licenses.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "queue.h"
+#include "db/internal.h"
+#include "db/queue.h"
 
 static const struct db_stmt stmt_missing_sku = {
     "grp_lic_missing_sku",

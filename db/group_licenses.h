@@ -2,14 +2,15 @@
 #ifndef LICENSINGD_DB_GROUP_LICENSES_H
 #define LICENSINGD_DB_GROUP_LICENSES_H
 
-#include "../service/assignment.h"
-#include "db.h"
+#include "service/base/guid.h"
+#include "service/assignment.h"
+#include "db/db.h"
 
 struct group_license_change {
     const char *group_id;
     const struct license_add *adds; /* SKU ids (lower-case GUIDs) with their disabled plans */
     int n_adds;
-    const char (*removes)[LIC_ID_SIZE];
+    const char (*removes)[GUID_SIZE];
     int n_removes;
 };
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../service/guid.h"
-#include "entities.h"
+#include "service/base/guid.h"
+#include "db/entities.h"
 
 /* Derived on read, never stored: one probe of the partial error index per group (semantics §6). */
 #define GROUP_HAS_ERRORS                                                                           \
@@ -124,7 +124,7 @@ int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, stru
     return db_rows_for_ids(conn, &stmt_licenses, ids, n, rows, err);
 }
 
-int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
+int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                      struct lic_error *err)
 {
     return entity_insert(conn, &groups, f, id, err);

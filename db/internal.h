@@ -4,7 +4,7 @@
 
 #include <libpq-fe.h>
 
-#include "db.h"
+#include "db/db.h"
 
 /* One SQL statement, prepared once per connection on first use. Define them `static const`
  * in the db/ file that owns them; the address identifies the statement. */

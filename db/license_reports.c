@@ -1,11 +1,11 @@
 /* Read-only licensing reports; each is one indexed statement producing Graph-style JSON. */
-#include "license_reports.h"
+#include "db/license_reports.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "db/internal.h"
 
 /* Two statements, first page and next pages, so the keyset bound is an index condition. */
 #define ERRORS_SQL(after)                                                                          \

@@ -2,7 +2,7 @@
 #ifndef LICENSINGD_DB_LICENSE_REPORTS_H
 #define LICENSINGD_DB_LICENSE_REPORTS_H
 
-#include "db.h"
+#include "db/db.h"
 
 struct error_filter {
     const char *error;    /* an error name, or NULL */

@@ -1,6 +1,6 @@
 /* Licensing data in bulk: a batch of users' paths and the catalog rules they involve are read in
  * a fixed number of queries whatever the batch size, and the outcome is written the same way. */
-#include "licensing.h"
+#include "db/licensing.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../service/arena.h"
-#include "internal.h"
+#include "service/base/arena.h"
+#include "db/internal.h"
 
 /* ---- small helpers: an id -> index map and array literals ---- */
 

@@ -2,8 +2,8 @@
 #ifndef LICENSINGD_DB_LICENSING_H
 #define LICENSINGD_DB_LICENSING_H
 
-#include "../service/licensing.h"
-#include "db.h"
+#include "service/engine/licensing.h"
+#include "db/db.h"
 
 #define LIC_DIRECT_PATH_ID "00000000-0000-0000-0000-000000000000"
 

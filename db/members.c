@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../service/guid.h"
-#include "entities.h"
+#include "service/base/guid.h"
+#include "db/entities.h"
 
 static const struct db_stmt stmt_kind = {
     "dir_member_kind",

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../service/log.h"
-#include "internal.h"
+#include "service/base/log.h"
+#include "db/internal.h"
 
 /* Any constant works; it only has to be the same for every replica. ("lic" "migr" in ASCII.) */
 #define MIGRATION_LOCK_KEY "7586431085263729266"

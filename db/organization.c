@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../service/guid.h"
-#include "entities.h"
+#include "service/base/guid.h"
+#include "db/entities.h"
 
 static const struct db_stmt stmt_get = {
     "dir_org_get",

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../service/log.h"
-#include "internal.h"
+#include "service/base/log.h"
+#include "db/internal.h"
 
 #define PREPARED_SLOTS 512 /* open-addressing set of statement addresses; > statements we have */
 #define ACQUIRE_WAIT_SECONDS 10

@@ -1,7 +1,7 @@
 /* Writes to the work queue; the worker that drains it lives in service/. */
-#include "queue.h"
+#include "db/queue.h"
 
-#include "internal.h"
+#include "db/internal.h"
 
 /* A group or SKU job not started yet covers any later change too: no second one is queued.
  * (User items stay one per change: the resilience tests count them.) */

@@ -3,7 +3,7 @@
 #ifndef LICENSINGD_DB_QUEUE_H
 #define LICENSINGD_DB_QUEUE_H
 
-#include "db.h"
+#include "db/db.h"
 
 /* What a work item is about (work_queue.kind). */
 enum queue_kind { QUEUE_USER, QUEUE_GROUP, QUEUE_SKU };

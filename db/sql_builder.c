@@ -1,13 +1,13 @@
 /* Statements assembled per request from fixed fragments and $n parameters; result copies. */
-#include "sql_builder.h"
+#include "db/sql_builder.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../service/log.h"
-#include "../service/text.h"
+#include "service/base/log.h"
+#include "service/base/text.h"
 
 void sqlb_init(struct sql_builder *b)
 {

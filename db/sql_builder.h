@@ -4,8 +4,8 @@
 #ifndef LICENSINGD_DB_SQL_BUILDER_H
 #define LICENSINGD_DB_SQL_BUILDER_H
 
-#include "directory.h"
-#include "internal.h"
+#include "db/directory.h"
+#include "db/internal.h"
 
 #define SQLB_MAX_PARAMS 512
 

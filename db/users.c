@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../service/guid.h"
-#include "entities.h"
+#include "service/base/guid.h"
+#include "db/entities.h"
 
 #define USER_COLUMNS                                                                               \
     "u.id, array_to_json(u.business_phones)::text, u.display_name, u.given_name, u.job_title,"     \
@@ -183,7 +183,7 @@ void db_user_relations_free(struct db_user_relations *rel)
     memset(rel, 0, sizeof(*rel));
 }
 
-int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[37],
+int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                     struct lic_error *err)
 {
     return entity_insert(conn, &users, f, id, err);

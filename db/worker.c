@@ -1,13 +1,13 @@
 /* SQL of the reconciliation worker. Every claim uses FOR UPDATE SKIP LOCKED so workers in one
  * process or in several replicas never take the same work. */
-#include "worker.h"
+#include "db/worker.h"
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "db/internal.h"
 
 static const struct db_stmt stmt_claim_users = {
     "work_claim_users",
@@ -102,7 +102,7 @@ static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const c
                        struct lic_error *err);
 
 static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
-                          const char (*ids)[WORK_ID_SIZE], int n, const char *second,
+                          const char (*ids)[GUID_SIZE], int n, const char *second,
                           struct lic_error *err)
 {
     const char **items = calloc((size_t)n + 1, sizeof(*items));
@@ -134,7 +134,7 @@ static int by_queue_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], int *claimed,
                         struct lic_error *err)
 {
     char limit[16];
@@ -159,7 +159,7 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE]
         for (int k = 0; k < n && !dup; k++)
             dup = strcmp(ids[k], rows[i].target) == 0;
         if (!dup)
-            snprintf(ids[n++], WORK_ID_SIZE, "%s", rows[i].target);
+            snprintf(ids[n++], GUID_SIZE, "%s", rows[i].target);
     }
     free(rows);
     PQclear(r);
@@ -177,7 +177,7 @@ int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_err
     return n;
 }
 
-int db_work_defer_users(struct db_conn *conn, const char (*ids)[WORK_ID_SIZE], int n,
+int db_work_defer_users(struct db_conn *conn, const char (*ids)[GUID_SIZE], int n,
                         const char *reason, struct lic_error *err)
 {
     PGresult *r = ids_exec(conn, &stmt_defer_users, ids, n, reason, err);
@@ -237,7 +237,7 @@ int db_work_start_group(struct db_conn *conn, struct work_job *job, struct lic_e
 }
 
 int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq, int limit,
-                         char (*ids)[WORK_ID_SIZE], long long *last_seq, struct lic_error *err)
+                         char (*ids)[GUID_SIZE], long long *last_seq, struct lic_error *err)
 {
     char after[24], lim[16];
     snprintf(after, sizeof(after), "%lld", after_seq);
@@ -248,7 +248,7 @@ int db_group_member_page(struct db_conn *conn, const char *group_id, long long a
         return -1;
     int n = PQntuples(r);
     for (int i = 0; i < n; i++)
-        snprintf(ids[i], WORK_ID_SIZE, "%s", PQgetvalue(r, i, 0));
+        snprintf(ids[i], GUID_SIZE, "%s", PQgetvalue(r, i, 0));
     if (n > 0)
         *last_seq = atoll(PQgetvalue(r, n - 1, 1));
     PQclear(r);

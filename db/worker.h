@@ -2,14 +2,13 @@
 #ifndef LICENSINGD_DB_WORKER_H
 #define LICENSINGD_DB_WORKER_H
 
-#include "db.h"
-
-#define WORK_ID_SIZE 37
+#include "service/base/guid.h"
+#include "db/db.h"
 
 struct work_job {
     long long id;
     char kind[8]; /* "group" or "sku" */
-    char target[WORK_ID_SIZE];
+    char target[GUID_SIZE];
     long long cursor_seq; /* group: last member_seq done */
     int done, failed, total;
     long long generation;
@@ -20,14 +19,14 @@ struct work_job {
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
  * worker holds; distinct ids in queue order (the order seats are handed out in). Returns how many
  * users (*claimed: how many queue items), or -1. */
-int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[WORK_ID_SIZE], int *claimed,
+int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], int *claimed,
                         struct lic_error *err);
 
 /* Claims one user's queued items (inside the caller's transaction): how many, or -1. */
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err);
 
 /* Puts failing work back with a growing delay (2^attempts s, at most 5 min) and its error. */
-int db_work_defer_users(struct db_conn *conn, const char (*ids)[WORK_ID_SIZE], int n,
+int db_work_defer_users(struct db_conn *conn, const char (*ids)[GUID_SIZE], int n,
                         const char *reason, struct lic_error *err);
 int db_work_defer_job(struct db_conn *conn, long long id, const char *reason,
                       struct lic_error *err);
@@ -40,7 +39,7 @@ int db_work_start_group(struct db_conn *conn, struct work_job *job, struct lic_e
 
 /* The next page of a group's user members after member_seq cursor, in membership order. */
 int db_group_member_page(struct db_conn *conn, const char *group_id, long long after_seq, int limit,
-                         char (*ids)[WORK_ID_SIZE], long long *last_seq, struct lic_error *err);
+                         char (*ids)[GUID_SIZE], long long *last_seq, struct lic_error *err);
 
 int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err);
 

@@ -1,6 +1,6 @@
 /* Direct assignment: validate the request against the catalog, change the intent, evaluate the
  * user with the engine, refuse on any violation of a path this request touched, else save. */
-#include "assignment.h"
+#include "service/assignment.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -8,12 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../db/audit.h"
-#include "../db/licensing.h"
-#include "../db/queue.h"
-#include "../db/worker.h"
-#include "licensing.h"
-#include "log.h"
+#include "db/audit.h"
+#include "db/licensing.h"
+#include "db/queue.h"
+#include "db/worker.h"
+#include "service/engine/licensing.h"
+#include "service/base/log.h"
 
 const char *const licensing_app_initiator =
     "{\"user\":null,\"app\":{\"appId\":null,\"displayName\":\"Microsoft Entra ID Group-Based "
@@ -46,7 +46,7 @@ int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
     return 0;
 }
 
-static int sku_listed(const char *sku, const char (*list)[LIC_ID_SIZE], int n)
+static int sku_listed(const char *sku, const char (*list)[GUID_SIZE], int n)
 {
     for (int i = 0; i < n; i++)
         if (strcasecmp(list[i], sku) == 0)
@@ -65,8 +65,7 @@ static int added(const char *sku, const struct license_add *adds, int n)
 /* Request-level checks that need the catalog (reference §3). */
 static int validate_request(struct db_conn *conn, const struct lic_batch *b, const char *user_id,
                             const struct license_add *adds, int n_adds,
-                            const char (*removes)[LIC_ID_SIZE], int n_removes,
-                            struct lic_error *err)
+                            const char (*removes)[GUID_SIZE], int n_removes, struct lic_error *err)
 {
     const struct lic_batch_user *bu = &b->users[0];
     for (int i = 0; i < n_adds; i++) {
@@ -104,7 +103,7 @@ static int validate_request(struct db_conn *conn, const struct lic_batch *b, con
                 direct = 1;
         if (direct)
             continue;
-        char gid[LIC_ID_SIZE] = "", gname[256] = "";
+        char gid[GUID_SIZE] = "", gname[256] = "";
         int inherited = db_license_inherited_from(conn, user_id, removes[i], gid, sizeof(gid),
                                                   gname, sizeof(gname), err);
         if (inherited < 0)
@@ -126,7 +125,7 @@ static int validate_request(struct db_conn *conn, const struct lic_batch *b, con
 }
 
 static json_t *sku_list(const struct license_add *adds, int n_adds,
-                        const char (*removes)[LIC_ID_SIZE], int n_removes)
+                        const char (*removes)[GUID_SIZE], int n_removes)
 {
     json_t *j = json_array();
     for (int i = 0; i < n_adds; i++)
@@ -139,7 +138,7 @@ static json_t *sku_list(const struct license_add *adds, int n_adds,
 /* "Change user license" (reference §1.9), success or failure. */
 static void audit_change(struct db_conn *conn, const struct lic_batch_user *bu,
                          const struct license_add *adds, int n_adds,
-                         const char (*removes)[LIC_ID_SIZE], int n_removes, const char *failure)
+                         const char (*removes)[GUID_SIZE], int n_removes, const char *failure)
 {
     json_t *j_added = sku_list(adds, n_adds, NULL, 0);
     json_t *j_removed = sku_list(NULL, 0, removes, n_removes);
@@ -232,8 +231,7 @@ static int begin_user(struct db_conn *conn, const char *user_id, const char *con
 
 int licensing_assign_direct(struct db_pool *pool, const char *user_id,
                             const struct license_add *adds, int n_adds,
-                            const char (*removes)[LIC_ID_SIZE], int n_removes,
-                            struct lic_error *err)
+                            const char (*removes)[GUID_SIZE], int n_removes, struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)

@@ -2,15 +2,14 @@
 #ifndef LICENSINGD_ASSIGNMENT_H
 #define LICENSINGD_ASSIGNMENT_H
 
-#include "error.h"
+#include "service/base/guid.h"
+#include "service/base/error.h"
 
 struct db_pool;
 
-#define LIC_ID_SIZE 37
-
 struct license_add {
-    char sku_id[LIC_ID_SIZE];
-    char (*disabled_plans)[LIC_ID_SIZE];
+    char sku_id[GUID_SIZE];
+    char (*disabled_plans)[GUID_SIZE];
     int n_disabled;
 };
 
@@ -32,8 +31,7 @@ int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
  * err (400 with Graph's message for licensing violations, 404 for an unknown user). */
 int licensing_assign_direct(struct db_pool *pool, const char *user_id,
                             const struct license_add *adds, int n_adds,
-                            const char (*removes)[LIC_ID_SIZE], int n_removes,
-                            struct lic_error *err);
+                            const char (*removes)[GUID_SIZE], int n_removes, struct lic_error *err);
 
 /* Recomputes one user from its intent (semantics §4); records errors on the user. */
 int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct lic_error *err);
@@ -47,14 +45,14 @@ struct dry_run_report {
     int errors[7];     /* members per enum license_error */
     int n_skus;
     struct {
-        char sku_id[LIC_ID_SIZE];
+        char sku_id[GUID_SIZE];
         char part_number[64];
         int needed;    /* seats the change would take */
         int available; /* free seats now */
     } skus[DRY_RUN_SKUS];
     int n_samples;
     struct {
-        char user_id[LIC_ID_SIZE];
+        char user_id[GUID_SIZE];
         int error;
         char message[200];
     } samples[DRY_RUN_SAMPLE];
@@ -65,7 +63,7 @@ struct dry_run_report {
  * the change inside a transaction that is rolled back. */
 int licensing_assign_group(struct db_pool *pool, const char *group_id,
                            const struct license_add *adds, int n_adds,
-                           const char (*removes)[LIC_ID_SIZE], int n_removes,
+                           const char (*removes)[GUID_SIZE], int n_removes,
                            struct dry_run_report *report, struct lic_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* Pure catalog helpers: GUID syntax and the service name heuristic for assignedPlans. */
-#include "catalog.h"
+#include "service/catalog.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -3,12 +3,12 @@
 #ifndef LICENSINGD_CATALOG_H
 #define LICENSINGD_CATALOG_H
 
-#include "guid.h"
+#include "service/base/guid.h"
 
 #include <stddef.h>
 
-#include "config.h"
-#include "error.h"
+#include "service/base/config.h"
+#include "service/base/error.h"
 
 /* The assignedPlan "service" of a plan from its name ("EXCHANGE_S_STANDARD" -> "exchange"), by
  * a table of name prefixes; NULL when no prefix matches. */

@@ -5,20 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/audit.h"
-#include "../db/directory.h"
-#include "../db/group_licenses.h"
-#include "../db/licensing.h"
-#include "../db/worker.h"
-#include "assignment.h"
-#include "licensing.h"
-#include "log.h"
+#include "db/audit.h"
+#include "db/directory.h"
+#include "db/group_licenses.h"
+#include "db/licensing.h"
+#include "db/worker.h"
+#include "service/assignment.h"
+#include "service/engine/licensing.h"
+#include "service/base/log.h"
 
 #define DRY_RUN_BATCH 1000
 
 static void audit_set(struct db_conn *conn, const char *group_id, const char *name,
-                      const struct license_add *adds, int n_adds,
-                      const char (*removes)[LIC_ID_SIZE], int n_removes)
+                      const struct license_add *adds, int n_adds, const char (*removes)[GUID_SIZE],
+                      int n_removes)
 {
     json_t *j_added = json_array(), *j_removed = json_array();
     for (int i = 0; i < n_adds; i++)
@@ -67,7 +67,7 @@ static void note_sku(struct dry_run_report *rep, const struct lic_batch *b, int 
     if (rep->n_skus >= DRY_RUN_SKUS)
         return;
     int k = rep->n_skus++;
-    snprintf(rep->skus[k].sku_id, LIC_ID_SIZE, "%s", b->catalog.skus[s].sku_id);
+    snprintf(rep->skus[k].sku_id, GUID_SIZE, "%s", b->catalog.skus[s].sku_id);
     snprintf(rep->skus[k].part_number, sizeof(rep->skus[k].part_number), "%s",
              b->catalog.skus[s].part_number);
     rep->skus[k].needed = 1;
@@ -78,7 +78,7 @@ static int dry_run(struct db_conn *conn, const char *group_id, struct dry_run_re
                    struct lic_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    char(*ids)[WORK_ID_SIZE] = calloc(DRY_RUN_BATCH, WORK_ID_SIZE);
+    char(*ids)[GUID_SIZE] = calloc(DRY_RUN_BATCH, GUID_SIZE);
     const char **list = calloc(DRY_RUN_BATCH, sizeof(*list));
     if (ids == NULL || list == NULL) {
         free(ids);
@@ -129,7 +129,7 @@ static int dry_run(struct db_conn *conn, const char *group_id, struct dry_run_re
                     rep->errors[e]++;
                 if (e != LIC_ERROR_NONE && rep->n_samples < DRY_RUN_SAMPLE) {
                     int k = rep->n_samples++;
-                    snprintf(rep->samples[k].user_id, LIC_ID_SIZE, "%s", bu->id);
+                    snprintf(rep->samples[k].user_id, GUID_SIZE, "%s", bu->id);
                     rep->samples[k].error = (int)e;
                     licensing_violation_message(&b.catalog, &r.paths[i].why,
                                                 rep->samples[k].message,
@@ -149,7 +149,7 @@ static int dry_run(struct db_conn *conn, const char *group_id, struct dry_run_re
 
 int licensing_assign_group(struct db_pool *pool, const char *group_id,
                            const struct license_add *adds, int n_adds,
-                           const char (*removes)[LIC_ID_SIZE], int n_removes,
+                           const char (*removes)[GUID_SIZE], int n_removes,
                            struct dry_run_report *report, struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);

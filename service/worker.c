@@ -1,7 +1,7 @@
 /* Reconciliation worker (semantics §4-§6): claims user batches and group jobs with SKIP LOCKED,
  * evaluates users with the engine in membership order against the locked seat counts, saves in
  * bulk, and commits each batch with the job's cursor so a crash resumes where it stopped. */
-#include "worker.h"
+#include "service/worker.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,12 +13,12 @@
 
 #include <jansson.h>
 
-#include "../db/audit.h"
-#include "../db/licensing.h"
-#include "../db/worker.h"
-#include "assignment.h"
-#include "licensing.h"
-#include "log.h"
+#include "db/audit.h"
+#include "db/licensing.h"
+#include "db/worker.h"
+#include "service/assignment.h"
+#include "service/engine/licensing.h"
+#include "service/base/log.h"
 
 #define USER_BATCH 500
 #define GROUP_BATCH 2000
@@ -74,8 +74,8 @@ static void audit_concurrency(struct db_conn *conn, const char *context)
 }
 
 /* Evaluates and saves a batch of users inside the caller's transaction. */
-static int process_users(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n,
-                         const char *group_id, int *failed, struct lic_error *err)
+static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, const char *group_id,
+                         int *failed, struct lic_error *err)
 {
     const char **list = calloc((size_t)n + 1, sizeof(*list));
     if (list == NULL)
@@ -129,7 +129,7 @@ out:
 
 /* A user batch failed: one transaction per user, so one bad user holds up only itself, and
  * what fails again waits with a growing delay (its error kept on the queue item). */
-static void process_users_one_by_one(struct db_conn *conn, char (*ids)[WORK_ID_SIZE], int n)
+static void process_users_one_by_one(struct db_conn *conn, char (*ids)[GUID_SIZE], int n)
 {
     for (int i = 0; i < n; i++) {
         struct lic_error err;
@@ -144,13 +144,13 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[WORK_ID_S
             continue;
         log_event(LOG_WARN, "user_deferred", "user %s: %s", ids[i], err.message);
         struct lic_error ignored;
-        db_work_defer_users(conn, (const char(*)[WORK_ID_SIZE]) & ids[i], 1, err.message, &ignored);
+        db_work_defer_users(conn, (const char(*)[GUID_SIZE]) & ids[i], 1, err.message, &ignored);
     }
 }
 
 /* One unit of work in one transaction: a batch of users, or a slice of one job. Returns 1 when
  * something was done, 0 when the queue is empty, -1 on error. */
-static int run_once(struct db_conn *conn, char (*ids)[WORK_ID_SIZE])
+static int run_once(struct db_conn *conn, char (*ids)[GUID_SIZE])
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -234,8 +234,7 @@ fail:
 static void *worker_main(void *arg)
 {
     struct worker_pool *pool = arg;
-    char(*ids)[WORK_ID_SIZE] =
-        calloc(GROUP_BATCH > USER_BATCH ? GROUP_BATCH : USER_BATCH, WORK_ID_SIZE);
+    char(*ids)[GUID_SIZE] = calloc(GROUP_BATCH > USER_BATCH ? GROUP_BATCH : USER_BATCH, GUID_SIZE);
     struct db_conn *conn = NULL;
     time_t last_sweep = 0;
     unsigned backoff = 1;

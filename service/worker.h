@@ -2,7 +2,7 @@
 #ifndef LICENSINGD_WORKER_H
 #define LICENSINGD_WORKER_H
 
-#include "config.h"
+#include "service/base/config.h"
 
 struct worker_pool;
 

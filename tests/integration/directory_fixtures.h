@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "tests/integration/harness.h"
 
 #define EVENTUAL_HEADERS ((const char *const[]){"ConsistencyLevel: eventual", NULL})
 
@@ -25,7 +25,7 @@ static inline long call(const struct th_server *s, const char *method, const cha
 
 /* POST /v1.0/users with the required properties plus extra ("" or ",\"k\":v"); id out. */
 static inline void make_user(const struct th_server *s, const char *upn, const char *name,
-                             const char *extra, char id[37])
+                             const char *extra, char id[GUID_SIZE])
 {
     char body[2048];
     snprintf(body, sizeof(body),
@@ -39,7 +39,7 @@ static inline void make_user(const struct th_server *s, const char *upn, const c
     th_response_free(&r);
 }
 
-static inline void make_group(const struct th_server *s, const char *name, char id[37])
+static inline void make_group(const struct th_server *s, const char *name, char id[GUID_SIZE])
 {
     char body[1024];
     snprintf(body, sizeof(body),

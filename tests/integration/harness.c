@@ -1,5 +1,5 @@
 /* Integration-test harness: spawns build/licensingd against a fresh database and speaks HTTP. */
-#include "harness.h"
+#include "tests/integration/harness.h"
 
 #include <curl/curl.h>
 #include <errno.h>

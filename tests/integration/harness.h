@@ -7,6 +7,8 @@
 #include <libpq-fe.h>
 #include <sys/types.h>
 
+#include "service/base/guid.h"
+
 struct th_server {
     pid_t pid;
     int port;

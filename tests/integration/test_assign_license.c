@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
-#include "seed_ids.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/seed_ids.h"
 
 static struct th_server srv;
 
@@ -36,7 +36,7 @@ static const char *catalog_sql =
     " ('" AUDIO "', '" AUDIOP "', 1);";
 
 /* Creates a user with SQL (the directory API is tested in its own suite) and returns its id. */
-static void make_user(const char *upn, const char *location, char id[37])
+static void make_user(const char *upn, const char *location, char id[GUID_SIZE])
 {
     th_sql_execf(&srv,
                  "INSERT INTO users (user_principal_name, display_name, mail_nickname,"
@@ -73,7 +73,7 @@ static long consumed(const char *sku)
 
 START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("adele@contoso.com", "US", id);
     struct th_response r;
     ck_assert_int_eq(assign(id,
@@ -165,7 +165,7 @@ END_TEST
 
 START_TEST(swapping_e1_for_e3_in_one_call_succeeds)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("swap@contoso.com", "US", id);
     struct th_response r;
     ck_assert_int_eq(
@@ -197,7 +197,7 @@ START_TEST(last_seat_taken_answers_400_and_consumes_nothing)
 {
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES "
                       "('11111111-0000-0000-0000-000000000001', 'ONESEAT', 1)");
-    char a[37], b[37];
+    char a[GUID_SIZE], b[GUID_SIZE];
     make_user("first@contoso.com", "US", a);
     make_user("second@contoso.com", "US", b);
     const char *body = "{\"addLicenses\":[{\"skuId\":\"11111111-0000-0000-0000-000000000001\"}],"
@@ -218,7 +218,7 @@ START_TEST(suspended_sku_without_seats_is_the_seat_error_not_a_500)
     th_sql_exec(&srv, "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled, "
                       "capability_status) VALUES ('11111111-0000-0000-0000-000000000002', "
                       "'SUSPENDED', 0, 'Suspended')");
-    char id[37];
+    char id[GUID_SIZE];
     make_user("suspended@contoso.com", "US", id);
     struct th_response r;
     ck_assert_int_eq(
@@ -235,7 +235,7 @@ END_TEST
 
 START_TEST(prohibited_country_and_inherited_organization_country)
 {
-    char cn[37], none[37];
+    char cn[GUID_SIZE], none[GUID_SIZE];
     make_user("li@contoso.com", "CN", cn);
     struct th_response r;
     ck_assert_int_eq(assign(cn,
@@ -270,7 +270,7 @@ END_TEST
 
 START_TEST(no_location_anywhere_is_invalid_usage_location)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("nowhere@contoso.com", NULL, id);
     th_sql_exec(&srv, "UPDATE organization SET country_letter_code = NULL");
     struct th_response r;
@@ -285,7 +285,7 @@ END_TEST
 
 START_TEST(request_errors_are_graph_400s_and_404)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("errors@contoso.com", "US", id);
     struct {
         const char *body, *expect;
@@ -328,7 +328,7 @@ END_TEST
 
 START_TEST(group_license_applies_on_reprocess_and_cannot_be_removed_directly)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("grace@contoso.com", "US", id);
     th_sql_exec(&srv, "INSERT INTO groups (id, display_name, mail_nickname, mail_enabled, "
                       "security_enabled) VALUES ('aaaaaaaa-0000-0000-0000-000000000001', 'Sales', "
@@ -377,7 +377,7 @@ END_TEST
 
 START_TEST(dependency_blocks_removing_the_prerequisite)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user("dep@contoso.com", "US", id);
     struct th_response r;
     ck_assert_int_eq(
@@ -403,7 +403,7 @@ END_TEST
 
 START_TEST(mailbox_plan_adds_primary_smtp_and_duplicate_fails)
 {
-    char a[37], b[37];
+    char a[GUID_SIZE], b[GUID_SIZE];
     make_user("mbx@contoso.com", "US", a);
     struct th_response r;
     ck_assert_int_eq(
@@ -463,14 +463,14 @@ static void *race_one(void *p)
 START_TEST(fifty_parallel_assignments_for_ten_seats_sell_exactly_ten)
 {
     enum { USERS = 50, SEATS = 10, ROUNDS = 10 };
-    static char ids[USERS][37];
+    static char ids[USERS][GUID_SIZE];
     for (int u = 0; u < USERS; u++) {
         char upn[64];
         snprintf(upn, sizeof(upn), "racer%02d@contoso.com", u);
         make_user(upn, "US", ids[u]);
     }
     for (int round = 0; round < ROUNDS; round++) {
-        char sku[37], body[160];
+        char sku[GUID_SIZE], body[160];
         snprintf(sku, sizeof(sku), "22222222-0000-0000-0000-%012d", round);
         th_sql_execf(&srv,
                      "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "seed_ids.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/seed_ids.h"
 
 static struct th_server srv;
 

@@ -1,5 +1,5 @@
 /* Groups, membership, organization and directoryAudits end to end. */
-#include "directory_fixtures.h"
+#include "tests/integration/directory_fixtures.h"
 #include "db/directory.h"
 
 static struct th_server srv;
@@ -48,7 +48,7 @@ END_TEST
 
 START_TEST(patch_group_is_204_and_audited)
 {
-    char g[37], path[128];
+    char g[GUID_SIZE], path[128];
     make_group(&srv, "Patch Me", g);
     snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"description\":\"now described\"}"), 204);
@@ -68,7 +68,7 @@ END_TEST
 
 START_TEST(membership_add_list_remove_with_graph_errors)
 {
-    char g[37], u[37], sub[37], path[256];
+    char g[GUID_SIZE], u[GUID_SIZE], sub[GUID_SIZE], path[256];
     make_group(&srv, "Members", g);
     make_group(&srv, "Nested", sub);
     make_user(&srv, "member@contoso.com", "Member", "", u);
@@ -122,7 +122,7 @@ END_TEST
 
 START_TEST(member_changes_queue_the_user_and_are_audited)
 {
-    char g[37], u[37], path[256];
+    char g[GUID_SIZE], u[GUID_SIZE], path[256];
     make_group(&srv, "Queueing", g);
     make_user(&srv, "queued-member@contoso.com", "Queued", "", u);
     ck_assert_int_eq(add_member(&srv, g, u), 204);
@@ -147,7 +147,7 @@ START_TEST(member_changes_queue_the_user_and_are_audited)
 END_TEST
 
 /* {"members@odata.bind": [...]} for the first n ids (owned by caller). */
-static char *bind_body(char ids[][37], int n)
+static char *bind_body(char ids[][GUID_SIZE], int n)
 {
     char *body = malloc(8192);
     size_t o = (size_t)snprintf(body, 8192, "{\"members@odata.bind\":[");
@@ -161,9 +161,9 @@ static char *bind_body(char ids[][37], int n)
 
 START_TEST(members_bind_accepts_20_atomically_and_refuses_21)
 {
-    char g[37], path[128], sql[256];
+    char g[GUID_SIZE], path[128], sql[256];
     make_group(&srv, "Bound", g);
-    char ids[21][37];
+    char ids[21][GUID_SIZE];
     for (int i = 0; i < 21; i++) {
         char upn[64];
         snprintf(upn, sizeof(upn), "bind%02d@contoso.com", i);
@@ -176,14 +176,14 @@ START_TEST(members_bind_accepts_20_atomically_and_refuses_21)
     free(body);
     ck_assert_int_eq(th_sql_long(&srv, sql), 0);
     /* 19 good ones and a missing one: nothing is applied. */
-    char saved[37];
-    memcpy(saved, ids[19], 37);
-    memcpy(ids[19], "00000000-0000-4000-8000-000000000000", 37);
+    char saved[GUID_SIZE];
+    memcpy(saved, ids[19], GUID_SIZE);
+    memcpy(ids[19], "00000000-0000-4000-8000-000000000000", GUID_SIZE);
     body = bind_body(ids, 20);
     ck_assert_int_eq(call(&srv, "PATCH", path, body), 404);
     free(body);
     ck_assert_int_eq(th_sql_long(&srv, sql), 0);
-    memcpy(ids[19], saved, 37);
+    memcpy(ids[19], saved, GUID_SIZE);
     body = bind_body(ids, 20);
     ck_assert_int_eq(call(&srv, "PATCH", path, body), 204);
     free(body);
@@ -193,7 +193,7 @@ END_TEST
 
 START_TEST(licensed_group_cannot_be_deleted_plain_group_can)
 {
-    char g[37], u[37], path[128];
+    char g[GUID_SIZE], u[GUID_SIZE], path[128];
     make_group(&srv, "Licensed", g);
     make_user(&srv, "licensed-member@contoso.com", "LM", "", u);
     ck_assert_int_eq(add_member(&srv, g, u), 204);
@@ -229,7 +229,7 @@ END_TEST
 
 START_TEST(has_members_with_license_errors_filters_and_shows_only_when_selected)
 {
-    char g[37];
+    char g[GUID_SIZE];
     make_group(&srv, "Erroring", g);
     /* A member with an error from this group (as the worker records it). */
     th_sql_execf(&srv,
@@ -327,7 +327,7 @@ END_TEST
 
 START_TEST(directory_audits_list_newest_first_with_filters_and_paging)
 {
-    char g[37];
+    char g[GUID_SIZE];
     make_group(&srv, "Audit A", g);
     make_group(&srv, "Audit B", g);
     struct th_response r;

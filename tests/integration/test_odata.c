@@ -1,6 +1,6 @@
 /* OData on the directory collections: keyset paging at scale, $select, $top, $count, $orderby,
  * $filter (every supported form, and hostile text that must never reach SQL or answer 500). */
-#include "directory_fixtures.h"
+#include "tests/integration/directory_fixtures.h"
 
 static struct th_server srv;
 
@@ -71,7 +71,7 @@ END_TEST
 
 START_TEST(select_returns_exactly_what_was_asked)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user(&srv, "select@contoso.com", "Select Me", ",\"usageLocation\":\"FR\"", id);
     struct th_response r;
     th_request(&srv, "GET", "/v1.0/users/select@contoso.com?$select=accountEnabled,usageLocation",
@@ -165,7 +165,7 @@ static size_t filtered_count(const char *base, const char *filter)
 
 START_TEST(filter_forms_select_the_right_users)
 {
-    char a[37], b[37], c[37], g[37];
+    char a[GUID_SIZE], b[GUID_SIZE], c[GUID_SIZE], g[GUID_SIZE];
     make_user(&srv, "f-anna@fabrikam.com", "Fab Anna",
               ",\"usageLocation\":\"NL\",\"mail\":"
               "\"anna@fabrikam.com\",\"proxyAddresses\":[\"SMTP:anna@fabrikam.com\"]",

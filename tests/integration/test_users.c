@@ -1,6 +1,6 @@
 /* Users end to end: create, get by id and UPN, update, delete, proxyAddresses, memberOf, the
  * queue and audit side effects, and Graph's errors. */
-#include "directory_fixtures.h"
+#include "tests/integration/directory_fixtures.h"
 
 static struct th_server srv;
 
@@ -68,7 +68,7 @@ END_TEST
 
 START_TEST(duplicate_upn_is_400_with_graph_conflict_message)
 {
-    char id[37];
+    char id[GUID_SIZE];
     make_user(&srv, "dup@contoso.com", "Dup One", "", id);
     struct th_response r;
     th_request(
@@ -83,7 +83,7 @@ START_TEST(duplicate_upn_is_400_with_graph_conflict_message)
                      "exists.");
     th_response_free(&r);
     /* And by PATCH onto another user. */
-    char other[37], path[128];
+    char other[GUID_SIZE], path[128];
     make_user(&srv, "dup2@contoso.com", "Dup Three", "", other);
     snprintf(path, sizeof(path), "/v1.0/users/%s", other);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"userPrincipalName\":\"dup@contoso.com\"}"), 400);
@@ -92,7 +92,7 @@ END_TEST
 
 START_TEST(get_by_id_and_by_upn_agree_and_missing_is_404)
 {
-    char id[37], path[128];
+    char id[GUID_SIZE], path[128];
     make_user(&srv, "megan@contoso.com", "Megan Bowen", "", id);
     struct th_response a, b;
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
@@ -115,7 +115,7 @@ END_TEST
 
 START_TEST(usage_location_must_be_iso_3166_alpha_2)
 {
-    char id[37], path[128];
+    char id[GUID_SIZE], path[128];
     make_user(&srv, "loc@contoso.com", "Loc", "", id);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"usageLocation\":\"UK\"}"), 400);
@@ -130,7 +130,7 @@ END_TEST
 
 START_TEST(patch_is_204_and_queues_licensing_relevant_changes_only)
 {
-    char id[37], path[128], sql[256];
+    char id[GUID_SIZE], path[128], sql[256];
     make_user(&srv, "queue@contoso.com", "Queue Me", "", id);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     snprintf(sql, sizeof(sql),
@@ -160,7 +160,7 @@ END_TEST
 
 START_TEST(proxy_addresses_are_stored_with_key_and_primary_flag)
 {
-    char id[37], path[128];
+    char id[GUID_SIZE], path[128];
     make_user(&srv, "proxy@contoso.com", "Proxy",
               ",\"proxyAddresses\":[\"SMTP:Proxy@Contoso.com\",\"smtp:alias@contoso.com\"]", id);
     ck_assert_int_eq(
@@ -187,7 +187,7 @@ END_TEST
 
 START_TEST(delete_frees_the_seat_and_memberships_and_is_audited)
 {
-    char id[37], group[37], path[128];
+    char id[GUID_SIZE], group[GUID_SIZE], path[128];
     make_user(&srv, "leaver@contoso.com", "Leaver", "", id);
     make_group(&srv, "Leavers", group);
     ck_assert_int_eq(add_member(&srv, group, id), 204);
@@ -218,7 +218,7 @@ END_TEST
 
 START_TEST(create_and_update_write_audit_records)
 {
-    char id[37], path[128];
+    char id[GUID_SIZE], path[128];
     make_user(&srv, "audited@contoso.com", "Audited", "", id);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);
     ck_assert_int_eq(call(&srv, "PATCH", path, "{\"displayName\":\"Audited Two\"}"), 204);
@@ -243,7 +243,7 @@ END_TEST
 
 START_TEST(member_of_lists_groups_with_odata_type)
 {
-    char id[37], g1[37], g2[37];
+    char id[GUID_SIZE], g1[GUID_SIZE], g2[GUID_SIZE];
     make_user(&srv, "joiner@contoso.com", "Joiner", "", id);
     make_group(&srv, "Joined A", g1);
     make_group(&srv, "Joined B", g2);

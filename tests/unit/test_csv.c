@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/base/guid.h"
 #include "service/catalog.h"
-#include "service/country.h"
-#include "service/csv.h"
-#include "run_suite.h"
+#include "service/base/country.h"
+#include "service/base/csv.h"
+#include "tests/unit/run_suite.h"
 
 static struct csv_reader reader;
 
@@ -126,7 +127,7 @@ END_TEST
 
 START_TEST(guids_are_checked_and_lower_cased)
 {
-    char out[37];
+    char out[GUID_SIZE];
     ck_assert_int_eq(guid_normalize("6FD2C87F-B296-42F0-B197-1E91E994B900", out), 0);
     ck_assert_str_eq(out, "6fd2c87f-b296-42f0-b197-1e91e994b900");
     ck_assert_int_eq(guid_normalize("6fd2c87f-b296-42f0-b197-1e91e994b90", out), -1);

@@ -6,8 +6,8 @@
 
 #include "api/filter.h"
 #include "db/filter_sql.h"
-#include "service/country.h"
-#include "run_suite.h"
+#include "service/base/country.h"
+#include "tests/unit/run_suite.h"
 
 static const struct filter_column cols[] = {
     {"id", "t.id", FCOL_UUID, FOP_EQ | FOP_NE},

@@ -5,8 +5,8 @@
 
 #include "api/errors.h"
 #include "api/router.h"
-#include "service/config.h"
-#include "run_suite.h"
+#include "service/base/config.h"
+#include "tests/unit/run_suite.h"
 
 /* ---- configuration ---- */
 

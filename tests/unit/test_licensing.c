@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/licensing.h"
-#include "run_suite.h"
+#include "service/engine/licensing.h"
+#include "tests/unit/run_suite.h"
 
 enum { EXO1, EXO2, SPO1, SPO2, TEAMS, WA, MCOSTD, AUDIO, INTUNE, N_PLANS };
 enum { E1, E3, EMS, WA_SKU, AUDIO_SKU, SUSPENDED_SKU, N_SKUS };

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/odata.h"
-#include "run_suite.h"
+#include "tests/unit/run_suite.h"
 
 START_TEST(top_defaults_to_100_and_accepts_1_to_999)
 {

@@ -2,7 +2,7 @@
 #ifndef LICENSINGD_SERVER_H
 #define LICENSINGD_SERVER_H
 
-#include "config.h"
+#include "service/base/config.h"
 
 int server_run(const struct config *cfg);
 int server_migrate(const struct config *cfg);

@@ -1,15 +1,15 @@
 /* Start-up, signal handling and orderly shutdown of `licensingd serve`. */
-#include "server.h"
+#include "service/cmd/serve.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../api/http.h"
-#include "../db/db.h"
-#include "log.h"
-#include "worker.h"
+#include "api/http.h"
+#include "db/db.h"
+#include "service/base/log.h"
+#include "service/worker.h"
 
 int server_migrate(const struct config *cfg)
 {

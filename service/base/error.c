@@ -1,5 +1,5 @@
 /* Filling struct lic_error; rendering it belongs to api/errors.c. */
-#include "error.h"
+#include "service/base/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Chunked bump allocator: many small allocations, one free. */
-#include "arena.h"
+#include "service/base/arena.h"
 
 #include <stdlib.h>
 #include <string.h>

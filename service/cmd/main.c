@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "config.h"
-#include "log.h"
-#include "server.h"
+#include "service/catalog.h"
+#include "service/base/config.h"
+#include "service/base/log.h"
+#include "service/cmd/serve.h"
 
 #ifndef LICENSINGD_VERSION
 #define LICENSINGD_VERSION "0.0.0-dev"

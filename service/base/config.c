@@ -1,5 +1,5 @@
 /* Parsing and validating configuration; pure, so Check tests it without a process. */
-#include "config.h"
+#include "service/base/config.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "log.h"
+#include "service/base/log.h"
 
 struct config {
     char database_url[1024];

@@ -1,7 +1,7 @@
 /* The licensing rules engine: see licensing.h and docs (semantics §4). Plan sets are bitsets over
  * catalog plan indexes; every pass is linear in the user's plans, so a worker can evaluate a
  * million users in seconds. */
-#include "licensing.h"
+#include "service/engine/licensing.h"
 
 #include <stdint.h>
 #include <stdio.h>

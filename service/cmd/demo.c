@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../db/catalog.h"
-#include "../db/demo.h"
-#include "../db/directory.h"
-#include "catalog.h"
+#include "db/catalog.h"
+#include "db/demo.h"
+#include "db/directory.h"
+#include "service/catalog.h"
 
 #define DEMO_ORG_NAME "Contoso"
 #define DEMO_ORG_COUNTRY "US"

@@ -1,5 +1,5 @@
 /* Checks of client text: UUID form, UTF-8. */
-#include "text.h"
+#include "service/base/text.h"
 
 #include <ctype.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Structured logging to stderr; each line is written with one write() so threads never interleave.
  */
-#include "log.h"
+#include "service/base/log.h"
 
 #include <jansson.h>
 #include <stdarg.h>

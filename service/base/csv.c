@@ -1,5 +1,5 @@
 /* CSV records out of a buffer: quoting, BOM, CRLF and the stray NBSPs of Microsoft's export. */
-#include "csv.h"
+#include "service/base/csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* GUID validation and normalization, shared by every layer that takes ids from clients. */
-#include "guid.h"
+#include "service/base/guid.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* ISO 3166-1 alpha-2: the country codes usage locations and plan restrictions may use. */
-#include "country.h"
+#include "service/base/country.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../db/catalog.h"
-#include "catalog.h"
-#include "country.h"
-#include "csv.h"
+#include "db/catalog.h"
+#include "service/catalog.h"
+#include "service/base/country.h"
+#include "service/base/csv.h"
 
 /* The CSV's columns, found by header name so a reordered export still imports. */
 enum column {
@@ -121,7 +121,7 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
         return -1;
     }
     while ((rc = csv_next(&reader, &rec, reason, sizeof(reason))) != 0) {
-        char sku_id[37], plan_id[37];
+        char sku_id[GUID_SIZE], plan_id[GUID_SIZE];
         if (rc < 0) {
             snprintf(sku_id, sizeof(sku_id), "%s", "");
         } else if (rec.nfields != header_fields) {
@@ -282,8 +282,8 @@ static int import_csv(const struct config *cfg, const char *path)
 #define MAX_SAME_NAME 8
 
 /* Resolves a plan name: servicePlanIds first, else every plan with that name. */
-static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (*ids)[37], int *n,
-                   struct lic_error *err)
+static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (*ids)[GUID_SIZE],
+                   int *n, struct lic_error *err)
 {
     const char *id = json_string_value(json_object_get(j_ids, name));
     if (id != NULL && guid_normalize(id, ids[0]) == 0) {
@@ -306,7 +306,7 @@ static int apply_conflicts(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
     {
         const char *a = json_string_value(json_array_get(j_pair, 0));
         const char *b = json_string_value(json_array_get(j_pair, 1));
-        char ia[MAX_SAME_NAME][37], ib[MAX_SAME_NAME][37];
+        char ia[MAX_SAME_NAME][GUID_SIZE], ib[MAX_SAME_NAME][GUID_SIZE];
         int na = 0, nb = 0;
         if (a == NULL || b == NULL || json_array_size(j_pair) != 2) {
             fprintf(stderr, "rules: mutuallyExclusive[%zu] is not a pair of names\n", i);
@@ -338,7 +338,7 @@ static int apply_prerequisites(struct db_conn *conn, json_t *j_rules, json_t *j_
     json_t *j_list;
     json_object_foreach(json_object_get(j_rules, "requiresAnyOf"), name, j_list)
     {
-        char plans[MAX_SAME_NAME][37], req[64][37];
+        char plans[MAX_SAME_NAME][GUID_SIZE], req[64][GUID_SIZE];
         const char *req_ids[64];
         int np = 0, nreq = 0;
         if (resolve(conn, j_ids, name, plans, &np, err) != 0)
@@ -347,7 +347,7 @@ static int apply_prerequisites(struct db_conn *conn, json_t *j_rules, json_t *j_
         json_t *j_name;
         json_array_foreach(j_list, i, j_name)
         {
-            char found[MAX_SAME_NAME][37];
+            char found[MAX_SAME_NAME][GUID_SIZE];
             int nf = 0;
             const char *rname = json_string_value(j_name);
             if (rname == NULL)
@@ -355,7 +355,7 @@ static int apply_prerequisites(struct db_conn *conn, json_t *j_rules, json_t *j_
             if (resolve(conn, j_ids, rname, found, &nf, err) != 0)
                 return -1;
             for (int k = 0; k < nf && nreq < 64; k++) {
-                memcpy(req[nreq], found[k], 37);
+                memcpy(req[nreq], found[k], GUID_SIZE);
                 req_ids[nreq] = req[nreq];
                 nreq++;
             }
@@ -381,7 +381,7 @@ static int apply_countries(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
     json_t *j_list;
     json_object_foreach(json_object_get(j_rules, "unavailableIn"), name, j_list)
     {
-        char plans[MAX_SAME_NAME][37];
+        char plans[MAX_SAME_NAME][GUID_SIZE];
         const char *codes[300];
         int np = 0, ncodes = 0;
         size_t i;
@@ -423,7 +423,7 @@ int catalog_apply_rules(struct db_conn *conn, json_t *j_rules, struct catalog_ru
     /* Plans the rules name that the CSV lacks are created from servicePlanIds. */
     json_object_foreach(j_ids, name, j_id)
     {
-        char id[37];
+        char id[GUID_SIZE];
         int created = 0;
         if (guid_normalize(json_string_value(j_id), id) != 0) {
             fprintf(stderr, "rules: servicePlanIds.%s is not a GUID; skipped\n", name);
@@ -442,7 +442,7 @@ int catalog_apply_rules(struct db_conn *conn, json_t *j_rules, struct catalog_ru
     json_t *j_name;
     json_array_foreach(json_object_get(j_rules, "provisionsMailbox"), i, j_name)
     {
-        char plans[MAX_SAME_NAME][37];
+        char plans[MAX_SAME_NAME][GUID_SIZE];
         int np = 0;
         if (!json_is_string(j_name))
             continue;

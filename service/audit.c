@@ -1,0 +1,129 @@
+/* The audit room (see audit.h): one table of activities, one builder, one failure policy. */
+#include "service/audit.h"
+
+#include <stdlib.h>
+
+#include "db/audit.h"
+#include "service/base/log.h"
+
+static const struct {
+    const char *name, *category, *operation;
+} activities[AUDIT_ACTIVITY_COUNT] = {
+    [AUDIT_ADD_USER] = {"Add user", "UserManagement", "Add"},
+    [AUDIT_UPDATE_USER] = {"Update user", "UserManagement", "Update"},
+    [AUDIT_DELETE_USER] = {"Delete user", "UserManagement", "Delete"},
+    [AUDIT_ADD_GROUP] = {"Add group", "GroupManagement", "Add"},
+    [AUDIT_UPDATE_GROUP] = {"Update group", "GroupManagement", "Update"},
+    [AUDIT_DELETE_GROUP] = {"Delete group", "GroupManagement", "Delete"},
+    [AUDIT_ADD_MEMBER] = {"Add member to group", "GroupManagement", "Add"},
+    [AUDIT_REMOVE_MEMBER] = {"Remove member from group", "GroupManagement", "Delete"},
+    [AUDIT_SET_GROUP_LICENSE] = {"Set group license", "GroupManagement", "Assign"},
+    [AUDIT_CHANGE_USER_LICENSE] = {"Change user license", "UserManagement", "Update"},
+    [AUDIT_GROUP_LICENSE_START] = {"Start applying group based license to users", "GroupManagement",
+                                   "Assign"},
+    [AUDIT_GROUP_LICENSE_FINISH] = {"Finish applying group based license to users",
+                                    "GroupManagement", "Assign"},
+    [AUDIT_LICENSE_CONCURRENCY] = {"LicenseAssignmentAttributeConcurrencyException",
+                                   "UserManagement", "Update"},
+};
+
+const char *audit_activity_name(enum audit_activity a)
+{
+    return (unsigned)a < AUDIT_ACTIVITY_COUNT ? activities[a].name : "?";
+}
+
+const struct audit_actor audit_actor_group_licensing = {
+    .app_name = "Microsoft Entra ID Group-Based Licensing"};
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *actor_json(const struct audit_actor *by)
+{
+    json_t *j_user = json_null(), *j_app = json_null();
+    if (by != NULL && (by->user_id || by->user_upn)) {
+        json_decref(j_user);
+        j_user =
+            json_pack("{s:o, s:o, s:n, s:n}", "id", text_or_null(by->user_id), "userPrincipalName",
+                      text_or_null(by->user_upn), "displayName", "ipAddress");
+    }
+    if (by != NULL && (by->app_id || by->app_name)) {
+        json_decref(j_app);
+        j_app = json_pack("{s:o, s:o, s:n, s:n}", "appId", text_or_null(by->app_id), "displayName",
+                          text_or_null(by->app_name), "servicePrincipalId", "servicePrincipalName");
+    }
+    return json_pack("{s:o, s:o}", "user", j_user, "app", j_app);
+}
+
+char *audit_actor_json(const struct audit_actor *by)
+{
+    json_t *j = actor_json(by);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+json_t *audit_modified(const char *name, const char *old_value, const char *new_value)
+{
+    return json_pack("{s:s, s:o, s:o}", "displayName", name, "oldValue", text_or_null(old_value),
+                     "newValue", text_or_null(new_value));
+}
+
+static void release(struct audit_entry *e)
+{
+    for (int i = 0; i < e->n_targets; i++) {
+        json_decref(e->targets[i].j_modified);
+        e->targets[i].j_modified = NULL;
+    }
+    json_decref(e->j_details);
+    e->j_details = NULL;
+}
+
+int audit_write(struct db_conn *conn, struct audit_entry *e, struct lic_error *err)
+{
+    int rc = -1;
+    char *by = NULL, *targets = NULL, *details = NULL;
+    json_t *j_targets = json_array();
+    for (int i = 0; j_targets && i < e->n_targets; i++) {
+        const struct audit_target *t = &e->targets[i];
+        json_t *j_mod = t->j_modified ? json_incref(t->j_modified) : json_array();
+        json_array_append_new(
+            j_targets, json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", t->id, "type", t->type,
+                                 "displayName", text_or_null(t->display_name), "userPrincipalName",
+                                 text_or_null(t->upn), "modifiedProperties", j_mod));
+    }
+    by = audit_actor_json(e->by);
+    targets = j_targets ? json_dumps(j_targets, JSON_COMPACT) : NULL;
+    details = e->j_details ? json_dumps(e->j_details, JSON_COMPACT) : NULL;
+    if (by == NULL || targets == NULL || (e->j_details && details == NULL)) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    struct audit_record rec = {.activity = activities[e->activity].name,
+                               .category = activities[e->activity].category,
+                               .operation_type = activities[e->activity].operation,
+                               .result = e->failure ? "failure" : "success",
+                               .result_reason = e->failure ? e->failure : "",
+                               .initiated_by = by,
+                               .target_resources = targets,
+                               .additional_details = details};
+    rc = db_audit_write(conn, &rec, err);
+out:
+    free(by);
+    free(targets);
+    free(details);
+    json_decref(j_targets);
+    release(e);
+    return rc;
+}
+
+void audit_write_refusal(struct db_conn *conn, struct audit_entry *e)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    enum audit_activity a = e->activity;
+    if (audit_write(conn, e, &err) != 0)
+        log_event(LOG_WARN, "audit_failed", "%s: %s", audit_activity_name(a), err.message);
+}
