@@ -20,6 +20,11 @@ struct db_stmt {
 PGresult *db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
                   struct lic_error *err);
 
+/* Exec, check, clear: runs a statement whose rows are not needed. Returns the number of rows it
+ * affected (PQcmdTuples, 0 when none), or -1 with err. */
+long db_exec_command(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
+                     struct lic_error *err) __attribute__((warn_unused_result));
+
 /* Runs a statement text without parameters (DDL, BEGIN/COMMIT); 0 or -1 with err. */
 int db_exec_simple(struct db_conn *conn, const char *sql, struct lic_error *err);
 

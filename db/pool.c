@@ -295,6 +295,17 @@ PGresult *db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *
     return r;
 }
 
+long db_exec_command(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
+                     struct lic_error *err)
+{
+    PGresult *r = db_exec(conn, stmt, params, err);
+    if (r == NULL)
+        return -1;
+    long n = atol(PQcmdTuples(r));
+    PQclear(r);
+    return n;
+}
+
 int db_exec_simple(struct db_conn *conn, const char *sql, struct lic_error *err)
 {
     conn->sqlstate[0] = '\0';
