@@ -12,6 +12,9 @@ echo "deps: installing$missing" >&2
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null || true
+# Another apt (unattended upgrades, a parallel job) may hold the lock: wait for it, never fail.
+apt_wait="-o DPkg::Lock::Timeout=900"
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$sudo apt-get $apt_wait update -qq >/dev/null || true
+# shellcheck disable=SC2086
+$sudo apt-get $apt_wait install -y -qq --no-install-recommends $missing >/dev/null
