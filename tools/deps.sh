@@ -3,6 +3,9 @@
 set -euo pipefail
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev check libsubunit-dev
 libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl"
+# Node.js runs the contract and browser checks; the machine image brings a recent one, Debian's is
+# the fallback.
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
