@@ -22,6 +22,7 @@ LICENSINGD_PG_FSYNC=off LICENSINGD_PG_SYNC_COMMIT=off db/cluster.sh start "$pgdi
 export LICENSINGD_TEST_PGDIR="$pgdir"
 export LICENSINGD_BIN="$PWD/build/licensingd"
 
+tests/contract/install.sh tests/contract || exit 1
 failed=0
 total=0
 run_suite() {
