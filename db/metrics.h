@@ -11,10 +11,10 @@ struct db_metrics_sku {
 };
 
 struct db_metrics {
-    long queue_depth;          /* work items not finished */
-    double queue_oldest_age;   /* seconds since the oldest of them was queued (0 when none) */
-    char (*error_codes)[48];   /* owned: license error codes present */
-    long *error_counts;        /* owned: users' paths per code */
+    long queue_depth;        /* work items not finished */
+    double queue_oldest_age; /* seconds since the oldest of them was queued (0 when none) */
+    char (*error_codes)[48]; /* owned: license error codes present */
+    long *error_counts;      /* owned: users' paths per code */
     int n_errors;
     struct db_metrics_sku *skus; /* owned: SKUs with seats bought or consumed */
     int n_skus;

@@ -6,11 +6,11 @@
 #include "service/base/buf.h"
 
 enum metrics_counter {
-    METRIC_USERS_RECONCILED,    /* users evaluated and saved by group-based licensing */
-    METRIC_THROTTLED,           /* requests answered 429 */
-    METRIC_NOTIFY_DELIVERED,    /* change notifications accepted by a receiver */
-    METRIC_NOTIFY_RETRIED,      /* delivery attempts that failed and were rescheduled */
-    METRIC_NOTIFY_DROPPED,      /* notifications given up after the retry window */
+    METRIC_USERS_RECONCILED, /* users evaluated and saved by group-based licensing */
+    METRIC_THROTTLED,        /* requests answered 429 */
+    METRIC_NOTIFY_DELIVERED, /* change notifications accepted by a receiver */
+    METRIC_NOTIFY_RETRIED,   /* delivery attempts that failed and were rescheduled */
+    METRIC_NOTIFY_DROPPED,   /* notifications given up after the retry window */
     METRIC_COUNTER_COUNT
 };
 

@@ -27,7 +27,8 @@ static char *scrape(void)
 static double sample(const char *text, const char *series)
 {
     size_t n = strlen(series);
-    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (strncmp(line, series, n) == 0 && line[n] == ' ')
             return atof(line + n + 1);
     return -1;
@@ -59,8 +60,7 @@ START_TEST(request_counters_follow_the_traffic_by_route_template)
     free(before);
     for (int i = 0; i < 3; i++) {
         struct th_response r;
-        th_request(&srv, "GET", "/v1.0/users/00000000-0000-0000-0000-00000000000f", NULL, NULL,
-                   &r);
+        th_request(&srv, "GET", "/v1.0/users/00000000-0000-0000-0000-00000000000f", NULL, NULL, &r);
         ck_assert_int_eq(r.status, 404);
         th_response_free(&r);
         th_request(&srv, "GET", "/no/such/path-secret", NULL, NULL, &r);
