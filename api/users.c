@@ -47,7 +47,10 @@ static int validate_proxies(json_t *j_body, struct lic_error *err)
     int ok = json_is_array(j_proxies) && json_array_size(j_proxies) <= USER_PROXIES_MAX;
     size_t i;
     json_t *j_item;
-    json_array_foreach(j_proxies, i, j_item) ok = ok && valid_proxy(json_string_value(j_item));
+    json_array_foreach(j_proxies, i, j_item)
+    {
+        ok = ok && valid_proxy(json_string_value(j_item));
+    }
     if (!ok)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "Invalid value specified for property 'proxyAddresses' of resource "

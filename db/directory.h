@@ -79,6 +79,8 @@ struct db_fields {
     const char *value[DB_FIELDS_MAX];
     unsigned char set[DB_FIELDS_MAX];
 };
+_Static_assert(USER_PROPERTY_COUNT <= DB_FIELDS_MAX && GROUP_PROPERTY_COUNT <= DB_FIELDS_MAX,
+               "struct db_fields holds every property of an entity");
 
 /* What a directory write reports besides 0 (done) and -1 (failed, err filled): the database
  * refused the change for a reason the client caused. err is not filled: service/ words it. */
