@@ -129,7 +129,7 @@ int catalog_load_demo(struct db_conn *conn, struct json_t *j_catalog, long *chan
 /* ---- the commands (service/cmd/import_catalog.c, service/cmd/demo.c) ---- */
 
 /* A standalone connection with migrations applied; NULL with "<what>: ..." on stderr. */
-struct db_conn *catalog_command_connect(const struct config *cfg, const char *what);
+struct db_conn *catalog_command_connect(const struct config *cfg, const char *what) CATALOG_WUR;
 
 /* `licensingd import-catalog FILE.csv` (rules = 0) or `--rules FILE.json` (rules = 1): progress
  * and malformed lines on stderr, the summary on stdout; 0 ok, 1 failure. */

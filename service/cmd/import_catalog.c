@@ -17,9 +17,9 @@ enum column {
     COL_PLAN_NAME,
     COL_PLAN_ID,
     COL_PLAN_DISPLAY,
-    N_COLUMNS
+    COL_COUNT
 };
-static const char *const column_names[N_COLUMNS] = {
+static const char *const column_names[COL_COUNT] = {
     "Product_Display_Name", "String_Id",       "GUID",
     "Service_Plan_Name",    "Service_Plan_Id", "Service_Plans_Included_Friendly_Names"};
 
@@ -78,7 +78,7 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
     struct csv_reader reader;
     struct csv_record rec;
     char reason[128];
-    int col[N_COLUMNS], header_fields = 0, rc;
+    int col[COL_COUNT], header_fields = 0, rc;
     csv_reader_init(&reader, data, len);
     while ((rc = csv_next(&reader, &rec, reason, sizeof(reason))) != 1) {
         if (rc == 0) {
@@ -89,7 +89,7 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
         fprintf(stderr, "%s:%ld: malformed header: %s\n", path, reader.line, reason);
     }
     header_fields = rec.nfields;
-    for (int c = 0; c < N_COLUMNS; c++) {
+    for (int c = 0; c < COL_COUNT; c++) {
         col[c] = -1;
         for (int f = 0; f < rec.nfields; f++)
             if (strcmp(rec.fields[f], column_names[c]) == 0)
@@ -104,7 +104,7 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
     /* Each record gives at most 6 strings. */
     p->cap = len / 16 + 16;
     p->rows = calloc(p->cap, sizeof(*p->rows));
-    p->strings = calloc(p->cap * N_COLUMNS, sizeof(*p->strings));
+    p->strings = calloc(p->cap * COL_COUNT, sizeof(*p->strings));
     if (p->rows == NULL || p->strings == NULL) {
         csv_reader_free(&reader);
         return -1;
