@@ -209,15 +209,12 @@ static int apply_countries(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
     return 0;
 }
 
-/* Applies the rules and records what changed, inside the caller's transaction. */
-static int apply_rules(struct db_conn *conn, const struct audit_actor *by, const char *source,
-                       json_t *j_rules, struct catalog_rules_counts *c, struct lic_error *err)
+/* Plans the rules name that the CSV lacks are created from servicePlanIds. */
+static int ensure_plans(struct db_conn *conn, json_t *j_ids, struct catalog_rules_counts *c,
+                        struct lic_error *err)
 {
-    memset(c, 0, sizeof(*c));
-    json_t *j_ids = json_object_get(j_rules, "servicePlanIds");
     const char *name;
     json_t *j_id;
-    /* Plans the rules name that the CSV lacks are created from servicePlanIds. */
     json_object_foreach(j_ids, name, j_id)
     {
         char id[GUID_SIZE];
@@ -231,10 +228,12 @@ static int apply_rules(struct db_conn *conn, const struct audit_actor *by, const
             return -1;
         c->plans_added += created;
     }
-    if (apply_conflicts(conn, j_rules, j_ids, c, err) != 0 ||
-        apply_prerequisites(conn, j_rules, j_ids, c, err) != 0 ||
-        apply_countries(conn, j_rules, j_ids, c, err) != 0)
-        return -1;
+    return 0;
+}
+
+static int apply_mailboxes(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
+                           struct catalog_rules_counts *c, struct lic_error *err)
+{
     size_t i;
     json_t *j_name;
     json_array_foreach(json_object_get(j_rules, "provisionsMailbox"), i, j_name)
@@ -252,9 +251,24 @@ static int apply_rules(struct db_conn *conn, const struct audit_actor *by, const
             c->mailbox_changed += changed;
         }
     }
+    return 0;
+}
+
+/* Applies the rules and records what changed, inside the caller's transaction. */
+static int apply_rules(struct db_conn *conn, const struct audit_actor *by, const char *source,
+                       json_t *j_rules, struct catalog_rules_counts *c, struct lic_error *err)
+{
     static const char *const keys[] = {"servicePlansAdded", "conflictsAdded",
                                        "prerequisiteListsChanged", "countryListsChanged",
                                        "mailboxFlagsChanged"};
+    memset(c, 0, sizeof(*c));
+    json_t *j_ids = json_object_get(j_rules, "servicePlanIds");
+    if (ensure_plans(conn, j_ids, c, err) != 0 ||
+        apply_conflicts(conn, j_rules, j_ids, c, err) != 0 ||
+        apply_prerequisites(conn, j_rules, j_ids, c, err) != 0 ||
+        apply_countries(conn, j_rules, j_ids, c, err) != 0 ||
+        apply_mailboxes(conn, j_rules, j_ids, c, err) != 0)
+        return -1;
     const long values[] = {c->plans_added, c->conflicts_added, c->prerequisites_changed,
                            c->countries_changed, c->mailbox_changed};
     return record(conn, AUDIT_IMPORT_PLAN_RULES, by, source, keys, values, 5, err);

@@ -38,16 +38,16 @@ static void units_change(json_t *j_mod, enum sku_units u, int old_value, int new
     json_array_append_new(j_mod, audit_modified(name, old_value < 0 ? NULL : old_text, new_text));
 }
 
-/* Ends a write: on failure rolls back, then records a refused change (refused_as < 0: none). */
-static int finish(struct db_pool *pool, struct db_conn *conn, int rc, int refused_as,
-                  const char *sku_id, const char *part_number, json_t *j_modified,
-                  const struct lic_error *err)
+/* Ends a write: on failure rolls back, and records the change as refused when it was. */
+static int finish(struct db_pool *pool, struct db_conn *conn, int rc, int refused,
+                  enum audit_activity activity, const char *sku_id, const char *part_number,
+                  json_t *j_modified, const struct lic_error *err)
 {
     if (rc != 0) {
         db_rollback(conn);
-        if (refused_as >= 0)
-            record(conn, (enum audit_activity)refused_as, sku_id, part_number,
-                   json_incref(j_modified), err->message, NULL);
+        if (refused)
+            record(conn, activity, sku_id, part_number, json_incref(j_modified), err->message,
+                   NULL);
     }
     json_decref(j_modified);
     db_release(pool, conn);
@@ -60,7 +60,7 @@ int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
         return -1;
-    int rc = -1, refused = -1, inserted = 0;
+    int rc = -1, refused = 0, inserted = 0;
     char missing[GUID_SIZE];
     json_t *j_mod = json_pack("[o]", audit_modified("skuPartNumber", NULL, in->sku.part_number));
     for (int u = 0; j_mod != NULL && u < SKU_UNITS_COUNT; u++)
@@ -74,7 +74,7 @@ int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
     if (db_begin(conn, err) != 0 || db_sku_insert(conn, &in->sku, out_id, &inserted, err) != 0)
         goto out;
     if (!inserted) {
-        refused = AUDIT_ADD_SKU;
+        refused = 1;
         lic_error_set(err, LIC_ERR_CONFLICT, "Request_BadRequest",
                       "A subscribedSku with skuId '%s' already exists.",
                       in->sku.sku_id ? in->sku.sku_id : "");
@@ -90,7 +90,7 @@ int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
     if (db_catalog_plans_missing(conn, ids, in->nplans, missing, err) != 0)
         goto out;
     if (missing[0] != '\0') {
-        refused = AUDIT_ADD_SKU;
+        refused = 1;
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "Service plan '%s' does not exist; give its servicePlanName to create it.",
                       missing);
@@ -103,7 +103,7 @@ int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
     rc = db_commit(conn, err);
 out:
     free(ids);
-    return finish(pool, conn, rc, refused, in->sku.sku_id ? in->sku.sku_id : out_id,
+    return finish(pool, conn, rc, refused, AUDIT_ADD_SKU, in->sku.sku_id ? in->sku.sku_id : out_id,
                   in->sku.part_number, j_mod, err);
 }
 
@@ -135,7 +135,7 @@ int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
         return -1;
-    int rc = -1, refused = -1, found = 0;
+    int rc = -1, refused = 0, found = 0;
     struct db_sku_state was = {0};
     json_t *j_mod = NULL;
     int enabled = patch->units[SKU_UNITS_ENABLED];
@@ -150,14 +150,14 @@ int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db
         goto out;
     }
     if (enabled >= 0 && enabled < was.consumed) {
-        refused = AUDIT_UPDATE_SKU;
+        refused = 1;
         seats_refused(enabled, was.consumed, err);
         goto out;
     }
     if (db_sku_update(conn, sku_id, patch, err) != 0) {
         /* The CHECK is the last line of defence should a seat be taken meanwhile. */
         if (strcmp(db_last_sqlstate(conn), "23514") == 0) {
-            refused = AUDIT_UPDATE_SKU;
+            refused = 1;
             seats_refused(enabled, was.consumed, err);
         }
         goto out;
@@ -170,7 +170,7 @@ int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db
         goto out;
     rc = db_commit(conn, err);
 out:
-    return finish(pool, conn, rc, refused, sku_id, was.part_number, j_mod, err);
+    return finish(pool, conn, rc, refused, AUDIT_UPDATE_SKU, sku_id, was.part_number, j_mod, err);
 }
 
 int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_error *err)
@@ -178,7 +178,7 @@ int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_erro
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
         return -1;
-    int rc = -1, refused = -1, found = 0;
+    int rc = -1, refused = 0, found = 0;
     struct db_sku_usage use = {0};
     if (db_begin(conn, err) != 0 || (found = db_sku_usage(conn, sku_id, &use, err)) < 0)
         goto out;
@@ -187,7 +187,7 @@ int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_erro
         goto out;
     }
     if (use.consumed > 0 || use.groups > 0 || use.users > 0) {
-        refused = AUDIT_DELETE_SKU;
+        refused = 1;
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                       "The subscribedSku '%s' is still in use (%ld consumed units, assigned to %ld "
                       "groups and %ld users directly). Remove its licenses before deleting it.",
@@ -197,7 +197,7 @@ int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_erro
     if (db_sku_delete(conn, sku_id, err) != 0) {
         /* License states left behind by the engine still reference it. */
         if (strcmp(db_last_sqlstate(conn), "23503") == 0) {
-            refused = AUDIT_DELETE_SKU;
+            refused = 1;
             lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                           "The subscribedSku '%s' still has license assignment states. Remove "
                           "its licenses before deleting it.",
@@ -209,5 +209,5 @@ int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_erro
         goto out;
     rc = db_commit(conn, err);
 out:
-    return finish(pool, conn, rc, refused, sku_id, use.part_number, NULL, err);
+    return finish(pool, conn, rc, refused, AUDIT_DELETE_SKU, sku_id, use.part_number, NULL, err);
 }

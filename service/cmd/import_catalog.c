@@ -72,23 +72,21 @@ static void parsed_free(struct parsed *p)
     free(p->rows);
 }
 
-/* Parses every record; malformed ones are reported with their line and skipped. */
-static int parse_csv(const char *path, const char *data, size_t len, struct parsed *p)
+/* Reads the header and finds each column in it; -1 (reported) when one is missing. */
+static int read_header(const char *path, struct csv_reader *reader, int col[COL_COUNT],
+                       int *header_fields)
 {
-    struct csv_reader reader;
     struct csv_record rec;
     char reason[128];
-    int col[COL_COUNT], header_fields = 0, rc;
-    csv_reader_init(&reader, data, len);
-    while ((rc = csv_next(&reader, &rec, reason, sizeof(reason))) != 1) {
+    int rc;
+    while ((rc = csv_next(reader, &rec, reason, sizeof(reason))) != 1) {
         if (rc == 0) {
             fprintf(stderr, "%s: empty file\n", path);
-            csv_reader_free(&reader);
             return -1;
         }
-        fprintf(stderr, "%s:%ld: malformed header: %s\n", path, reader.line, reason);
+        fprintf(stderr, "%s:%ld: malformed header: %s\n", path, reader->line, reason);
     }
-    header_fields = rec.nfields;
+    *header_fields = rec.nfields;
     for (int c = 0; c < COL_COUNT; c++) {
         col[c] = -1;
         for (int f = 0; f < rec.nfields; f++)
@@ -97,9 +95,23 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
         if (col[c] < 0) {
             fprintf(stderr, "%s:%ld: no column '%s' in the header\n", path, rec.line,
                     column_names[c]);
-            csv_reader_free(&reader);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* Parses every record; malformed ones are reported with their line and skipped. */
+static int parse_csv(const char *path, const char *data, size_t len, struct parsed *p)
+{
+    struct csv_reader reader;
+    struct csv_record rec;
+    char reason[128];
+    int col[COL_COUNT], header_fields = 0, rc;
+    csv_reader_init(&reader, data, len);
+    if (read_header(path, &reader, col, &header_fields) != 0) {
+        csv_reader_free(&reader);
+        return -1;
     }
     /* Each record gives at most 6 strings. */
     p->cap = len / 16 + 16;
