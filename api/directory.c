@@ -5,13 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct list_kind list_users = {
-    "users",         user_props,    LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
-    db_users_list,   render_users,  db_users_get,
-    db_users_by_ids, UCOL_SORT_KEY, UCOL_ID};
-const struct list_kind list_groups = {"groups",         group_props,   LIST_FILTER | LIST_ORDER,
-                                      db_groups_list,   render_groups, db_groups_get,
-                                      db_groups_by_ids, GCOL_SORT_KEY, GCOL_ID};
+const struct list_kind list_users = {.set = "users",
+                                     .props = user_props,
+                                     .features = LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
+                                     .properties = db_user_properties,
+                                     .nprops = USER_PROPERTY_COUNT,
+                                     .list = db_users_list,
+                                     .get = db_users_repr,
+                                     .by_ids = db_users_by_ids};
+const struct list_kind list_groups = {.set = "groups",
+                                      .props = group_props,
+                                      .features = LIST_FILTER | LIST_ORDER,
+                                      .properties = db_group_properties,
+                                      .nprops = GROUP_PROPERTY_COUNT,
+                                      .list = db_groups_list,
+                                      .get = db_groups_repr,
+                                      .by_ids = db_groups_by_ids};
 
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
                       const struct lic_error *err, struct api_response *res)
@@ -34,65 +43,46 @@ void directory_reply_written(struct api_response *res, int rc, const struct lic_
  * split across the first parts; the id is the last part. */
 #define KEY_CHUNK (ODATA_KEY_PART_MAX - 2)
 
-/* One page of users or groups; key is NULL on the last page, else the last row's sort key. */
+/* One page of users or groups (representations rows 0..n-1); key is NULL on the last page, else
+ * the last row's sort key. */
 static void reply_list_page(const struct api_app *app, const struct api_request *req,
-                            struct api_response *res, const char *set, json_t *j_items, long count,
-                            const char *key, const char *id)
+                            struct api_response *res, const char *set, const struct db_rows *rows,
+                            int n, long count, const char *key, const char *id)
 {
     char chunks[ODATA_KEY_PARTS - 1][KEY_CHUNK + 1];
     const char *parts[ODATA_KEY_PARTS];
-    int n = 0;
+    int k = 0;
     size_t len = key ? strlen(key) : 0;
-    for (size_t off = 0; key && n < ODATA_KEY_PARTS - 1 && (off < len || n == 0);
+    for (size_t off = 0; key && k < ODATA_KEY_PARTS - 1 && (off < len || k == 0);
          off += KEY_CHUNK) {
-        snprintf(chunks[n], sizeof(chunks[n]), "%.*s", KEY_CHUNK, key + off);
-        parts[n] = chunks[n];
-        n++;
+        snprintf(chunks[k], sizeof(chunks[k]), "%.*s", KEY_CHUNK, key + off);
+        parts[k] = chunks[k];
+        k++;
     }
-    parts[n++] = id;
-    odata_reply_page(app, req, res, set, j_items, count, key ? parts : NULL, n);
+    parts[k++] = id;
+    const char *items[ODATA_TOP_MAX + 1];
+    for (int i = 0; i < n && i <= ODATA_TOP_MAX; i++)
+        items[i] = db_rows_get(rows, i, REPR_JSON);
+    odata_reply_page_texts(app, req, res, set, items, n, count, key ? parts : NULL, k);
 }
 
-int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind, const char *const *ids,
-                        int n, uint64_t mask, int with_type, json_t *j_items, struct lic_error *err)
+int directory_reply_ids(const struct api_app *app, const struct api_request *req,
+                        struct api_response *res, struct db_conn *conn,
+                        const struct list_kind *kind, const char *const *ids, int n,
+                        uint64_t select, long count, const char *last_key, struct lic_error *err)
 {
-    if (n == 0)
-        return 0;
+    struct db_repr repr = render_repr(kind->properties, kind->nprops, select, 1);
     struct db_rows *rows = NULL;
-    json_t *j_all = json_array();
-    int rc = -1;
-    if (kind->by_ids(conn, ids, n, &rows, err) != 0 ||
-        kind->render(conn, rows, rows->nrows, mask, with_type, j_all, err) != 0)
-        goto out;
-    /* by_ids answers in any order: place each in the page's order. */
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < rows->nrows; k++)
-            if (strcmp(db_rows_get(rows, k, kind->id_col), ids[i]) == 0)
-                json_array_append(j_items, json_array_get(j_all, (size_t)k));
-    rc = 0;
-out:
-    json_decref(j_all);
-    db_rows_free(rows);
-    return rc;
-}
-
-/* One object (rows has it at row 0) as "{set}/$entity". */
-static int reply_entity(const struct api_app *app, const struct api_request *req,
-                        struct db_conn *conn, const struct db_rows *rows, uint64_t mask,
-                        unsigned status, const struct list_kind *kind, struct api_response *res,
-                        struct lic_error *err)
-{
-    json_t *j_items = json_array();
-    if (kind->render(conn, rows, 1, mask, 0, j_items, err) != 0) {
-        json_decref(j_items);
+    if (n > 0 && kind->by_ids(conn, ids, n, &repr, &rows, err) != 0)
         return -1;
-    }
-    char context[1024];
-    odata_context(app, req, kind->set, 1, context, sizeof(context));
-    json_t *j = json_pack("{s:s}", "@odata.context", context);
-    json_object_update(j, json_array_get(j_items, 0));
-    json_decref(j_items);
-    api_reply_json(res, status, j);
+    const char *items[ODATA_TOP_MAX + 1];
+    int k = 0;
+    for (int i = 0; rows && i < rows->nrows && k <= ODATA_TOP_MAX; i++)
+        items[k++] = db_rows_get(rows, i, REPR_JSON);
+    const char *parts[] = {last_key};
+    odata_reply_page_texts(app, req, res, "directoryObjects", items, k, count,
+                           last_key ? parts : NULL, 1);
+    db_rows_free(rows);
     return 0;
 }
 
@@ -104,9 +94,12 @@ void directory_reply_object(const struct api_app *app, const struct api_request 
     lic_error_clear(&err);
     struct db_rows *rows = NULL;
     struct db_conn *conn = db_acquire(app->pool, &err);
+    struct db_repr repr = render_repr(kind->properties, kind->nprops, 0, 0);
     int rc = -1;
-    if (conn != NULL && kind->get(conn, id, 0, &rows, &err) == 0)
-        rc = reply_entity(app, req, conn, rows, 0, status, kind, res, &err);
+    if (conn != NULL && kind->get(conn, id, &repr, &rows, &err) == 0) {
+        odata_reply_entity_text(app, req, res, status, kind->set, db_rows_get(rows, 0, REPR_JSON));
+        rc = 0;
+    }
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }
@@ -142,20 +135,16 @@ void directory_list(const struct api_app *app, const struct api_request *req,
     page.top = o.top;
     page.count = o.count;
     page.after_key = page.after_id ? key : NULL;
+    page.repr = render_repr(kind->properties, kind->nprops, o.select, 0);
     long count = -1;
     if ((conn = db_acquire(app->pool, &err)) == NULL ||
         kind->list(conn, &page, &rows, &count, &err) != 0)
         goto out;
     int n = rows->nrows > o.top ? o.top : rows->nrows;
-    json_t *j_items = json_array();
-    if (kind->render(conn, rows, n, o.select, 0, j_items, &err) != 0) {
-        json_decref(j_items);
-        goto out;
-    }
     int more = rows->nrows > o.top;
-    reply_list_page(app, req, res, kind->set, j_items, count,
-                    more ? db_rows_get(rows, n - 1, kind->sort_col) : NULL,
-                    more ? db_rows_get(rows, n - 1, kind->id_col) : NULL);
+    reply_list_page(app, req, res, kind->set, rows, n, count,
+                    more ? db_rows_get(rows, n - 1, REPR_KEY) : NULL,
+                    more ? db_rows_get(rows, n - 1, REPR_ID) : NULL);
     rc = 0;
 out:
     list_options_free(&o);
@@ -205,11 +194,14 @@ void directory_get(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     uint64_t mask = 0;
     int rc = -1;
-    if (odata_parse_select(api_query(req, "$select"), kind->props, &mask, &err) != 0 ||
-        (conn = db_acquire(app->pool, &err)) == NULL ||
-        kind->get(conn, req->params.values[0], 0, &rows, &err) != 0)
+    if (odata_parse_select(api_query(req, "$select"), kind->props, &mask, &err) != 0)
         goto out;
-    rc = reply_entity(app, req, conn, rows, mask, 200, kind, res, &err);
+    struct db_repr repr = render_repr(kind->properties, kind->nprops, mask, 0);
+    if ((conn = db_acquire(app->pool, &err)) == NULL ||
+        kind->get(conn, req->params.values[0], &repr, &rows, &err) != 0)
+        goto out;
+    odata_reply_entity_text(app, req, res, 200, kind->set, db_rows_get(rows, 0, REPR_JSON));
+    rc = 0;
 out:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);

@@ -113,49 +113,12 @@ API_HANDLER(api_groups_delete)
     directory_reply_written(res, rc, &err);
 }
 
-/* Members: users and groups, each rendered as its own type with @odata.type, in added order. */
-static int render_members(struct db_conn *conn, const struct db_rows *ids, int n, uint64_t mask,
-                          json_t *j_items, struct lic_error *err)
-{
-    const char *users[ODATA_TOP_MAX], *groups[ODATA_TOP_MAX];
-    int nu = 0, ng = 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0)
-            users[nu++] = db_rows_get(ids, i, MCOL_ID);
-        else
-            groups[ng++] = db_rows_get(ids, i, MCOL_ID);
-    }
-    struct db_rows *u = NULL, *g = NULL;
-    int rc = -1;
-    if ((nu > 0 && db_users_by_ids(conn, users, nu, &u, err) != 0) ||
-        (ng > 0 && db_groups_by_ids(conn, groups, ng, &g, err) != 0))
-        goto out;
-    /* Render per type, then place in membership order. */
-    json_t *j_users = json_array(), *j_groups = json_array();
-    if (render_users(conn, u, u ? u->nrows : 0, mask, 1, j_users, err) != 0 ||
-        render_groups(conn, g, g ? g->nrows : 0, mask, 1, j_groups, err) != 0) {
-        json_decref(j_users);
-        json_decref(j_groups);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const char *want = db_rows_get(ids, i, MCOL_ID);
-        json_t *j_set = strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0 ? j_users : j_groups;
-        const struct db_rows *r = j_set == j_users ? u : g;
-        int id_col = j_set == j_users ? UCOL_ID : GCOL_ID;
-        for (size_t k = 0; r && k < json_array_size(j_set); k++)
-            if (strcmp(db_rows_get(r, (int)k, id_col), want) == 0)
-                json_array_append(j_items, json_array_get(j_set, k));
-    }
-    json_decref(j_users);
-    json_decref(j_groups);
-    rc = 0;
-out:
-    db_rows_free(u);
-    db_rows_free(g);
-    return rc;
-}
-
+/* Members: users and groups, each as its own type with @odata.type, in added order; with
+ * $select (over member_props) each type shows the selected names it has. 0, or -1 with err. */
+static int reply_members(const struct api_app *app, const struct api_request *req,
+                         struct api_response *res, struct db_conn *conn, const struct db_rows *ids,
+                         int n, uint64_t select, long count, const char *last_key,
+                         struct lic_error *err);
 /* A member's properties: user and group names together (each type keeps what it has). */
 static const char *const member_props[] = {
     "id", "displayName", "mail", "mailNickname", "userPrincipalName", "description", NULL};
@@ -177,24 +140,59 @@ API_HANDLER(api_groups_members)
             0)
         goto out;
     int n = rows->nrows > o.top ? o.top : rows->nrows;
-    json_t *j_items = json_array();
-    /* With $select, render every property of each type, then keep the selected ones. */
-    if (render_members(conn, rows, n, o.select ? UINT64_MAX : 0, j_items, &err) != 0) {
-        json_decref(j_items);
-        goto out;
-    }
-    if (o.select) {
-        for (size_t k = 0; k < json_array_size(j_items); k++)
-            odata_apply_select(json_array_get(j_items, k), member_props, o.select);
-    }
-    const char *parts[] = {n > 0 ? db_rows_get(rows, n - 1, MCOL_SEQ) : NULL};
-    odata_reply_page(app, req, res, "directoryObjects", j_items, count,
-                     rows->nrows > o.top ? parts : NULL, 1);
-    rc = 0;
+    rc = reply_members(app, req, res, conn, rows, n, o.select, count,
+                       rows->nrows > o.top && n > 0 ? db_rows_get(rows, n - 1, MCOL_SEQ) : NULL,
+                       &err);
 out:
     list_options_free(&o);
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
+}
+
+static int reply_members(const struct api_app *app, const struct api_request *req,
+                         struct api_response *res, struct db_conn *conn, const struct db_rows *ids,
+                         int n, uint64_t select, long count, const char *last_key,
+                         struct lic_error *err)
+{
+    const char *users[ODATA_TOP_MAX], *groups[ODATA_TOP_MAX];
+    int nu = 0, ng = 0;
+    for (int i = 0; i < n && i < ODATA_TOP_MAX; i++) {
+        if (strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0)
+            users[nu++] = db_rows_get(ids, i, MCOL_ID);
+        else
+            groups[ng++] = db_rows_get(ids, i, MCOL_ID);
+    }
+    /* A selection none of whose names a type has shows only the type. */
+    struct db_repr user_repr = {render_mask_by_names(member_props, select, user_props), 1};
+    struct db_repr group_repr = {render_mask_by_names(member_props, select, group_props), 1};
+    if (select == 0) {
+        user_repr = render_repr(db_user_properties, USER_PROPERTY_COUNT, 0, 1);
+        group_repr = render_repr(db_group_properties, GROUP_PROPERTY_COUNT, 0, 1);
+    }
+    struct db_rows *u = NULL, *g = NULL;
+    int rc = -1;
+    if ((nu > 0 && db_users_by_ids(conn, users, nu, &user_repr, &u, err) != 0) ||
+        (ng > 0 && db_groups_by_ids(conn, groups, ng, &group_repr, &g, err) != 0))
+        goto out;
+    /* Each type comes back in membership order: merge them (members gone meanwhile skipped). */
+    const char *items[ODATA_TOP_MAX];
+    int k = 0, iu = 0, ig = 0;
+    for (int i = 0; i < n && i < ODATA_TOP_MAX; i++) {
+        const char *want = db_rows_get(ids, i, MCOL_ID);
+        int is_user = strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0;
+        const struct db_rows *r = is_user ? u : g;
+        int *at = is_user ? &iu : &ig;
+        if (r != NULL && *at < r->nrows && strcmp(db_rows_get(r, *at, REPR_ID), want) == 0)
+            items[k++] = db_rows_get(r, (*at)++, REPR_JSON);
+    }
+    const char *parts[] = {last_key};
+    odata_reply_page_texts(app, req, res, "directoryObjects", items, k, count,
+                           last_key ? parts : NULL, 1);
+    rc = 0;
+out:
+    db_rows_free(u);
+    db_rows_free(g);
+    return rc;
 }
 
 API_HANDLER(api_groups_members_count)

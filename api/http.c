@@ -102,6 +102,22 @@ void api_reply_text(struct api_response *res, unsigned status, char *text)
     res->content_type = "text/plain";
 }
 
+void api_reply_json_text(struct api_response *res, unsigned status, char *text)
+{
+    if (text == NULL) {
+        struct lic_error err;
+        lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        api_reply_error(res, &err);
+        return;
+    }
+    json_decref(res->j_body);
+    res->j_body = NULL;
+    free(res->text);
+    res->status = status;
+    res->text = text;
+    res->content_type = NULL; /* JSON */
+}
+
 void api_add_header(struct api_response *res, const char *name, const char *value)
 {
     if (res->header_count >= API_MAX_HEADERS)

@@ -53,6 +53,8 @@ void api_base_url(const struct api_app *app, const struct api_request *req, char
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body);
 void api_reply_empty(struct api_response *res, unsigned status);
 void api_reply_text(struct api_response *res, unsigned status, char *text);
+/* A JSON body already serialized (takes text; NULL - out of memory - answers 500). */
+void api_reply_json_text(struct api_response *res, unsigned status, char *text);
 void api_reply_error(struct api_response *res, const struct lic_error *err);
 void api_add_header(struct api_response *res, const char *name, const char *value);
 

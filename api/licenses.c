@@ -371,22 +371,16 @@ API_HANDLER(api_group_members_with_errors)
     db_rows_free(group);
     char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
     const char *list[ODATA_TOP_MAX];
-    json_t *j_items = json_array();
     int n = exists && ids
                 ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top, ids, &more, &err)
                 : -1;
     for (int i = 0; i < n; i++)
         list[i] = ids[i];
-    if (n >= 0 && render_ids_in_order(conn, &list_users, list, n, 0, 1, j_items, &err) != 0)
+    if (n >= 0 && directory_reply_ids(app, req, res, conn, &list_users, list, n, 0, -1,
+                                      more && n > 0 ? list[n - 1] : NULL, &err) != 0)
         n = -1;
     db_release(app->pool, conn);
-    if (n < 0) {
-        free(ids);
-        json_decref(j_items);
+    if (n < 0)
         api_reply_error(res, &err);
-        return;
-    }
-    const char *parts[] = {more && n > 0 ? list[n - 1] : NULL};
-    odata_reply_page(app, req, res, "directoryObjects", j_items, -1, more ? parts : NULL, 1);
     free(ids);
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api/http.h"
+#include "service/base/buf.h"
 
 int odata_parse_top(const char *text, int max, int *top, struct lic_error *err)
 {
@@ -279,4 +280,68 @@ void odata_reply_page(const struct api_app *app, const struct api_request *req,
     odata_context(app, req, set, 0, context, sizeof(context));
     api_reply_json(res, 200, odata_collection(context, j_items, count, next));
     free(next);
+}
+
+/* s as a JSON string literal (jansson escapes it and checks its UTF-8; "" if it is not UTF-8). */
+static void add_json_string(struct buf *b, const char *s)
+{
+    json_t *j = json_string(s);
+    char *text = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    buf_add(b, text ? text : "\"\"");
+    free(text);
+    json_decref(j);
+}
+
+void odata_reply_page_texts(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res, const char *set, const char *const *items,
+                            int n, long count, const char *const *key, int nkey)
+{
+    char *next = NULL;
+    if (key != NULL) {
+        char token[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX * 2];
+        odata_skiptoken_encode(key, nkey, token, sizeof(token));
+        next = odata_next_link(app, req, token);
+    }
+    char context[1024];
+    odata_context(app, req, set, 0, context, sizeof(context));
+    struct buf b = {0};
+    size_t size = 256;
+    for (int i = 0; i < n; i++)
+        size += strlen(items[i]) + 1;
+    (void)buf_reserve(&b, size);
+    buf_add(&b, "{\"@odata.context\":");
+    add_json_string(&b, context);
+    if (count >= 0)
+        buf_addf(&b, ",\"@odata.count\":%ld", count);
+    buf_add(&b, ",\"value\":[");
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            buf_add(&b, ",");
+        buf_add(&b, items[i]);
+    }
+    buf_add(&b, "]");
+    if (next != NULL) {
+        buf_add(&b, ",\"@odata.nextLink\":");
+        add_json_string(&b, next);
+    }
+    buf_add(&b, "}");
+    free(next);
+    api_reply_json_text(res, 200, buf_take(&b));
+}
+
+void odata_reply_entity_text(const struct api_app *app, const struct api_request *req,
+                             struct api_response *res, unsigned status, const char *set,
+                             const char *object)
+{
+    char context[1024];
+    odata_context(app, req, set, 1, context, sizeof(context));
+    struct buf b = {0};
+    (void)buf_reserve(&b, strlen(object) + strlen(context) + 32);
+    buf_add(&b, "{\"@odata.context\":");
+    add_json_string(&b, context);
+    /* The object's own members follow the context: "{" and any space before them skipped. */
+    const char *members = object + strspn(object, "{ \t\r\n");
+    buf_add(&b, members[0] == '}' ? "" : ",");
+    buf_add(&b, members);
+    api_reply_json_text(res, status, buf_take(&b));
 }

@@ -61,4 +61,15 @@ void odata_reply_page(const struct api_app *app, const struct api_request *req,
                       struct api_response *res, const char *set, json_t *j_items, long count,
                       const char *const *key, int nkey);
 
+/* The same page with each item already serialized JSON (representations PostgreSQL assembled):
+ * the items are spliced in as they are, n of them. */
+void odata_reply_page_texts(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res, const char *set, const char *const *items,
+                            int n, long count, const char *const *key, int nkey);
+
+/* One object (serialized JSON, an object) as "{set}/$entity": @odata.context, then its members. */
+void odata_reply_entity_text(const struct api_app *app, const struct api_request *req,
+                             struct api_response *res, unsigned status, const char *set,
+                             const char *object);
+
 #endif

@@ -169,15 +169,8 @@ API_HANDLER(api_users_member_of)
     const char *list[ODATA_TOP_MAX];
     for (int i = 0; i < n; i++)
         list[i] = db_rows_get(ids, i, 0);
-    json_t *j_items = json_array();
-    if (render_ids_in_order(conn, &list_groups, list, n, o.select, 1, j_items, &err) != 0) {
-        json_decref(j_items);
-        goto out;
-    }
-    const char *parts[] = {n > 0 ? list[n - 1] : NULL};
-    odata_reply_page(app, req, res, "directoryObjects", j_items, count,
-                     ids->nrows > o.top ? parts : NULL, 1);
-    rc = 0;
+    rc = directory_reply_ids(app, req, res, conn, &list_groups, list, n, o.select, count,
+                             ids->nrows > o.top && n > 0 ? list[n - 1] : NULL, &err);
 out:
     list_options_free(&o);
     db_rows_free(user);

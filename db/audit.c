@@ -77,8 +77,8 @@ int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int to
     PGresult *r = sqlb_exec(conn, &b, err);
     if (r == NULL)
         goto out;
-    *rows = db_rows_from_result(r);
-    PQclear(r);
+    if ((*rows = db_rows_from_result(r)) == NULL)
+        PQclear(r);
     rc = *rows ? 0 : lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
 out:
     sqlb_free(&b);

@@ -3,6 +3,8 @@
 #ifndef LICENSINGD_DB_DIRECTORY_H
 #define LICENSINGD_DB_DIRECTORY_H
 
+#include <stdint.h>
+
 #include "service/base/guid.h"
 #include "db/db.h"
 #include "db/directory_schema.h"
@@ -11,7 +13,8 @@ struct filter_node;
 
 struct db_rows {
     int nrows, ncols;
-    char **cells; /* owned; row-major */
+    const char **cells; /* owned array, row-major; the texts live in result */
+    void *result;       /* owned: the PGresult the cells point into */
 };
 const char *db_rows_get(const struct db_rows *rows, int row, int col);
 void db_rows_free(struct db_rows *rows);
@@ -28,36 +31,20 @@ enum group_col { GROUP_PROPERTIES(DB_PROPERTY_GCOL) GCOL_SORT_KEY, GCOL_COUNT };
 extern const struct db_property db_user_properties[USER_PROPERTY_COUNT];
 extern const struct db_property db_group_properties[GROUP_PROPERTY_COUNT];
 
-/* Relations of a page of users or groups, loaded with one query each. */
-enum license_col { LCOL_OWNER, LCOL_SKU, LCOL_DISABLED_PLANS /* JSON */, LCOL_COUNT };
-enum state_col {
-    SCOL_USER,
-    SCOL_GROUP, /* NULL: direct */
-    SCOL_SKU,
-    SCOL_DISABLED_PLANS, /* JSON */
-    SCOL_STATE,
-    SCOL_ERROR,
-    SCOL_UPDATED,
-    SCOL_COUNT
-};
-enum proxy_col { PCOL_USER, PCOL_ADDRESS, PCOL_COUNT };
-/* assignedPlans: one row per user and enabled plan of its effective licenses. */
-enum plan_col {
-    APCOL_USER,
-    APCOL_ASSIGNED,
-    APCOL_CAPABILITY,
-    APCOL_SERVICE,
-    APCOL_PLAN,
-    APCOL_COUNT
+/* A user's or group's Graph representation, assembled by PostgreSQL in the statement that finds
+ * the object (relations included): the properties whose bits are set in mask, in the table's
+ * order, "@odata.type" first with with_type. A mask of 0 is an object with no property. */
+struct db_repr {
+    uint64_t mask;
+    int with_type;
 };
 
-struct db_user_relations {
-    struct db_rows *licenses; /* user_licenses: the effective ones */
-    struct db_rows *states;   /* license_assignment_states */
-    struct db_rows *proxies;  /* user_proxy_addresses, by position */
-    struct db_rows *plans;    /* assignedPlans (loaded only when asked for), enum plan_col */
-};
-void db_user_relations_free(struct db_user_relations *rel);
+/* Rows of representations: the object as JSON text, its keyset sort key (lists; "" otherwise)
+ * and its id. */
+enum repr_col { REPR_JSON, REPR_KEY, REPR_ID, REPR_COUNT };
+
+/* The properties shown without $select (flag PROP_DEFAULT) as a mask. */
+uint64_t db_default_mask(const struct db_property *props, int n);
 
 enum db_order { DB_ORDER_DISPLAY_NAME, DB_ORDER_UPN, DB_ORDER_COUNT };
 
@@ -69,6 +56,7 @@ struct db_page {
     const char *after_key;
     const char *after_id;
     int count; /* also count every match into *count */
+    struct db_repr repr;
 };
 
 /* Fields a POST or PATCH sets, indexed by enum user_col / enum group_col: values as text
@@ -94,17 +82,19 @@ enum db_refusal {
 
 #define DB_MUST_CHECK __attribute__((warn_unused_result))
 
-/* Users. Lists return up to top + 1 rows (the extra one says another page exists); a keyset
- * position (after_id, after_key) has been checked by the caller. */
+/* Users. Lists return up to top + 1 rows of representations (the extra one says another page
+ * exists); a keyset position (after_id, after_key) has been checked by the caller. */
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                   long *count, struct lic_error *err) DB_MUST_CHECK;
 /* By id or userPrincipalName; 404 when missing. for_update locks the row. */
 int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, struct db_rows **rows,
                  struct lic_error *err) DB_MUST_CHECK;
-int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                    struct lic_error *err) DB_MUST_CHECK;
-int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
-                       struct db_user_relations *rel, struct lic_error *err) DB_MUST_CHECK;
+/* The representation of the user with this id or userPrincipalName (404 when missing). */
+int db_users_repr(struct db_conn *conn, const char *id_or_upn, const struct db_repr *repr,
+                  struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+/* Representations of the users with these ids, in the order of ids (missing ones left out). */
+int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, const struct db_repr *repr,
+                    struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 /* 0 with the new id, -1, DB_REFUSED_DUPLICATE (the userPrincipalName is taken) or
  * DB_REFUSED_INVALID. */
 int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
@@ -130,11 +120,11 @@ int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_r
                    long *count, struct lic_error *err) DB_MUST_CHECK;
 int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
                   struct lic_error *err) DB_MUST_CHECK;
-int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+int db_groups_repr(struct db_conn *conn, const char *id, const struct db_repr *repr,
+                   struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                     const struct db_repr *repr, struct db_rows **rows,
                      struct lic_error *err) DB_MUST_CHECK;
-/* group_licenses of these groups (enum license_col). */
-int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                       struct lic_error *err) DB_MUST_CHECK;
 /* 0 with the new id, -1 or DB_REFUSED_INVALID. */
 int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                      struct lic_error *err) DB_MUST_CHECK;

@@ -104,6 +104,7 @@ struct db_property {
 #define DB_PROPERTY_UCOL(id, ...) UCOL_##id,
 #define DB_PROPERTY_GCOL(id, ...) GCOL_##id,
 #define DB_PROPERTY_READ(id, name, read, ...) read ", "
+#define DB_PROPERTY_READ_ITEM(id, name, read, ...) read,
 #define DB_PROPERTY_NAME(id, name, ...) name,
 #define DB_PROPERTY_ROW(id, name, read, column, kind, flags, max) {name, column, kind, flags, max},
 

@@ -3,6 +3,7 @@
 #include "db/entities.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,10 @@ int db_not_found(const char *id, struct lic_error *err)
 
 static int rows_from(PGresult *r, struct db_rows **rows, struct lic_error *err)
 {
-    *rows = db_rows_from_result(r);
-    PQclear(r);
-    if (*rows == NULL)
+    if ((*rows = db_rows_from_result(r)) == NULL) {
+        PQclear(r);
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    }
     return 0;
 }
 
@@ -56,6 +57,68 @@ int db_rows_exec_counted(struct db_conn *conn, const struct db_stmt *list,
     return 0;
 }
 
+uint64_t db_default_mask(const struct db_property *props, int n)
+{
+    uint64_t mask = 0;
+    for (int i = 0; i < n; i++)
+        if (props[i].flags & PROP_DEFAULT)
+            mask |= UINT64_C(1) << i;
+    return mask;
+}
+
+/* The JSON expression of property i. */
+static const char *json_value(const struct db_entity *e, int i)
+{
+    switch (e->props[i].kind) {
+    case PROP_TEXT:
+    case PROP_TIME:
+    case PROP_BOOL:
+        return e->reads[i];
+    case PROP_STRINGS:
+        return NULL; /* the read expression is JSON text: cast, see add_repr */
+    case PROP_NULL:
+        return "NULL";
+    case PROP_EMPTY:
+        return "'[]'::json";
+    case PROP_CUSTOM:
+    case PROP_KIND_COUNT:
+        break;
+    }
+    assert(e->custom[i] != NULL);
+    return e->custom[i];
+}
+
+/* The object as one json_build_object() (names are fixed identifiers, never request text). */
+static void add_repr(struct sql_builder *b, const struct db_entity *e, const struct db_repr *r)
+{
+    int first = 1;
+    sqlb_add(b, "json_build_object(");
+    if (r->with_type) {
+        sqlb_add(b, "'@odata.type', '");
+        sqlb_add(b, e->odata_type);
+        sqlb_add(b, "'");
+        first = 0;
+    }
+    for (int i = 0; i < e->nprops; i++) {
+        if (!(r->mask & (UINT64_C(1) << i)))
+            continue;
+        assert(strchr(e->props[i].name, '\'') == NULL);
+        sqlb_add(b, first ? "'" : ", '");
+        sqlb_add(b, e->props[i].name);
+        sqlb_add(b, "', ");
+        const char *value = json_value(e, i);
+        if (value != NULL) {
+            sqlb_add(b, value);
+        } else {
+            sqlb_add(b, "(");
+            sqlb_add(b, e->reads[i]);
+            sqlb_add(b, ")::json");
+        }
+        first = 0;
+    }
+    sqlb_add(b, ")");
+}
+
 /* WHERE conditions shared by the page query and its count. */
 static int add_filter(struct sql_builder *b, const struct db_entity *e,
                       const struct filter_node *filter, struct lic_error *err)
@@ -77,8 +140,14 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
     struct sql_builder b;
     sqlb_init(&b);
     sqlb_add(&b, "SELECT ");
-    sqlb_add(&b, e->columns);
+    if (page->top > 0)
+        add_repr(&b, e, &page->repr);
+    else
+        sqlb_add(&b, "NULL"); /* only counting */
+    sqlb_add(&b, ", ");
     sqlb_add(&b, key);
+    sqlb_add(&b, ", ");
+    sqlb_add(&b, e->id);
     sqlb_add(&b, " FROM ");
     sqlb_add(&b, e->from);
     int rc = -1;
@@ -142,36 +211,97 @@ char *db_uuid_array(const char *const *ids, int n)
     return buf_take(&b);
 }
 
-int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
-                    struct db_rows **rows, struct lic_error *err)
+/* "SELECT <repr>, '', <id> FROM " */
+static void add_repr_select(struct sql_builder *b, const struct db_entity *e,
+                            const struct db_repr *repr)
 {
-    char *array = db_uuid_array(ids, n);
-    if (array == NULL)
-        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    const char *params[] = {array};
-    int rc = db_rows_exec(conn, stmt, params, rows, err);
-    free(array);
-    return rc;
+    sqlb_add(b, "SELECT ");
+    add_repr(b, e, repr);
+    sqlb_add(b, ", '', ");
+    sqlb_add(b, e->id);
+    sqlb_add(b, " FROM ");
 }
 
 int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids, int n,
-                  struct db_rows **rows, struct lic_error *err)
+                  const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
 {
     *rows = NULL;
     struct sql_builder b;
     sqlb_init(&b);
-    sqlb_add(&b, "SELECT ");
-    sqlb_add(&b, e->columns);
-    sqlb_add(&b, "'' FROM ");
-    sqlb_add(&b, e->from);
-    sqlb_add(&b, " WHERE ");
-    sqlb_add(&b, e->id);
-    sqlb_add(&b, " = ANY(");
+    add_repr_select(&b, e, repr);
+    sqlb_add(&b, "unnest(");
     sqlb_param_owned(&b, db_uuid_array(ids, n));
-    sqlb_add(&b, "::uuid[])");
+    sqlb_add(&b, "::uuid[]) WITH ORDINALITY AS wanted(id, n) JOIN ");
+    sqlb_add(&b, e->from);
+    sqlb_add(&b, " ON ");
+    sqlb_add(&b, e->id);
+    sqlb_add(&b, " = wanted.id ORDER BY wanted.n");
     PGresult *r = sqlb_exec(conn, &b, err);
     int rc = r == NULL ? -1 : rows_from(r, rows, err);
     sqlb_free(&b);
+    return rc;
+}
+
+static pthread_mutex_t lookup_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The lookup's prepared statement (the default representation), built on first use; NULL when
+ * memory ran out (the caller plans the query itself then). */
+static const struct db_stmt *lookup_stmt(const struct db_entity *e, struct repr_lookup *l)
+{
+    const struct db_stmt *ready = atomic_load_explicit(&l->ready, memory_order_acquire);
+    if (ready != NULL)
+        return ready;
+    pthread_mutex_lock(&lookup_lock);
+    if (atomic_load_explicit(&l->ready, memory_order_relaxed) == NULL) {
+        struct sql_builder b;
+        sqlb_init(&b);
+        struct db_repr repr = {db_default_mask(e->props, e->nprops), 0};
+        add_repr_select(&b, e, &repr);
+        sqlb_add(&b, e->from);
+        sqlb_add(&b, " WHERE ");
+        sqlb_add(&b, l->where);
+        if (!b.failed) {
+            /* Lives as long as the process: the statement is prepared by its address. */
+            l->stmt = (struct db_stmt){l->name, b.sql, 1};
+            b.sql = NULL;
+            atomic_store_explicit(&l->ready, &l->stmt, memory_order_release);
+        }
+        sqlb_free(&b);
+    }
+    ready = atomic_load_explicit(&l->ready, memory_order_relaxed);
+    pthread_mutex_unlock(&lookup_lock);
+    return ready;
+}
+
+int entity_repr(struct db_conn *conn, const struct db_entity *e, struct repr_lookup *lookup,
+                const char *key, const struct db_repr *repr, struct db_rows **rows,
+                struct lic_error *err)
+{
+    *rows = NULL;
+    const struct db_stmt *stmt = NULL;
+    if (!repr->with_type && repr->mask == db_default_mask(e->props, e->nprops))
+        stmt = lookup_stmt(e, lookup);
+    int rc;
+    if (stmt != NULL) {
+        const char *params[] = {key};
+        rc = db_rows_exec(conn, stmt, params, rows, err);
+    } else {
+        struct sql_builder b;
+        sqlb_init(&b);
+        add_repr_select(&b, e, repr);
+        sqlb_add(&b, e->from);
+        sqlb_add(&b, " WHERE ");
+        sqlb_add(&b, lookup->where);
+        sqlb_bind(&b, key); /* the where clause's $1 */
+        PGresult *r = sqlb_exec(conn, &b, err);
+        rc = r == NULL ? -1 : rows_from(r, rows, err);
+        sqlb_free(&b);
+    }
+    if (rc == 0 && (*rows)->nrows == 0) {
+        db_rows_free(*rows);
+        *rows = NULL;
+        return db_not_found(key, err);
+    }
     return rc;
 }
 

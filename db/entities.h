@@ -3,8 +3,11 @@
 #ifndef LICENSINGD_DB_ENTITIES_H
 #define LICENSINGD_DB_ENTITIES_H
 
+#include <stdatomic.h>
+
 #include "service/base/guid.h"
 #include "db/filter_sql.h"
+#include "db/internal.h"
 
 struct db_entity {
     const char *table;   /* "users" */
@@ -15,13 +18,35 @@ struct db_entity {
     const struct filter_schema *schema;
     const struct db_property *props; /* the entity's table (directory_schema.h) */
     int nprops;
+    /* The representation (struct db_repr): each property's read expression, and the JSON
+     * expression of each PROP_CUSTOM one (its relations, as subqueries on the row). */
+    const char *const *reads;
+    const char *const *custom;
+    const char *odata_type; /* "#microsoft.graph.user" */
 };
 
+/* Pages of representations (enum repr_col), filtered and keyset-ordered. */
 int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db_page *page,
                 struct db_rows **rows, long *count, struct lic_error *err) DB_MUST_CHECK;
-/* Rows whose id is in ids (any order); sort key column is empty. */
+/* Representations of the rows with these ids, in the order of ids (missing ones left out); the
+ * sort key column is "". */
 int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids, int n,
-                  struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+                  const struct db_repr *repr, struct db_rows **rows,
+                  struct lic_error *err) DB_MUST_CHECK;
+
+/* One object's representation found by a key: where is the condition on $1 (fixed SQL). The
+ * default representation runs as a statement prepared once per connection (a GET by id is the
+ * most frequent request: no planning, one round trip); any other is planned per request. */
+struct repr_lookup {
+    const char *name;  /* of the prepared statement */
+    const char *where; /* "u.id = $1::uuid" */
+    struct db_stmt stmt;
+    _Atomic(const struct db_stmt *) ready; /* &stmt once its SQL is built */
+};
+/* 0 with one row in *rows, or -1 with err (404 when no row matches key). */
+int entity_repr(struct db_conn *conn, const struct db_entity *e, struct repr_lookup *lookup,
+                const char *key, const struct db_repr *repr, struct db_rows **rows,
+                struct lic_error *err) DB_MUST_CHECK;
 /* INSERT of the set fields, RETURNING id into id: 0, -1, or an enum db_refusal (a unique key or
  * a CHECK refused the row). */
 int entity_insert(struct db_conn *conn, const struct db_entity *e, const struct db_fields *f,
@@ -32,10 +57,6 @@ int entity_update(struct db_conn *conn, const struct db_entity *e, const char *i
 
 /* "{a,b,c}" from uuids, for a $n::uuid[] parameter. Owned by caller. */
 char *db_uuid_array(const char *const *ids, int n);
-
-/* A statement that takes one uuid[] parameter; rows copied into *rows. */
-int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
-                    struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 
 /* Runs a prepared statement and copies its rows. */
 int db_rows_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,

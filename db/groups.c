@@ -44,6 +44,18 @@ static const struct filter_lambda group_lambdas[] = {
 
 static const struct filter_schema group_schema = {"Group", group_columns, group_lambdas};
 
+static const char *const group_reads[GROUP_PROPERTY_COUNT] = {
+    GROUP_PROPERTIES(DB_PROPERTY_READ_ITEM)};
+
+static const char *const group_custom[GROUP_PROPERTY_COUNT] = {
+    [GCOL_LICENSES] = "array_to_json(ARRAY(SELECT json_build_object('disabledPlans',"
+                      " to_json(l.disabled_plans), 'skuId', l.sku_id) FROM group_licenses l"
+                      " WHERE l.group_id = g.id ORDER BY l.sku_id))",
+    [GCOL_LICENSE_PROCESSING_STATE] =
+        "CASE WHEN g.license_processing_state IS NOT NULL"
+        " THEN json_build_object('state', g.license_processing_state) END",
+};
+
 static const struct db_entity groups = {
     .table = "groups",
     .from = "groups g",
@@ -53,6 +65,9 @@ static const struct db_entity groups = {
     .schema = &group_schema,
     .props = db_group_properties,
     .nprops = GROUP_PROPERTY_COUNT,
+    .reads = group_reads,
+    .custom = group_custom,
+    .odata_type = "#microsoft.graph.group",
 };
 
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
@@ -61,10 +76,21 @@ int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_r
     return entity_list(conn, &groups, page, rows, count, err);
 }
 
-int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                     struct lic_error *err)
+int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                     const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
 {
-    return entity_by_ids(conn, &groups, ids, n, rows, err);
+    return entity_by_ids(conn, &groups, ids, n, repr, rows, err);
+}
+
+static struct repr_lookup repr_by_id = {"dir_group_repr_by_id", "g.id = $1::uuid"};
+
+int db_groups_repr(struct db_conn *conn, const char *id, const struct db_repr *repr,
+                   struct db_rows **rows, struct lic_error *err)
+{
+    *rows = NULL;
+    if (!guid_valid(id))
+        return db_not_found(id, err);
+    return entity_repr(conn, &groups, &repr_by_id, id, repr, rows, err);
 }
 
 static const struct db_stmt stmt_get = {
@@ -88,18 +114,6 @@ int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct d
         return db_not_found(id, err);
     }
     return 0;
-}
-
-static const struct db_stmt stmt_licenses = {
-    "dir_group_licenses",
-    "SELECT group_id, sku_id, array_to_json(disabled_plans)::text FROM group_licenses"
-    " WHERE group_id = ANY($1::uuid[]) ORDER BY group_id, sku_id",
-    1};
-
-int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                       struct lic_error *err)
-{
-    return db_rows_for_ids(conn, &stmt_licenses, ids, n, rows, err);
 }
 
 int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],

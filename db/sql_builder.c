@@ -47,7 +47,7 @@ void sqlb_add(struct sql_builder *b, const char *sql)
     b->len += n;
 }
 
-void sqlb_param(struct sql_builder *b, const char *value)
+void sqlb_bind(struct sql_builder *b, const char *value)
 {
     if (b->failed || b->nparams >= SQLB_MAX_PARAMS) {
         b->failed = 1;
@@ -56,6 +56,13 @@ void sqlb_param(struct sql_builder *b, const char *value)
     b->params[b->nparams] = value;
     b->owned[b->nparams] = NULL;
     b->nparams++;
+}
+
+void sqlb_param(struct sql_builder *b, const char *value)
+{
+    sqlb_bind(b, value);
+    if (b->failed)
+        return;
     char ref[16];
     snprintf(ref, sizeof(ref), "$%d", b->nparams);
     sqlb_add(b, ref);
@@ -104,7 +111,7 @@ PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_erro
     return NULL;
 }
 
-struct db_rows *db_rows_from_result(const PGresult *r)
+struct db_rows *db_rows_from_result(PGresult *r)
 {
     struct db_rows *rows = calloc(1, sizeof(*rows));
     if (rows == NULL)
@@ -117,18 +124,13 @@ struct db_rows *db_rows_from_result(const PGresult *r)
         free(rows);
         return NULL;
     }
-    for (int i = 0; i < rows->nrows; i++) {
-        for (int c = 0; c < rows->ncols; c++) {
-            if (PQgetisnull(r, i, c))
-                continue;
-            char *v = strdup(PQgetvalue(r, i, c));
-            if (v == NULL) {
-                db_rows_free(rows);
-                return NULL;
-            }
-            rows->cells[(size_t)i * (size_t)rows->ncols + (size_t)c] = v;
-        }
-    }
+    /* The cells point into the result, which the rows now own: one allocation per result, not
+     * one per cell (a page of 999 users is a few thousand cells). */
+    for (int i = 0; i < rows->nrows; i++)
+        for (int c = 0; c < rows->ncols; c++)
+            if (!PQgetisnull(r, i, c))
+                rows->cells[(size_t)i * (size_t)rows->ncols + (size_t)c] = PQgetvalue(r, i, c);
+    rows->result = r;
     return rows;
 }
 
@@ -143,9 +145,7 @@ void db_rows_free(struct db_rows *rows)
 {
     if (rows == NULL)
         return;
-    size_t n = (size_t)rows->nrows * (size_t)rows->ncols;
-    for (size_t i = 0; i < n; i++)
-        free(rows->cells[i]);
+    PQclear(rows->result);
     free(rows->cells);
     free(rows);
 }

@@ -28,13 +28,18 @@ void sqlb_add(struct sql_builder *b, const char *sql);
 /* Adds a parameter and appends "$n"; value is borrowed (must outlive the execution). */
 void sqlb_param(struct sql_builder *b, const char *value);
 
-/* Same, taking ownership of a malloc'd value. */
+/* Adds a parameter without appending anything: for fixed SQL that names it already ($n, n the
+ * number of parameters so far plus one). */
+void sqlb_bind(struct sql_builder *b, const char *value);
+
+/* Same as sqlb_param, taking ownership of a malloc'd value. */
 void sqlb_param_owned(struct sql_builder *b, char *value);
 
 /* Runs the built text with PQexecParams; NULL with err on failure. */
 PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_error *err);
 
-/* Copies a result into db_rows (NULL on out of memory). Does not PQclear. */
-struct db_rows *db_rows_from_result(const PGresult *r);
+/* The result as db_rows, which take it over (db_rows_free clears it); NULL on out of memory, the
+ * result then still the caller's. */
+struct db_rows *db_rows_from_result(PGresult *r);
 
 #endif

@@ -50,6 +50,37 @@ static const struct filter_lambda user_lambdas[] = {
 
 static const struct filter_schema user_schema = {"User", user_columns, user_lambdas};
 
+static const char *const user_reads[USER_PROPERTY_COUNT] = {USER_PROPERTIES(DB_PROPERTY_READ_ITEM)};
+
+/* The relations in the representation, each one index scan of its table's primary key, in key
+ * order; ARRAY(subquery) costs the executor less than json_agg(... ORDER BY) (no sort, no
+ * aggregate state). A plan enabled by several of the user's SKUs is one assignedPlan: Enabled if
+ * any SKU is. */
+static const char *const user_custom[USER_PROPERTY_COUNT] = {
+    [UCOL_LICENSES] = "array_to_json(ARRAY(SELECT json_build_object('disabledPlans',"
+                      " to_json(l.disabled_plans), 'skuId', l.sku_id) FROM user_licenses l"
+                      " WHERE l.user_id = u.id ORDER BY l.sku_id))",
+    [UCOL_STATES] = "array_to_json(ARRAY(SELECT json_build_object('assignedByGroup', s.group_id,"
+                    " 'disabledPlans', to_json(s.disabled_plans), 'error', s.error,"
+                    " 'lastUpdatedDateTime', " DB_TIME(
+                        "s.updated_at") ", 'skuId', s.sku_id, 'state', s.state)"
+                                        " FROM license_assignment_states s WHERE s.user_id = u.id"
+                                        " ORDER BY s.sku_id, s.path_id))",
+    [UCOL_PROXY_ADDRESSES] = "array_to_json(ARRAY(SELECT p.address FROM user_proxy_addresses p"
+                             " WHERE p.user_id = u.id ORDER BY p.position))",
+    [UCOL_PLANS] = "array_to_json(ARRAY(SELECT json_build_object('assignedDateTime', " DB_TIME(
+        "min(l.assigned_at)") ","
+                              " 'capabilityStatus', CASE WHEN bool_or(s.capability_status ="
+                              " 'Enabled') THEN 'Enabled' ELSE min(s.capability_status) END,"
+                              " 'service', p.service, 'servicePlanId', p.id)"
+                              " FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
+                              " JOIN sku_service_plans sp ON sp.sku_id = l.sku_id"
+                              " JOIN service_plans p ON p.id = sp.plan_id"
+                              " WHERE l.user_id = u.id"
+                              " AND NOT (sp.plan_id = ANY (l.disabled_plans))"
+                              " GROUP BY p.id, p.service ORDER BY p.id))",
+};
+
 static const struct db_entity users = {
     .table = "users",
     .from = "users u",
@@ -60,6 +91,9 @@ static const struct db_entity users = {
     .schema = &user_schema,
     .props = db_user_properties,
     .nprops = USER_PROPERTY_COUNT,
+    .reads = user_reads,
+    .custom = user_custom,
+    .odata_type = "#microsoft.graph.user",
 };
 
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
@@ -68,10 +102,21 @@ int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_ro
     return entity_list(conn, &users, page, rows, count, err);
 }
 
-int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                    struct lic_error *err)
+int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, const struct db_repr *repr,
+                    struct db_rows **rows, struct lic_error *err)
 {
-    return entity_by_ids(conn, &users, ids, n, rows, err);
+    return entity_by_ids(conn, &users, ids, n, repr, rows, err);
+}
+
+static struct repr_lookup repr_by_id = {"dir_user_repr_by_id", "u.id = $1::uuid"};
+static struct repr_lookup repr_by_upn = {"dir_user_repr_by_upn",
+                                         "lower(u.user_principal_name) COLLATE \"C\" = lower($1)"};
+
+int db_users_repr(struct db_conn *conn, const char *id_or_upn, const struct db_repr *repr,
+                  struct db_rows **rows, struct lic_error *err)
+{
+    return entity_repr(conn, &users, guid_valid(id_or_upn) ? &repr_by_id : &repr_by_upn, id_or_upn,
+                       repr, rows, err);
 }
 
 static const struct db_stmt stmt_by_id = {
@@ -105,62 +150,6 @@ int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, st
         return db_not_found(id_or_upn, err);
     }
     return 0;
-}
-
-static const struct db_stmt stmt_licenses = {
-    "dir_user_licenses",
-    "SELECT user_id, sku_id, array_to_json(disabled_plans)::text FROM user_licenses"
-    " WHERE user_id = ANY($1::uuid[]) ORDER BY user_id, sku_id",
-    1};
-static const struct db_stmt stmt_states = {
-    "dir_user_states",
-    "SELECT user_id, group_id, sku_id, array_to_json(disabled_plans)::text, state, error, " DB_TIME(
-        "updated_at") " FROM license_assignment_states WHERE user_id = ANY($1::uuid[])"
-                      " ORDER BY user_id, sku_id, path_id",
-    1};
-static const struct db_stmt stmt_proxies = {
-    "dir_user_proxies",
-    "SELECT user_id, address FROM user_proxy_addresses WHERE user_id = ANY($1::uuid[])"
-    " ORDER BY user_id, position",
-    1};
-
-/* A plan enabled by several of the user's SKUs is one assignedPlan: Enabled if any SKU is. */
-static const struct db_stmt stmt_plans = {
-    "dir_user_plans",
-    "SELECT l.user_id, " DB_TIME(
-        "min(l.assigned_at)") ","
-                              "       CASE WHEN bool_or(s.capability_status = 'Enabled') THEN "
-                              "'Enabled'"
-                              "            ELSE min(s.capability_status) END, p.service, p.id"
-                              "  FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
-                              "  JOIN sku_service_plans sp ON sp.sku_id = l.sku_id JOIN "
-                              "service_plans p ON p.id = sp.plan_id"
-                              " WHERE l.user_id = ANY($1::uuid[]) AND NOT (sp.plan_id = ANY "
-                              "(l.disabled_plans))"
-                              " GROUP BY l.user_id, p.id, p.service ORDER BY l.user_id, p.id",
-    1};
-
-int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
-                       struct db_user_relations *rel, struct lic_error *err)
-{
-    memset(rel, 0, sizeof(*rel));
-    if (db_rows_for_ids(conn, &stmt_licenses, ids, n, &rel->licenses, err) != 0 ||
-        db_rows_for_ids(conn, &stmt_states, ids, n, &rel->states, err) != 0 ||
-        db_rows_for_ids(conn, &stmt_proxies, ids, n, &rel->proxies, err) != 0 ||
-        (with_plans && db_rows_for_ids(conn, &stmt_plans, ids, n, &rel->plans, err) != 0)) {
-        db_user_relations_free(rel);
-        return -1;
-    }
-    return 0;
-}
-
-void db_user_relations_free(struct db_user_relations *rel)
-{
-    db_rows_free(rel->licenses);
-    db_rows_free(rel->states);
-    db_rows_free(rel->proxies);
-    db_rows_free(rel->plans);
-    memset(rel, 0, sizeof(*rel));
 }
 
 int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
