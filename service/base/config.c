@@ -47,6 +47,14 @@ static const struct option_spec options[] = {
      "base URL used in @odata.nextLink (default: from the Host header)"},
     {"--migrate-on-start", "LICENSINGD_MIGRATE_ON_START", OPT_BOOL, FIELD(migrate_on_start), 0, 0,
      "serve applies pending migrations first: true or false (default true)"},
+    /* console */
+    {"--console-oidc-issuer", "LICENSINGD_CONSOLE_OIDC_ISSUER", OPT_STRING,
+     FIELD(console_oidc_issuer), 0, 0, "OpenID Connect issuer the admin console signs in with"},
+    {"--console-client-id", "LICENSINGD_CONSOLE_CLIENT_ID", OPT_STRING, FIELD(console_client_id), 0,
+     0, "the console's client id at that issuer"},
+    {"--console-oidc-scopes", "LICENSINGD_CONSOLE_OIDC_SCOPES", OPT_STRING,
+     FIELD(console_oidc_scopes), 0, 0, "scopes the console asks for (default \"openid profile\")"},
+    /* end console */
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -65,6 +73,7 @@ void config_defaults(struct config *cfg, unsigned cores)
     cfg->sweep_seconds = 60;
     cfg->shutdown_seconds = 4;
     cfg->migrate_on_start = 1;
+    snprintf(cfg->console_oidc_scopes, sizeof(cfg->console_oidc_scopes), "openid profile");
 }
 
 static int parse_unsigned(const char *text, unsigned long min, unsigned long max,
@@ -131,6 +140,27 @@ static int apply(struct config *cfg, const struct option_spec *o, const char *so
     return -1;
 }
 
+/* console: an issuer is an http(s) URL without query or fragment, and needs a client id. */
+static int validate_console(struct config *cfg, char *err, size_t err_size)
+{
+    const char *issuer = cfg->console_oidc_issuer;
+    if (issuer[0] == '\0')
+        return 0;
+    if ((strncmp(issuer, "https://", 8) != 0 && strncmp(issuer, "http://", 7) != 0) ||
+        strpbrk(issuer, "?#\"' <>\\") != NULL) {
+        snprintf(err, err_size,
+                 "LICENSINGD_CONSOLE_OIDC_ISSUER: '%s' must be an http:// or https:// URL", issuer);
+        return -1;
+    }
+    if (cfg->console_client_id[0] == '\0') {
+        snprintf(err, err_size,
+                 "LICENSINGD_CONSOLE_CLIENT_ID: must be set with LICENSINGD_CONSOLE_OIDC_ISSUER");
+        return -1;
+    }
+    return 0;
+}
+/* end console */
+
 static int validate(struct config *cfg, char *err, size_t err_size)
 {
     unsigned char addr[sizeof(struct in6_addr)];
@@ -153,6 +183,8 @@ static int validate(struct config *cfg, char *err, size_t err_size)
     size_t n = strlen(cfg->public_url);
     while (n > 0 && cfg->public_url[n - 1] == '/')
         cfg->public_url[--n] = '\0';
+    if (validate_console(cfg, err, err_size) != 0)
+        return -1;
     if (cfg->db_pool_size == 0)
         cfg->db_pool_size = cfg->http_threads + cfg->workers + 2;
     return 0;

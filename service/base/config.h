@@ -20,6 +20,11 @@ struct config {
     unsigned shutdown_seconds; /* grace period for in-flight requests on SIGTERM */
     char public_url[256];      /* base for @odata.nextLink; empty = from the Host header */
     int migrate_on_start;      /* serve runs migrations first (default 1) */
+    /* console: the admin console's OpenID Connect sign-in (empty issuer = paste a token) */
+    char console_oidc_issuer[256];
+    char console_client_id[128];
+    char console_oidc_scopes[256];
+    /* end console */
 };
 
 /* Looks up an environment variable; tests pass their own. */
