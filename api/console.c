@@ -16,8 +16,8 @@ static const struct {
     const char *suffix;
     const char *type;
 } content_types[] = {
-    {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},     {".json", "application/json; charset=utf-8"},
+    {".html", "text/html; charset=utf-8"},    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},      {".json", "application/json; charset=utf-8"},
     {".svg", "image/svg+xml; charset=utf-8"}, {".txt", "text/plain; charset=utf-8"},
 };
 
