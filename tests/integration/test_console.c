@@ -1,6 +1,7 @@
 /* The admin console's files over HTTP: the /admin redirect, content types, the security headers
- * (a CSP that allows no inline script, nosniff), ETag revalidation, Graph 404s, and the sign-in
- * settings of /admin/config.json with and without an OpenID Connect issuer. */
+ * (a CSP that allows no inline script, nosniff), ETag revalidation, Graph 404s, the sign-in
+ * settings of /admin/config.json with and without an OpenID Connect issuer; and the audit-log
+ * filters its audit page uses (target, initiator). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,62 @@ START_TEST(config_with_issuer_offers_oidc_and_lets_the_page_reach_it)
 }
 END_TEST
 
+/* The audit page's filters: target id (indexed membership), target name, initiator. */
+START_TEST(audit_log_filters_by_target_and_initiator)
+{
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/groups",
+               "{\"displayName\":\"Audited Group\",\"mailEnabled\":false,"
+               "\"mailNickname\":\"audited\",\"securityEnabled\":true}",
+               NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    char id[GUID_SIZE], upper[GUID_SIZE], path[512];
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r.json, "id")));
+    th_response_free(&r);
+    for (size_t i = 0; i < sizeof(upper); i++)
+        upper[i] = (char)(id[i] >= 'a' && id[i] <= 'f' ? id[i] - 32 : id[i]);
+    th_sql_exec(&srv, "INSERT INTO directory_audits (activity_display_name, category,"
+                      " operation_type, result, initiated_by, target_resources) VALUES"
+                      " ('Update user', 'UserManagement', 'Update', 'success',"
+                      " '{\"user\":{\"id\":\"u1\",\"userPrincipalName\":\"Ann@contoso.com\"},"
+                      "\"app\":null}', '[{\"id\":\"someone\",\"type\":\"User\"}]')");
+
+    const char *cases[][2] = {
+        {"targetResources/any(t:t/id eq '%s')", "Add group"},
+        {"targetResources/any(t:t/id eq '%s')", "Add group"}, /* upper-case id */
+        {"targetResources/any(t:startswith(t/displayName,'audited g'))", "Add group"},
+        {"initiatedBy/user/userPrincipalName eq 'ann@contoso.com'", "Update user"},
+        {"startswith(initiatedBy/user/userPrincipalName,'ANN')", "Update user"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char filter[256];
+        snprintf(filter, sizeof(filter), cases[i][0], i == 1 ? upper : id);
+        char *encoded = th_urlencode(filter);
+        snprintf(path, sizeof(path), "/v1.0/auditLogs/directoryAudits?$filter=%s", encoded);
+        free(encoded);
+        th_request(&srv, "GET", path, NULL, NULL, &r);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", filter, r.status, r.body);
+        json_t *j_value = json_object_get(r.json, "value");
+        ck_assert_msg(json_array_size(j_value) == 1, "%s: %s", filter, r.body);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_array_get(j_value, 0), "activityDisplayName")),
+            cases[i][1]);
+        th_response_free(&r);
+    }
+    const char *refused[] = {"targetResources/any(t:t/id ne 'x')",
+                             "initiatedBy/user/jobTitle eq 'x'", "initiatedBy eq 'x'"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char *encoded = th_urlencode(refused[i]);
+        snprintf(path, sizeof(path), "/v1.0/auditLogs/directoryAudits?$filter=%s", encoded);
+        free(encoded);
+        th_request(&srv, "GET", path, NULL, NULL, &r);
+        ck_assert_msg(r.status == 400, "%s: %ld", refused[i], r.status);
+        ck_assert_str_eq(th_error_code(&r), "Request_UnsupportedQuery");
+        th_response_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "console", NULL);
@@ -167,6 +224,10 @@ int main(void)
     tcase_add_test(tc, console_files_are_read_only);
     tcase_add_test(tc, config_without_issuer_offers_no_oidc);
     tcase_add_test(tc, config_with_issuer_offers_oidc_and_lets_the_page_reach_it);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("audit");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, audit_log_filters_by_target_and_initiator);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
