@@ -3,6 +3,8 @@
 set -euo pipefail
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev check libsubunit-dev
 libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl"
+# More packages a caller needs besides (tests/browser/run.sh asks for chromium).
+pkgs="$pkgs $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -12,6 +14,9 @@ echo "deps: installing$missing" >&2
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null || true
+# Another apt may hold the lock (a second worktree, unattended upgrades): wait for it.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$sudo apt-get $lock update -qq >/dev/null || true
+# shellcheck disable=SC2086
+$sudo apt-get $lock install -y -qq --no-install-recommends $missing >/dev/null

@@ -28,6 +28,7 @@ const main = document.getElementById('main');
 let current = null; // the page on screen: {alive, timers}
 let signInError = null;
 let flash = null; // a message for the next render of the page (after an action reloads it)
+let rendered = 0; // the first page of a load keeps the focus where the browser put it
 
 function sessionHeader() {
   const box = document.getElementById('session');
@@ -130,9 +131,11 @@ async function render() {
   if (heading) {
     document.title = `${heading.textContent} - licensingd`;
     heading.setAttribute('tabindex', '-1');
-    if (document.activeElement === document.body || document.activeElement === main || !main.contains(document.activeElement))
-      heading.focus({ preventScroll: true });
+    // After a navigation, focus goes to the new page's heading (screen readers announce it);
+    // the first page of a load leaves it at the top, where Tab reaches "Skip to content".
+    if (rendered > 0 && !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
   }
+  rendered++;
 }
 
 document.getElementById('skip').addEventListener('click', () => {
@@ -142,8 +145,7 @@ document.getElementById('skip').addEventListener('click', () => {
 
 async function start() {
   try {
-    const back = await completeSignIn();
-    if (back) location.replace(back);
+    await completeSignIn();
   } catch (e) {
     signInError = e;
   }

@@ -102,8 +102,9 @@ export async function beginSignIn(oidc, returnTo) {
   location.assign(u.toString());
 }
 
-// On the way back from the issuer: trades the code for a token. Returns the route to show, or
-// null when this page load is not a sign-in answer; throws with a message the login page shows.
+// On the way back from the issuer: trades the code for a token and puts the route to show in the
+// address bar (without the code). Returns null when this page load is not a sign-in answer;
+// throws with a message the login page shows.
 export async function completeSignIn() {
   const params = new URLSearchParams(location.search);
   if (!params.has('code') && !params.has('error')) return null;
@@ -139,5 +140,7 @@ export async function completeSignIn() {
     throw new Error('The token endpoint refused the code: ' +
       `${(j && (j.error_description || j.error)) || r.status}.`);
   setToken(j.access_token);
-  return pending.returnTo || '#/';
+  const back = pending.returnTo && pending.returnTo !== '#/login' ? pending.returnTo : '#/';
+  history.replaceState(null, '', `${location.pathname}${back}`);
+  return back;
 }

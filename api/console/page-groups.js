@@ -138,7 +138,7 @@ export async function groupPage(ctx) {
       ? notice('warn', h('strong', null, 'Some members have license assignment errors. '),
         'They are listed below with the fix for each error; ', link(url('#/errors', { groupId: id }), 'see the error messages'), '.')
       : null,
-    h('div', { class: 'toolbar' }, link(`#/groups/${enc(id)}/licenses`, 'Edit licenses'), reprocess),
+    h('div', { class: 'toolbar' }, h('a', { href: `#/groups/${enc(id)}/licenses`, class: 'button primary' }, 'Edit licenses'), reprocess),
     actionsOut,
     h('h2', null, 'Licenses'),
     h('table', null,

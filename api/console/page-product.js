@@ -18,6 +18,13 @@ export async function productPage(ctx) {
     return [h('h1', null, 'Product'), errorBox(e), h('p', null, h('a', { href: '#/' }, 'Back to the overview'))];
   }
   const bought = sku.prepaidUnits.enabled;
+  let waiting = 0;
+  try {
+    const o = await get('/v1.0/licensing/overview');
+    waiting = ((o.products || []).find((p) => p.skuId === sku.skuId) || {}).usersInError || 0;
+  } catch {
+    waiting = 0; // the tables below show the API's error if it persists
+  }
   const seatsInput = h('input', { type: 'number', min: 0, step: 1, value: String(bought), inputmode: 'numeric' });
   const seatsOut = outlet();
   const save = action('Save seats', async () => {
@@ -35,7 +42,10 @@ export async function productPage(ctx) {
       h('div', { class: 'card' }, h('span', { class: 'n' }, String(sku.consumedUnits)), 'consumed'),
       h('div', { class: 'card' }, h('span', { class: 'n' }, String(Math.max(0, bought - sku.consumedUnits))), 'available')),
     seats(sku.consumedUnits, bought),
-    h('p', null, link(url('#/errors', { skuId: sku.skuId }), 'Users with errors for this product')),
+    waiting
+      ? notice('warn', h('strong', null, `${waiting} user${waiting === 1 ? '' : 's'} could not get this product. `),
+        link(url('#/errors', { skuId: sku.skuId }), 'See the users with errors'), '.')
+      : h('p', null, link(url('#/errors', { skuId: sku.skuId }), 'Users with errors for this product')),
     h('form', { class: 'toolbar', onsubmit: (ev) => { ev.preventDefault(); save.click(); } },
       field('Seats bought', seatsInput, 'Add seats when users are waiting for licenses (CountViolation).'), save),
     seatsOut,
