@@ -23,7 +23,7 @@ mkdir -p build/browser
 
 user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
 db=licensingd_browser_$$
-psql -q -h "$LICENSINGD_TEST_PGDIR/sock" -U "$user" -d postgres \
+PGOPTIONS="-c client_min_messages=warning" psql -q -h "$LICENSINGD_TEST_PGDIR/sock" -U "$user" -d postgres \
     -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 export DATABASE_URL="host=$LICENSINGD_TEST_PGDIR/sock dbname=$db user=$user"
 "$bin" migrate 2>/dev/null
