@@ -23,6 +23,7 @@ LICENSINGD_PG_FSYNC=off LICENSINGD_PG_SYNC_COMMIT=off db/cluster.sh start "$pgdi
 export LICENSINGD_TEST_PGDIR="$pgdir"
 export LICENSINGD_BIN="$PWD/build/licensingd"
 
+tests/contract/install.sh tests/contract || exit 1
 failed=0
 total=0
 run_suite() {
@@ -38,6 +39,7 @@ for t in "${integration[@]}"; do run_suite "$t"; done
 if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
 if [ -x tests/browser/run.sh ]; then run_suite tests/browser/run.sh; fi
 run_suite tests/openapi_routes.sh
+run_suite tests/compose_check.sh
 
 echo
 if [ $failed -ne 0 ]; then

@@ -7,19 +7,9 @@ cd "$(dirname "$0")/../.."
 : "${LICENSINGD_TEST_PGDIR:?run through make test}"
 bin="${LICENSINGD_BIN:-$PWD/build/licensingd}"
 
-command -v node >/dev/null && command -v npm >/dev/null || tools/deps.sh nodejs npm
 tools/deps.sh chromium
-
-# npm ci only when the lock differs from the one last installed; flock keeps two suites (two
-# worktrees, two `make test`s) from installing into the same folder at once.
+tests/contract/install.sh tests/browser # npm ci once per package-lock.json, under a file lock
 mkdir -p build/browser
-(
-    flock -w 600 9 || { echo "browser: npm lock busy for 10 minutes" >&2; exit 1; }
-    if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock; then
-        (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-        cp tests/browser/package-lock.json tests/browser/node_modules/.installed-lock
-    fi
-) 9>build/.browser-npm.lock
 
 user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
 db=licensingd_browser_$$

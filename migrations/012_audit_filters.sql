@@ -1,4 +1,4 @@
--- 007: the audit log filtered by target and initiator (the console's audit page) stays an index
+-- 012: the audit log filtered by target and initiator (the console's audit page) stays an index
 -- probe on a large log: target ids through a GIN index of the ids of target_resources, initiators
 -- through expressions ordered like the keyset (newest first).
 CREATE INDEX directory_audits_target_ids_idx
