@@ -17,6 +17,12 @@ const ACTIVITIES = [
   'Delete group',
   'Add member to group',
   'Remove member from group',
+  'Add subscribedSku',
+  'Update subscribedSku',
+  'Delete subscribedSku',
+  'Update service plan',
+  'Import product catalog',
+  'Import service plan rules',
 ];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
