@@ -36,6 +36,7 @@ for t in "${unit[@]}"; do run_suite "$t"; done
 for t in "${integration[@]}"; do run_suite "$t"; done
 if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
 run_suite tests/openapi_routes.sh
+run_suite tests/doc_citations.sh
 # The architecture's floors (issue 9); on once the refactor that makes them hold has landed.
 if [ "${LICENSINGD_ARCH_CHECK:-0}" = 1 ]; then run_suite tests/architecture.sh; fi
 
