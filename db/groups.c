@@ -48,9 +48,9 @@ static const char *const group_reads[GROUP_PROPERTY_COUNT] = {
     GROUP_PROPERTIES(DB_PROPERTY_READ_ITEM)};
 
 static const char *const group_custom[GROUP_PROPERTY_COUNT] = {
-    [GCOL_LICENSES] = "array_to_json(ARRAY(SELECT json_build_object('disabledPlans',"
-                      " to_json(l.disabled_plans), 'skuId', l.sku_id) FROM group_licenses l"
-                      " WHERE l.group_id = g.id ORDER BY l.sku_id))",
+    [GCOL_LICENSES] = "ARRAY(SELECT row_to_json(x) FROM (SELECT l.disabled_plans AS"
+                      " \"disabledPlans\", l.sku_id AS \"skuId\" FROM group_licenses l"
+                      " WHERE l.group_id = g.id ORDER BY l.sku_id) x)",
     [GCOL_LICENSE_PROCESSING_STATE] =
         "CASE WHEN g.license_processing_state IS NOT NULL"
         " THEN json_build_object('state', g.license_processing_state) END",

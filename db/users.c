@@ -52,33 +52,33 @@ static const struct filter_schema user_schema = {"User", user_columns, user_lamb
 
 static const char *const user_reads[USER_PROPERTY_COUNT] = {USER_PROPERTIES(DB_PROPERTY_READ_ITEM)};
 
-/* The relations in the representation, each one index scan of its table's primary key, in key
- * order; ARRAY(subquery) costs the executor less than json_agg(... ORDER BY) (no sort, no
- * aggregate state). A plan enabled by several of the user's SKUs is one assignedPlan: Enabled if
- * any SKU is. */
+/* The relations in the representation (arrays of row_to_json objects, see db/entities.c), each
+ * one index scan of its table's primary key, in key order; ARRAY(subquery) costs the executor
+ * less than json_agg(... ORDER BY) (no sort, no aggregate state). A plan enabled by several of
+ * the user's SKUs is one assignedPlan: Enabled if any SKU is. */
 static const char *const user_custom[USER_PROPERTY_COUNT] = {
-    [UCOL_LICENSES] = "array_to_json(ARRAY(SELECT json_build_object('disabledPlans',"
-                      " to_json(l.disabled_plans), 'skuId', l.sku_id) FROM user_licenses l"
-                      " WHERE l.user_id = u.id ORDER BY l.sku_id))",
-    [UCOL_STATES] = "array_to_json(ARRAY(SELECT json_build_object('assignedByGroup', s.group_id,"
-                    " 'disabledPlans', to_json(s.disabled_plans), 'error', s.error,"
-                    " 'lastUpdatedDateTime', " DB_TIME(
-                        "s.updated_at") ", 'skuId', s.sku_id, 'state', s.state)"
-                                        " FROM license_assignment_states s WHERE s.user_id = u.id"
-                                        " ORDER BY s.sku_id, s.path_id))",
-    [UCOL_PROXY_ADDRESSES] = "array_to_json(ARRAY(SELECT p.address FROM user_proxy_addresses p"
-                             " WHERE p.user_id = u.id ORDER BY p.position))",
-    [UCOL_PLANS] = "array_to_json(ARRAY(SELECT json_build_object('assignedDateTime', " DB_TIME(
-        "min(l.assigned_at)") ","
-                              " 'capabilityStatus', CASE WHEN bool_or(s.capability_status ="
-                              " 'Enabled') THEN 'Enabled' ELSE min(s.capability_status) END,"
-                              " 'service', p.service, 'servicePlanId', p.id)"
+    [UCOL_LICENSES] = "ARRAY(SELECT row_to_json(x) FROM (SELECT l.disabled_plans AS"
+                      " \"disabledPlans\", l.sku_id AS \"skuId\" FROM user_licenses l"
+                      " WHERE l.user_id = u.id ORDER BY l.sku_id) x)",
+    [UCOL_STATES] = "ARRAY(SELECT row_to_json(x) FROM (SELECT s.group_id AS \"assignedByGroup\","
+                    " s.disabled_plans AS \"disabledPlans\", s.error AS \"error\", " DB_TIME(
+                        "s.updated_at") " AS \"lastUpdatedDateTime\", s.sku_id AS \"skuId\","
+                                        " s.state AS \"state\" FROM license_assignment_states s"
+                                        " WHERE s.user_id = u.id ORDER BY s.sku_id, s.path_id) x)",
+    [UCOL_PROXY_ADDRESSES] = "ARRAY(SELECT p.address FROM user_proxy_addresses p"
+                             " WHERE p.user_id = u.id ORDER BY p.position)",
+    [UCOL_PLANS] = "ARRAY(SELECT row_to_json(x) FROM (SELECT " DB_TIME(
+        "min(l.assigned_at)") " AS \"assignedDateTime\","
+                              " CASE WHEN bool_or(s.capability_status = 'Enabled')"
+                              " THEN 'Enabled' ELSE min(s.capability_status) END"
+                              " AS \"capabilityStatus\", p.service AS \"service\","
+                              " p.id AS \"servicePlanId\""
                               " FROM user_licenses l JOIN skus s ON s.sku_id = l.sku_id"
                               " JOIN sku_service_plans sp ON sp.sku_id = l.sku_id"
                               " JOIN service_plans p ON p.id = sp.plan_id"
                               " WHERE l.user_id = u.id"
                               " AND NOT (sp.plan_id = ANY (l.disabled_plans))"
-                              " GROUP BY p.id, p.service ORDER BY p.id))",
+                              " GROUP BY p.id, p.service ORDER BY p.id) x)",
 };
 
 static const struct db_entity users = {
