@@ -1,0 +1,54 @@
+/* When licensing work is queued: every reason a user, a group's members or the users waiting for
+ * a SKU's seats are evaluated again, answered here and nowhere else. Each function runs in the
+ * transaction of the change that causes it (the work exists exactly when the change commits) and
+ * returns 0, or -1 with err (the caller rolls back). */
+#ifndef LICENSINGD_REQUEUE_H
+#define LICENSINGD_REQUEUE_H
+
+#include "service/base/error.h"
+
+struct db_conn;
+struct lic_batch;
+struct lic_result;
+
+/* What changed on a user that licensing reads (semantics: usage location, proxy uniqueness). */
+struct requeue_user_change {
+    int created;                /* a new user ... */
+    int usage_location_changed; /* ... with a usageLocation, or it changed */
+    int mail_changed;           /* the would-be primary address moved */
+    int proxies_changed;        /* proxyAddresses set */
+};
+
+/* A user's licensing inputs changed: the user is evaluated again when any of them did. */
+int requeue_user_changed(struct db_conn *conn, const char *user_id,
+                         const struct requeue_user_change *change, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+/* A user joined or left a group: evaluated again (the group's licenses come or go). */
+int requeue_member_changed(struct db_conn *conn, const char *group_id, const char *user_id,
+                           int added, struct lic_error *err) __attribute__((warn_unused_result));
+
+/* A group's licenses changed, or reprocessing was asked for: all its members, as one job. */
+int requeue_group(struct db_conn *conn, const char *group_id, const char *reason,
+                  struct lic_error *err) __attribute__((warn_unused_result));
+
+/* Seats of a SKU came free (a user deleted, seats added): the users waiting in CountViolation
+ * for it are evaluated again, through one SKU job (semantics §4.6). */
+int requeue_sku_seats(struct db_conn *conn, const char *sku_id, const char *reason,
+                      struct lic_error *err) __attribute__((warn_unused_result));
+
+/* After a batch was saved: a SKU job for every SKU whose seats it freed. */
+int requeue_seats_freed(struct db_conn *conn, const struct lic_batch *batch,
+                        const struct lic_result *results, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+/* The SKU job runs: queues each user in CountViolation for the SKU, earlier members first. */
+int requeue_sku_waiters(struct db_conn *conn, const char *sku_id, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+/* Repairs drift (the worker, now and then): a job for every group still queued or in progress
+ * that has none. */
+int requeue_stalled_groups(struct db_conn *conn, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+#endif
