@@ -358,7 +358,7 @@ API_HANDLER(api_group_members_with_errors)
     struct db_rows *group = NULL;
     int more = 0, exists = conn != NULL && db_groups_get(conn, id, 0, &group, &err) == 0;
     db_rows_free(group);
-    char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
+    char(*ids)[GUID_SIZE] = calloc(ODATA_TOP_MAX + 1, GUID_SIZE);
     const char *list[ODATA_TOP_MAX];
     json_t *j_items = json_array();
     int n = exists && ids

@@ -1,44 +1,9 @@
 /* When licensing work is queued (see requeue.h). */
 #include "service/requeue.h"
 
-#include <stdio.h>
-
-#include "service/base/buf.h"
 #include "service/engine/batch.h"
 #include "db/queue.h"
 #include "db/worker.h"
-
-int requeue_user_changed(struct db_conn *conn, const char *user_id,
-                         const struct requeue_user_change *change, struct lic_error *err)
-{
-    if (change->created)
-        return change->usage_location_changed || change->proxies_changed
-                   ? db_queue_push(conn, QUEUE_USER, user_id, "user created", err)
-                   : 0;
-    struct buf reason = {0};
-    if (change->usage_location_changed)
-        buf_add(&reason, "usageLocation changed; ");
-    if (change->mail_changed)
-        buf_add(&reason, "mail changed; ");
-    if (change->proxies_changed)
-        buf_add(&reason, "proxyAddresses changed; ");
-    int rc = 0;
-    if (reason.failed)
-        rc = lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    else if (reason.len > 0)
-        rc = db_queue_push(conn, QUEUE_USER, user_id, reason.data, err);
-    buf_free(&reason);
-    return rc;
-}
-
-int requeue_member_changed(struct db_conn *conn, const char *group_id, const char *user_id,
-                           int added, struct lic_error *err)
-{
-    char reason[128];
-    snprintf(reason, sizeof(reason), "%s group %.36s", added ? "added to" : "removed from",
-             group_id);
-    return db_queue_push(conn, QUEUE_USER, user_id, reason, err);
-}
 
 int requeue_group(struct db_conn *conn, const char *group_id, const char *reason,
                   struct lic_error *err)

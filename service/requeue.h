@@ -1,7 +1,8 @@
-/* When licensing work is queued: every reason a user, a group's members or the users waiting for
- * a SKU's seats are evaluated again, answered here and nowhere else. Each function runs in the
- * transaction of the change that causes it (the work exists exactly when the change commits) and
- * returns 0, or -1 with err (the caller rolls back). */
+/* When licensing work is queued for licensing's own reasons: a group's licenses changed, seats
+ * came free, a stalled group, the users waiting for a SKU's seats. (Directory changes that queue
+ * a user are the directory room's decision.) Each function runs in the transaction of the change
+ * that causes it (the work exists exactly when the change commits) and returns 0, or -1 with err
+ * (the caller rolls back). */
 #ifndef LICENSINGD_REQUEUE_H
 #define LICENSINGD_REQUEUE_H
 
@@ -10,23 +11,6 @@
 struct db_conn;
 struct lic_batch;
 struct lic_result;
-
-/* What changed on a user that licensing reads (semantics: usage location, proxy uniqueness). */
-struct requeue_user_change {
-    int created;                /* a new user ... */
-    int usage_location_changed; /* ... with a usageLocation, or it changed */
-    int mail_changed;           /* the would-be primary address moved */
-    int proxies_changed;        /* proxyAddresses set */
-};
-
-/* A user's licensing inputs changed: the user is evaluated again when any of them did. */
-int requeue_user_changed(struct db_conn *conn, const char *user_id,
-                         const struct requeue_user_change *change, struct lic_error *err)
-    __attribute__((warn_unused_result));
-
-/* A user joined or left a group: evaluated again (the group's licenses come or go). */
-int requeue_member_changed(struct db_conn *conn, const char *group_id, const char *user_id,
-                           int added, struct lic_error *err) __attribute__((warn_unused_result));
 
 /* A group's licenses changed, or reprocessing was asked for: all its members, as one job. */
 int requeue_group(struct db_conn *conn, const char *group_id, const char *reason,
