@@ -134,17 +134,13 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
         return -1;
     struct lic_batch before = {0}, after = {0};
     const char *ids[] = {user_id};
-    const char **skus = calloc((size_t)(req->n_adds + req->n_removes + 1), sizeof(*skus));
-    int rc = -1, refused = 0;
+    int n_skus, rc = -1, refused = 0;
+    const char **skus = license_request_sku_ids(req, NULL, 0, &n_skus);
     if (skus == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    for (int i = 0; i < req->n_adds; i++)
-        skus[i] = req->adds[i].sku_id;
-    for (int i = 0; i < req->n_removes; i++)
-        skus[req->n_adds + i] = req->removes[i];
-    if (begin_user(conn, user_id, skus, req->n_adds + req->n_removes, &before, err) != 0)
+    if (begin_user(conn, user_id, skus, n_skus, &before, err) != 0)
         goto out;
     if (license_request_check(req, err) != 0 ||
         license_request_check_catalog(req, &before, err) != 0 ||

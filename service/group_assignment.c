@@ -142,20 +142,14 @@ static int check_against_group(struct db_conn *conn, const char *group_id,
     int n_current = db_group_licenses_get(conn, group_id, &current, err);
     if (n_current < 0)
         return -1;
-    int n_skus = req->n_adds + req->n_removes + n_current;
-    const char **skus = calloc((size_t)n_skus + 1, sizeof(*skus));
+    int n_skus;
+    const char **skus = license_request_sku_ids(req, current, n_current, &n_skus);
     struct lic_batch b = {0};
     int rc = -1;
     if (skus == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    for (int i = 0; i < req->n_adds; i++)
-        skus[i] = req->adds[i].sku_id;
-    for (int i = 0; i < req->n_removes; i++)
-        skus[req->n_adds + i] = req->removes[i];
-    for (int i = 0; i < n_current; i++)
-        skus[req->n_adds + req->n_removes + i] = current[i].sku_id;
     if (db_licensing_load(conn, NULL, 0, skus, n_skus, LIC_LOAD_SNAPSHOT, &b, err) == 0 &&
         license_request_check_catalog(req, &b, err) == 0 &&
         license_request_check_group(req, &b, current, n_current, err) == 0)

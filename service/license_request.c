@@ -182,6 +182,20 @@ int license_request_check_group(const struct license_request *req, const struct 
     return p >= 0 ? refuse_prerequisite(&b->catalog, p, err) : 0;
 }
 
+const char **license_request_sku_ids(const struct license_request *req,
+                                     const struct license_add *more, int n_more, int *n)
+{
+    *n = req->n_adds + req->n_removes + n_more;
+    const char **ids = calloc((size_t)*n + 1, sizeof(*ids));
+    for (int i = 0; ids && i < req->n_adds; i++)
+        ids[i] = req->adds[i].sku_id;
+    for (int i = 0; ids && i < req->n_removes; i++)
+        ids[req->n_adds + i] = req->removes[i];
+    for (int i = 0; ids && i < n_more; i++)
+        ids[req->n_adds + req->n_removes + i] = more[i].sku_id;
+    return ids;
+}
+
 static char *sku_list(const struct license_request *req, int adds)
 {
     json_t *j = json_array();

@@ -32,6 +32,11 @@ int license_request_check_group(const struct license_request *req, const struct 
                                 const struct license_add *current, int n_current,
                                 struct lic_error *err) __attribute__((warn_unused_result));
 
+/* The SKU ids the request names (adds, then removes), then those of more (n_more): what to load
+ * the catalog for. *n receives how many; owned by the caller (free), NULL when memory runs out. */
+const char **license_request_sku_ids(const struct license_request *req,
+                                     const struct license_add *more, int n_more, int *n);
+
 /* The request as an audit record's modifiedProperties: AddedLicenses and RemovedLicenses, their
  * values the SKU ids as JSON text (reference §1.9). NULL when memory runs out. */
 json_t *license_request_modified(const struct license_request *req);
