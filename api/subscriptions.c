@@ -15,21 +15,20 @@ static json_t *text_or_null(const char *s)
 
 static json_t *render(const struct db_subscription *s)
 {
-    return json_pack(
-        "{s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:b, s:s, s:o, s:n, s:n, s:n, s:n}", "id", s->id,
-        "resource", s->resource, "applicationId", text_or_null(s->application_id), "changeType",
-        s->change_type, "clientState",
-        s->has_client_state ? json_string(s->client_state) : json_null(), "notificationUrl",
-        s->notification_url, "expirationDateTime", s->expiration, "creatorId",
-        text_or_null(s->creator_id), "includeResourceData", 0, "latestSupportedTlsVersion",
-        s->tls_version, "lifecycleNotificationUrl", text_or_null(s->lifecycle_url),
-        "notificationUrlAppId", "encryptionCertificate", "encryptionCertificateId",
-        "notificationQueryOptions");
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:b, s:s, s:o, s:n, s:n, s:n, s:n}",
+                     "id", s->id, "resource", s->resource, "applicationId",
+                     text_or_null(s->application_id), "changeType", s->change_type, "clientState",
+                     s->has_client_state ? json_string(s->client_state) : json_null(),
+                     "notificationUrl", s->notification_url, "expirationDateTime", s->expiration,
+                     "creatorId", text_or_null(s->creator_id), "includeResourceData", 0,
+                     "latestSupportedTlsVersion", s->tls_version, "lifecycleNotificationUrl",
+                     text_or_null(s->lifecycle_url), "notificationUrlAppId",
+                     "encryptionCertificate", "encryptionCertificateId",
+                     "notificationQueryOptions");
 }
 
 static void reply_entity(const struct api_app *app, const struct api_request *req,
-                         struct api_response *res, const struct db_subscription *s,
-                         unsigned status)
+                         struct api_response *res, const struct db_subscription *s, unsigned status)
 {
     char context[512];
     odata_context(app, req, "subscriptions", 1, context, sizeof(context));

@@ -37,8 +37,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n; /* the rest is read and ignored */
 }
 
-int http_client_post(const char *url, const char *content_type, const char *body,
-                     long timeout_ms, struct http_result *out)
+int http_client_post(const char *url, const char *content_type, const char *body, long timeout_ms,
+                     struct http_result *out)
 {
     memset(out, 0, sizeof(*out));
     CURL *curl = curl_easy_init();

@@ -18,8 +18,8 @@ int http_client_global_init(void);
 
 /* POSTs body with content_type to url (may carry a query string); 0 when an HTTP answer came
  * (any status), -1 otherwise (out->error says why). The caller frees out->body. */
-int http_client_post(const char *url, const char *content_type, const char *body,
-                     long timeout_ms, struct http_result *out);
+int http_client_post(const char *url, const char *content_type, const char *body, long timeout_ms,
+                     struct http_result *out);
 
 /* Splits an absolute http(s) URL: scheme ("http"/"https") and host (brackets removed) and port
  * (the scheme's default when absent). 0, or -1 when it is not one. */
