@@ -1,8 +1,8 @@
 /* When licensing work is queued for licensing's own reasons: a group's licenses changed, seats
  * came free, a stalled group, the users waiting for a SKU's seats. (Directory changes that queue
- * a user are the directory room's decision.) Each function runs in the transaction of the change
- * that causes it (the work exists exactly when the change commits) and returns 0, or -1 with err
- * (the caller rolls back). */
+ * a user: users_requeue_after_change, service/directory.h.) Each function runs in the transaction
+ * of the change that causes it (the work exists exactly when the change commits) and returns 0, or
+ * -1 with err (the caller rolls back). */
 #ifndef LICENSINGD_REQUEUE_H
 #define LICENSINGD_REQUEUE_H
 
