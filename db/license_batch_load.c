@@ -9,11 +9,25 @@
 #include "db/internal.h"
 #include "db/licensing.h"
 
+/* Every statement here starts from the batch's ids and reaches each table through an index, one
+ * probe per id (a LATERAL subquery with OFFSET 0 is never flattened into a hash join): a batch
+ * costs the same whatever the table's size. Given "id = ANY($1)" with a couple of thousand ids,
+ * the planner scans the whole table once the table is small enough to look cheaper - each batch of
+ * a large group then reads every user, and the group costs the square of its size. */
+#define BATCH_IDS "unnest($1::uuid[]) AS x(id)"
+#define BATCH_IDS_IN_ORDER "unnest($1::uuid[]) WITH ORDINALITY AS x(id, ord)"
+
+/* Locked in id order, so two batches sharing users never wait for each other in a cycle. */
 static const struct db_stmt stmt_lock = {
-    "lic_lock_users", "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", 1};
+    "lic_lock_users",
+    "SELECT u.id FROM (SELECT DISTINCT id FROM " BATCH_IDS " ORDER BY id) x"
+    " CROSS JOIN LATERAL (SELECT id FROM users WHERE id = x.id FOR UPDATE) u",
+    1};
 static const struct db_stmt stmt_lock_nowait = {
     "lic_lock_users_nowait",
-    "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE NOWAIT", 1};
+    "SELECT u.id FROM (SELECT DISTINCT id FROM " BATCH_IDS " ORDER BY id) x"
+    " CROSS JOIN LATERAL (SELECT id FROM users WHERE id = x.id FOR UPDATE NOWAIT) u",
+    1};
 
 static const struct db_stmt stmt_users = {
     "lic_users",
@@ -23,8 +37,8 @@ static const struct db_stmt stmt_users = {
     "                WHERE o.address_key = coalesce(p.address_key,"
     "                                               lower(coalesce(u.mail, u.user_principal_name)))"
     "                  AND o.user_id <> u.id)"
-    "  FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, ord)"
-    "  JOIN users u ON u.id = x.id"
+    "  FROM " BATCH_IDS_IN_ORDER
+    " CROSS JOIN LATERAL (SELECT * FROM users WHERE id = x.id OFFSET 0) u"
     "  LEFT JOIN LATERAL (SELECT address, address_key FROM user_proxy_addresses"
     "                      WHERE user_id = u.id AND is_primary ORDER BY position LIMIT 1) p ON true"
     " ORDER BY x.ord",
@@ -35,13 +49,19 @@ static const struct db_stmt stmt_org = {
     "lic_org", "SELECT coalesce(country_letter_code, '') FROM organization LIMIT 1", 0};
 
 static const struct db_stmt stmt_held = {
-    "lic_held", "SELECT user_id, sku_id FROM user_licenses WHERE user_id = ANY($1::uuid[])", 1};
-enum { HELD_USER, HELD_SKU };
+    "lic_held",
+    "SELECT l.user_id, l.sku_id, l.disabled_plans FROM " BATCH_IDS
+    " CROSS JOIN LATERAL (SELECT user_id, sku_id, disabled_plans FROM user_licenses"
+    "                     WHERE user_id = x.id OFFSET 0) l",
+    1};
+enum { HELD_USER, HELD_SKU, HELD_DISABLED };
 
 static const struct db_stmt stmt_direct = {
     "lic_direct",
-    "SELECT user_id, sku_id, disabled_plans, extract(epoch FROM assigned_at)::bigint"
-    "  FROM user_direct_licenses WHERE user_id = ANY($1::uuid[]) ORDER BY user_id, sku_id",
+    "SELECT d.user_id, d.sku_id, d.disabled_plans, extract(epoch FROM d.assigned_at)::bigint"
+    "  FROM " BATCH_IDS
+    " CROSS JOIN LATERAL (SELECT * FROM user_direct_licenses WHERE user_id = x.id OFFSET 0) d"
+    " ORDER BY d.user_id, d.sku_id",
     1};
 enum { DIRECT_USER, DIRECT_SKU, DIRECT_DISABLED, DIRECT_ASSIGNED_AT };
 
@@ -49,10 +69,11 @@ static const struct db_stmt stmt_groups = {
     "lic_groups",
     "SELECT gm.member_id, gl.group_id, gl.sku_id, gl.disabled_plans,"
     "       extract(epoch FROM min(gl.assigned_at) OVER (PARTITION BY gl.group_id))::bigint"
-    "  FROM group_members gm"
+    "  FROM " BATCH_IDS
+    " CROSS JOIN LATERAL (SELECT member_id, group_id FROM group_members WHERE member_id = x.id"
+    "                     OFFSET 0) gm"
     "  JOIN groups g ON g.id = gm.group_id AND g.security_enabled"
     "  JOIN group_licenses gl ON gl.group_id = gm.group_id"
-    " WHERE gm.member_id = ANY($1::uuid[])"
     " ORDER BY gm.member_id, gl.group_id, gl.sku_id",
     1};
 enum { GROUP_USER, GROUP_ID, GROUP_SKU, GROUP_DISABLED, GROUP_ASSIGNED_AT };
@@ -66,7 +87,9 @@ static const struct db_stmt stmt_states = {
     "       AND NOT EXISTS (SELECT 1 FROM group_licenses gl WHERE gl.group_id = l.group_id)"
     "       AND EXISTS (SELECT 1 FROM group_members m"
     "                    WHERE m.group_id = l.group_id AND m.member_id = l.user_id)"
-    "  FROM license_assignment_states l WHERE l.user_id = ANY($1::uuid[])"
+    "  FROM " BATCH_IDS
+    " CROSS JOIN LATERAL (SELECT * FROM license_assignment_states WHERE user_id = x.id"
+    "                     OFFSET 0) l"
     " ORDER BY l.user_id, l.path_id, l.sku_id",
     1};
 enum {
@@ -78,7 +101,6 @@ enum {
     STATE_STATE,
     STATE_GROUP_DELETED
 };
-
 static const struct db_stmt stmt_lock_skus = {
     "lic_lock_skus",
     "SELECT sku_id FROM skus WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR UPDATE", 1};
@@ -405,16 +427,21 @@ static int load_held(struct loader *L, PGresult *held)
     }
     int rc = 0;
     for (int u = 0; u < b->n_users && rc == 0; u++) {
-        b->users[u].input.held_skus = arena_alloc(b->arena, (size_t)(count[u] + 1) * sizeof(int));
-        rc = b->users[u].input.held_skus ? 0 : -1;
+        size_t n = (size_t)(count[u] + 1);
+        b->users[u].input.held_skus = arena_alloc(b->arena, n * sizeof(int));
+        b->users[u].held_disabled = arena_alloc(b->arena, n * sizeof(char *));
+        rc = b->users[u].input.held_skus && b->users[u].held_disabled ? 0 : -1;
     }
     free(count);
     for (int i = 0; i < PQntuples(held) && rc == 0; i++) {
         int u = id_map_get(&L->users, PQgetvalue(held, i, HELD_USER));
         int s = id_map_get(&L->skus.map, PQgetvalue(held, i, HELD_SKU));
         if (u >= 0 && s >= 0) {
-            struct lic_user_input *in = &b->users[u].input;
-            ((int *)in->held_skus)[in->n_held++] = s;
+            struct lic_batch_user *bu = &b->users[u];
+            bu->held_disabled[bu->input.n_held] =
+                arena_strdup(b->arena, PQgetvalue(held, i, HELD_DISABLED));
+            rc = bu->held_disabled[bu->input.n_held] ? 0 : -1;
+            ((int *)bu->input.held_skus)[bu->input.n_held++] = s;
         }
     }
     return rc;

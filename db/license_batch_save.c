@@ -42,15 +42,16 @@ static const struct db_stmt stmt_to_direct = {
     3};
 
 /* Seats freed first, then taken: the seat CHECK is evaluated per statement. Both report the
- * (user, SKU) pairs they changed, for the caller's audit records (semantics §4.8). */
+ * (user, SKU) pairs they changed, for the caller's audit records (semantics §4.8). The licenses
+ * dropped are those the batch loaded as held (its users are locked) that the outcome no longer
+ * has: named one by one, so a batch that frees nothing runs no statement at all. */
 static const struct db_stmt stmt_drop_licenses = {
     "lic_drop_licenses",
-    "WITH changed AS (DELETE FROM user_licenses l WHERE l.user_id = ANY($1::uuid[])"
-    "   AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS x(u, s)"
-    "                    WHERE x.u = l.user_id AND x.s = l.sku_id)"
+    "WITH changed AS (DELETE FROM user_licenses l USING unnest($1::uuid[], $2::uuid[]) AS x(u, s)"
+    "                  WHERE l.user_id = x.u AND l.sku_id = x.s"
     " RETURNING l.user_id, l.sku_id)"
     " SELECT user_id, sku_id FROM changed ORDER BY user_id, sku_id",
-    3};
+    2};
 
 static const struct db_stmt stmt_put_licenses = {
     "lic_put_licenses",
@@ -147,7 +148,7 @@ static const struct db_stmt *const set_stmts[N_SETS] = {
     [PUT_LICENSES] = &stmt_put_licenses, [ADD_SMTP] = &stmt_add_smtp,
 };
 static const int set_columns[N_SETS] = {[DROP_STATES] = 3,   [PUT_STATES] = 8,   [TO_DIRECT] = 3,
-                                        [DROP_LICENSES] = 3, [PUT_LICENSES] = 3, [ADD_SMTP] = 2};
+                                        [DROP_LICENSES] = 2, [PUT_LICENSES] = 3, [ADD_SMTP] = 2};
 
 struct saver {
     const struct lic_batch *b;
@@ -205,26 +206,40 @@ static void path_sku_rows(struct saver *sv, int u, int i, int j)
     cols_row(&sv->sets[PUT_STATES], st);
 }
 
+/* The user holds the SKU already with these disabled plans: writing it again would change
+ * nothing (the upsert would skip it, after probing the key and checking the foreign keys). */
+static int held_as_is(const struct lic_batch_user *bu, int sku, const char *disabled)
+{
+    for (int h = 0; h < bu->input.n_held; h++)
+        if (bu->input.held_skus[h] == sku)
+            return bu->held_disabled != NULL && bu->held_disabled[h] != NULL &&
+                   strcmp(bu->held_disabled[h], disabled) == 0;
+    return 0;
+}
+
 static void user_rows(struct saver *sv, int u)
 {
     const struct lic_batch *b = sv->b;
     const struct lic_batch_user *bu = &b->users[u];
     const struct lic_result *r = &sv->results[u];
-    /* drop_licenses: the batch's users, then the (user, SKU) pairs kept. */
-    struct columns *drop = &sv->sets[DROP_LICENSES];
-    db_array_add(&drop->c[0], bu->id);
-    drop->rows++;
     for (int i = 0; i < bu->input.n_paths; i++)
         for (int j = 0; j < bu->paths[i].n_skus; j++)
             path_sku_rows(sv, u, i, j);
     for (int e = 0; e < r->n_effective; e++) {
         const struct lic_effective *eff = &r->effective[e];
-        const char *sku = b->catalog.skus[eff->sku].sku_id;
-        const char *row[] = {bu->id, sku,
+        const char *row[] = {bu->id, b->catalog.skus[eff->sku].sku_id,
                              plans_text(b, eff->disabled_plans, eff->n_disabled, &sv->scratch)};
-        cols_row(&sv->sets[PUT_LICENSES], row);
-        db_array_add(&drop->c[1], bu->id);
-        db_array_add(&drop->c[2], sku);
+        if (!held_as_is(bu, eff->sku, row[2]))
+            cols_row(&sv->sets[PUT_LICENSES], row);
+    }
+    for (int h = 0; h < bu->input.n_held; h++) {
+        int kept = 0;
+        for (int e = 0; e < r->n_effective && !kept; e++)
+            kept = r->effective[e].sku == bu->input.held_skus[h];
+        if (!kept) {
+            const char *row[] = {bu->id, b->catalog.skus[bu->input.held_skus[h]].sku_id};
+            cols_row(&sv->sets[DROP_LICENSES], row);
+        }
     }
     if (r->needs_primary_smtp) {
         const char *row[] = {bu->id, bu->smtp_address};

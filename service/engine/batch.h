@@ -26,6 +26,9 @@ struct lic_batch_user {
     struct lic_user_input input; /* what the engine reads */
     struct lic_path *paths;      /* == input.paths, writable by the caller (validate flags) */
     struct lic_path_meta *meta;  /* per path */
+    /* Per held SKU (input.held_skus): its disabledPlans as stored, uuid[] text "{a,b}"; a license
+     * the outcome keeps as it is needs no write. */
+    const char **held_disabled;
 };
 
 struct lic_batch {
