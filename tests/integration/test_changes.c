@@ -132,6 +132,33 @@ START_TEST(user_group_and_membership_changes_are_recorded)
 }
 END_TEST
 
+/* A worker batch writes a user's states, licenses, addresses and mail in separate statements: the
+ * user is recorded once per transaction (migration 014), and again by the next transaction. */
+START_TEST(a_user_changed_by_several_statements_is_recorded_once_per_transaction)
+{
+    char uid[GUID_SIZE];
+    create_user("chg_once", uid);
+#define UPDATED                                                                                    \
+    "SELECT count(*) FROM directory_changes WHERE object_id = '%s' AND resource = 'user'"          \
+    " AND change_type = 'updated'"
+    ck_assert_int_eq(th_sql_longf(&srv, UPDATED, uid), 0);
+    th_sql_execf(&srv,
+                 "BEGIN;"
+                 " UPDATE users SET job_title = 'one' WHERE id = '%s';"
+                 " UPDATE users SET job_title = 'two' WHERE id = '%s';"
+                 " INSERT INTO user_proxy_addresses (user_id, position, address, address_key,"
+                 "   is_primary) VALUES ('%s', 0, 'SMTP:once@contoso.com', 'once@contoso.com',"
+                 "   true);"
+                 " DELETE FROM user_proxy_addresses WHERE user_id = '%s';"
+                 " COMMIT",
+                 uid, uid, uid, uid);
+    ck_assert_int_eq(th_sql_longf(&srv, UPDATED, uid), 1);
+    th_sql_execf(&srv, "UPDATE users SET job_title = 'three' WHERE id = '%s'", uid);
+    ck_assert_int_eq(th_sql_longf(&srv, UPDATED, uid), 2);
+#undef UPDATED
+}
+END_TEST
+
 START_TEST(a_change_committing_late_is_not_skipped)
 {
     struct db_conn *c = connect_db();
@@ -200,6 +227,7 @@ int main(void)
     TCase *tc = tcase_create("changes");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, user_group_and_membership_changes_are_recorded);
+    tcase_add_test(tc, a_user_changed_by_several_statements_is_recorded_once_per_transaction);
     tcase_add_test(tc, a_change_committing_late_is_not_skipped);
     tcase_add_test(tc, old_changes_are_pruned_in_batches);
     suite_add_tcase(s, tc);
