@@ -311,14 +311,48 @@ out:
 
 /* The SKUs named so far: only those that exist get an index (an unknown id, a client's typo, is
  * dropped here), with their plans. */
-static int load_catalog(struct loader *L, struct db_conn *conn, unsigned flags,
+/* A SKU with fewer free seats than this plus the batch's users is locked before its seats are
+ * read (LIC_LOAD_LOCK_SKUS_WHEN_SHORT), unless every user of the batch holds it already (none can
+ * take a seat of it). */
+#define SEAT_MARGIN 256
+
+/* Some user of the batch does not hold this SKU (could take one of its seats). */
+static int may_take_seat(const struct loader *L, PGresult *held, const char *sku)
+{
+    int holders = 0;
+    for (int i = 0; i < PQntuples(held); i++)
+        holders += strcmp(PQgetvalue(held, i, HELD_SKU), sku) == 0;
+    return holders < L->b->n_users;
+}
+
+/* The SKU rows, read after locking them when flags ask for it: always (LIC_LOAD_LOCK_SKUS), or
+ * when one of them is short of seats (LIC_LOAD_LOCK_SKUS_WHEN_SHORT: read, and read again after
+ * the lock if one is). */
+static PGresult *read_skus(struct loader *L, struct db_conn *conn, unsigned flags, PGresult *held,
+                           struct lic_error *err)
+{
+    const char *const *ids = L->skus.ids;
+    int n = L->skus.map.count;
+    if ((flags & LIC_LOAD_LOCK_SKUS) && run_command_with_ids(conn, &stmt_lock_skus, ids, n, err))
+        return NULL;
+    PGresult *r = run_with_ids(conn, &stmt_skus, ids, n, err);
+    if (r == NULL || (flags & LIC_LOAD_LOCK_SKUS) || !(flags & LIC_LOAD_LOCK_SKUS_WHEN_SHORT))
+        return r;
+    int short_of_seats = 0;
+    for (int i = 0; i < PQntuples(r) && !short_of_seats; i++)
+        short_of_seats = atoi(PQgetvalue(r, i, SKU_SEATS_FREE)) < SEAT_MARGIN + L->b->n_users &&
+                         may_take_seat(L, held, PQgetvalue(r, i, SKU_ID));
+    if (!short_of_seats)
+        return r;
+    PQclear(r);
+    return read_skus(L, conn, LIC_LOAD_LOCK_SKUS, held, err);
+}
+
+static int load_catalog(struct loader *L, struct db_conn *conn, unsigned flags, PGresult *held,
                         struct lic_error *err)
 {
     struct lic_batch *b = L->b;
-    if ((flags & LIC_LOAD_LOCK_SKUS) &&
-        run_command_with_ids(conn, &stmt_lock_skus, L->skus.ids, L->skus.map.count, err) != 0)
-        return -1;
-    PGresult *r = run_with_ids(conn, &stmt_skus, L->skus.ids, L->skus.map.count, err);
+    PGresult *r = read_skus(L, conn, flags, held, err);
     if (r == NULL)
         return -1;
     int n = PQntuples(r);
@@ -742,7 +776,7 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
             out_of_memory(err);
             goto out;
         }
-    if (load_catalog(&L, conn, flags, err) != 0)
+    if (load_catalog(&L, conn, flags, r[HELD], err) != 0)
         goto out;
     if (load_held(&L, r[HELD]) != 0 || build_paths(&L, r[DIRECT], r[GROUPS], r[STATES]) != 0) {
         out_of_memory(err);

@@ -21,9 +21,18 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
 /* Loads the users (in the given order), their paths, the catalog rules involved plus the
  * extra SKUs named (unknown ones get no index). With LIC_LOAD_LOCK_SKUS the SKU rows are locked
  * so seats_free stays true until commit (anything that saves); without, it is a snapshot (dry
- * runs). Call inside a transaction, after db_licensing_lock_users when saving. Free the batch
- * with lic_batch_free (on failure it is freed already). */
-enum { LIC_LOAD_SNAPSHOT = 0, LIC_LOAD_LOCK_SKUS = 1 };
+ * runs). LIC_LOAD_LOCK_SKUS_WHEN_SHORT locks them only when a SKU has few free seats left (fewer
+ * than a margin plus the batch's users): with seats to spare, no concurrent transaction can make
+ * this one's count of them wrong in a way that matters (the seat CHECK still refuses a seat that
+ * is not there), and concurrent saves queue on the SKU row only from their first license write to
+ * their commit instead of for the whole transaction. Call inside a transaction, after
+ * db_licensing_lock_users when saving. Free the batch with lic_batch_free (on failure it is
+ * freed already). */
+enum {
+    LIC_LOAD_SNAPSHOT = 0,
+    LIC_LOAD_LOCK_SKUS = 1,
+    LIC_LOAD_LOCK_SKUS_WHEN_SHORT = 2,
+};
 int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
                       const char *const *extra_skus, int n_extra, unsigned flags,
                       struct lic_batch *out, struct lic_error *err)

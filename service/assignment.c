@@ -103,7 +103,7 @@ static int begin_user(struct db_conn *conn, const char *user_id, const char *con
 {
     const char *ids[] = {user_id};
     if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
-        db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS, b, err) != 0)
+        db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS_WHEN_SHORT, b, err) != 0)
         return -1;
     if (!b->users[0].found)
         return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
@@ -150,14 +150,16 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
     }
     /* Change the intent, then evaluate the user as it would be: adds and removes together. */
     if (change_intent(conn, user_id, req, err) != 0 ||
-        db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS, &after, err) != 0)
+        db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS_WHEN_SHORT, &after, err) != 0 ||
+        audit_change(conn, &after.users[0], req, NULL, err) != 0)
         goto out;
+    /* The save last: its license writes take the SKU row (the seat count) until the commit, so
+     * concurrent assignments of the SKU queue only for that (locked earlier when seats are few). */
     if (evaluate_and_save(conn, &after, req, NULL, err) != 0) {
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
     }
-    if (audit_change(conn, &after.users[0], req, NULL, err) == 0)
-        rc = db_commit(conn, err);
+    rc = db_commit(conn, err);
 out:
     if (rc != 0) {
         db_rollback(conn);
