@@ -74,7 +74,18 @@ int db_probe_check(struct db_probe *p, struct lic_error *err)
     } else {
         p->running = 1;
         pthread_mutex_unlock(&p->lock);
+        /* One budget for the ping and a reconnect together: a frozen server costs wait_ms. */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += p->wait_ms / 1000;
+        until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        db_set_deadline(&until);
         check(p, &verdict);
+        db_set_deadline(NULL);
         pthread_mutex_lock(&p->lock);
         p->last = verdict;
         p->running = 0;

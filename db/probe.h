@@ -11,9 +11,9 @@ struct db_probe;
 struct db_probe *db_probe_open(const char *conninfo, unsigned wait_ms);
 void db_probe_close(struct db_probe *probe);
 
-/* 0 when the database answered a ping (now, or within the last few hundred milliseconds), else
- * -1 with err (LIC_ERR_UNAVAILABLE). Callers are serialized; the wait is bounded by wait_ms for a
- * ping plus wait_ms for a reconnect. */
+/* 0 when the database answered a ping, else -1 with err (LIC_ERR_UNAVAILABLE). A caller arriving
+ * while a check runs shares its verdict. The ping and any reconnect share one budget of wait_ms,
+ * set as the calling thread's deadline (db_set_deadline) and cleared afterwards. */
 int db_probe_check(struct db_probe *probe, struct lic_error *err);
 
 #endif
