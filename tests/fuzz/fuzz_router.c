@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct route *r = NULL;
     struct route_params p;
     unsigned allowed = 0;
-    enum route_match m = router_match(table, sizeof(table) / sizeof(table[0]), HTTP_GET, text, &r,
-                                      &p, &allowed);
+    enum route_match m =
+        router_match(table, sizeof(table) / sizeof(table[0]), HTTP_GET, text, &r, &p, &allowed);
     if (m == ROUTE_FOUND) {
         for (int i = 0; i < p.count; i++)
             if (!utf8_is_valid(p.values[i]) || p.values[i][0] == '\0')

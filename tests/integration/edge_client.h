@@ -31,6 +31,29 @@ static inline double ec_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* How many /healthz probes a measurement takes: a few in `make test`, hundreds under
+ * tests/bench/edge.sh (LICENSINGD_EDGE_PROBES). */
+static inline int ec_probes(int fallback)
+{
+    const char *v = getenv("LICENSINGD_EDGE_PROBES");
+    int n = v ? atoi(v) : 0;
+    return n > 0 ? n : fallback;
+}
+
+static inline int ec_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* "p50 a ms, p99 b ms, max c ms" of n samples in seconds (sorted in place). */
+static inline void ec_percentiles(double *samples, int n, char *out, size_t size)
+{
+    qsort(samples, (size_t)n, sizeof(double), ec_cmp_double);
+    snprintf(out, size, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", samples[n / 2] * 1000,
+             samples[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] * 1000, samples[n - 1] * 1000);
+}
+
 /* A TCP connection to the server from source address src ("127.0.0.N"); -1 on failure. */
 static inline int ec_connect(const struct th_server *s, const char *src)
 {

@@ -82,31 +82,34 @@ START_TEST(healthz_answers_while_slow_and_idle_connections_are_held_then_they_ar
     pthread_t dripper;
     pthread_create(&dripper, NULL, drip, &s);
 
-    int ok = 0, probes = 20;
-    double worst = 0, total = 0;
-    for (int i = 0; i < probes; i++) {
+    int ok = 0, done = 0, probes = ec_probes(20);
+    double worst = 0, *samples = calloc((size_t)probes, sizeof(double));
+    for (int i = 0; i < probes && ec_now() - t0 < HEADER_TIMEOUT_MS / 1000.0 - 1; i++) {
         double t = ec_now();
         long st = ec_get(&srv, "127.0.0.1", "GET", "/healthz", "", NULL, 0);
         double took = ec_now() - t;
         ok += st == 200;
-        total += took;
+        samples[done++] = took;
         if (took > worst)
             worst = took;
-        usleep(50000);
+        usleep(probes > 20 ? 2000 : 50000);
     }
     int held = 0;
     for (int i = 0; i < SLOW; i++)
         held += slow[i] >= 0 && !closed_by_server(slow[i], 0);
     for (int i = 0; i < IDLE; i++)
         held += idle[i] >= 0 && !closed_by_server(idle[i], 0);
+    char timing[128];
+    ec_percentiles(samples, done > 0 ? done : 1, timing, sizeof(timing));
     printf("%d slow + %d idle connections opened in %.0f ms, %d held while probing: /healthz "
-           "%d/%d ok, mean %.1f ms, slowest %.1f ms\n",
-           slow_open, idle_open, opened_s * 1000, held, ok, probes, total / probes * 1000,
-           worst * 1000);
+           "%d/%d ok, %s\n",
+           slow_open, idle_open, opened_s * 1000, held, ok, done, timing);
+    free(samples);
     ck_assert_int_eq(slow_open, SLOW);
     ck_assert_int_eq(idle_open, IDLE);
     ck_assert_int_ge(held, SLOW + IDLE - 10);
-    ck_assert_int_eq(ok, probes);
+    ck_assert_int_ge(ok, 10);
+    ck_assert_int_eq(ok, done);
     ck_assert_double_lt(worst, 2.0);
 
     /* Past the header deadline the server has closed both kinds, the dripping ones included. */

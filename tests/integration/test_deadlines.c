@@ -78,26 +78,30 @@ START_TEST(expensive_filter_is_cut_at_the_statement_timeout_while_healthz_stays_
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, run_expensive, &e[i]);
     double worst = 0;
-    int healthy = 0;
-    for (int i = 0; i < 20; i++) {
+    int healthy = 0, probes = ec_probes(20);
+    double *samples = calloc((size_t)probes, sizeof(double));
+    for (int i = 0; i < probes; i++) {
         long st;
-        double took = timed_healthz(&st);
+        samples[i] = timed_healthz(&st);
         healthy += st == 200;
-        if (took > worst)
-            worst = took;
-        usleep(50000);
+        if (samples[i] > worst)
+            worst = samples[i];
+        usleep(probes > 20 ? 2000 : 50000);
     }
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
+    char timing[128];
+    ec_percentiles(samples, probes, timing, sizeof(timing));
+    free(samples);
     printf("expensive $filter (60,000 users, statement_timeout %d ms): %d/8 cut with 503, slowest "
-           "%.0f ms; /healthz 20/20 wanted, %d ok, slowest %.0f ms\n",
+           "%.0f ms; meanwhile /healthz %d/%d ok, %s\n",
            STATEMENT_MS, e[0].unavailable + e[1].unavailable,
-           1000 * (e[0].slowest > e[1].slowest ? e[0].slowest : e[1].slowest), healthy,
-           worst * 1000);
+           1000 * (e[0].slowest > e[1].slowest ? e[0].slowest : e[1].slowest), healthy, probes,
+           timing);
     ck_assert_int_eq(e[0].unavailable + e[1].unavailable, 8);
     ck_assert_int_eq(e[0].with_retry_after + e[1].with_retry_after, 8);
     ck_assert_double_lt(e[0].slowest, DEADLINE_MS / 1000.0 + 2);
-    ck_assert_int_eq(healthy, 20);
+    ck_assert_int_eq(healthy, probes);
     ck_assert_double_lt(worst, 2.0);
     /* A cheap query on the same data still answers. */
     ck_assert_int_eq(ec_get(&srv, "127.0.0.1", "GET", "/v1.0/users?$top=5", "", NULL, 0), 200);
