@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "db/db.h"
+#include "service/base/log.h"
 
 /* One SQL statement, prepared once per connection on first use. Define them `static const`
  * in the db/ file that owns them; the address identifies the statement. */
@@ -23,6 +24,10 @@ struct db_stmt {
  * (class 23); LIC_ERR_INTERNAL otherwise. */
 PGresult *db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
                   struct lic_error *err);
+
+/* How a failed statement's SQLSTATE is reported: the error kind the client sees and the level of
+ * the log line (client-caused classes 22 and 23 at warn, with the SQLSTATE). */
+void db_classify_sqlstate(const char *state, enum lic_error_kind *kind, enum log_level *level);
 
 /* Runs SQL text built at run time (db/sql_builder.c) with text parameters, unprepared; the same
  * waits, error kinds and SQLSTATE bookkeeping as db_exec. */

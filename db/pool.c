@@ -339,11 +339,10 @@ const char *db_last_sqlstate(const struct db_conn *conn)
 
 /* ---- statements ---- */
 
-/* How a failed statement's SQLSTATE is reported: the kind the client sees and the log level.
- * Classes 22 (data exception) and 23 (integrity) are the client's values; 57014 is the
+/* Classes 22 (data exception) and 23 (integrity) are the client's values; 57014 is the
  * statement_timeout, 55P03 the lock_timeout (or a NOWAIT probe), class 40 a conflict with another
  * transaction: all three are "retry later". */
-static void classify(const char *state, enum lic_error_kind *kind, enum log_level *level)
+void db_classify_sqlstate(const char *state, enum lic_error_kind *kind, enum log_level *level)
 {
     *kind = LIC_ERR_INTERNAL;
     *level = LOG_ERROR;
@@ -386,7 +385,7 @@ static void fail_from(struct db_conn *conn, PGresult *r, const char *what, struc
     }
     enum lic_error_kind kind;
     enum log_level level;
-    classify(conn->sqlstate, &kind, &level);
+    db_classify_sqlstate(conn->sqlstate, &kind, &level);
     log_event(level, "db_statement_failed", "%s [%s]: %s", what, conn->sqlstate, reason);
     switch (kind) {
     case LIC_ERR_BAD_REQUEST:

@@ -8,6 +8,7 @@
 #include "api/edge.h"
 #include "api/router.h"
 #include "api/throttle.h"
+#include "db/internal.h"
 #include "service/base/netaddr.h"
 #include "tests/unit/run_suite.h"
 
@@ -275,6 +276,34 @@ START_TEST(log_text_escapes_and_truncates)
 }
 END_TEST
 
+/* ---- database errors ---- */
+
+START_TEST(sqlstates_map_to_what_the_client_did)
+{
+    struct {
+        const char *state;
+        enum lic_error_kind kind;
+        enum log_level level;
+    } cases[] = {
+        {"22021", LIC_ERR_BAD_REQUEST, LOG_WARN},  /* invalid byte sequence */
+        {"22008", LIC_ERR_BAD_REQUEST, LOG_WARN},  /* datetime field overflow */
+        {"23514", LIC_ERR_BAD_REQUEST, LOG_WARN},  /* check violation */
+        {"23505", LIC_ERR_CONFLICT, LOG_WARN},     /* unique violation */
+        {"57014", LIC_ERR_UNAVAILABLE, LOG_WARN},  /* statement_timeout */
+        {"55P03", LIC_ERR_UNAVAILABLE, LOG_DEBUG}, /* lock_timeout, NOWAIT */
+        {"40P01", LIC_ERR_UNAVAILABLE, LOG_INFO},  /* deadlock */
+        {"42P01", LIC_ERR_INTERNAL, LOG_ERROR},    /* our bug */
+        {"", LIC_ERR_INTERNAL, LOG_ERROR},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum lic_error_kind kind;
+        enum log_level level;
+        db_classify_sqlstate(cases[i].state, &kind, &level);
+        ck_assert_msg(kind == cases[i].kind && level == cases[i].level, "%s", cases[i].state);
+    }
+}
+END_TEST
+
 /* ---- token buckets ---- */
 
 START_TEST(throttle_refuses_over_the_burst_and_refills_at_the_rate)
@@ -340,6 +369,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("bodies_logs_throttle");
     tcase_add_test(tc, only_json_media_types_are_json);
+    tcase_add_test(tc, sqlstates_map_to_what_the_client_did);
     tcase_add_test(tc, log_text_escapes_and_truncates);
     tcase_add_test(tc, throttle_refuses_over_the_burst_and_refills_at_the_rate);
     tcase_add_test(tc, throttle_forgets_idle_clients_when_full);
