@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "service/base/log.h"
+#include "service/base/metrics.h"
 #include "service/base/netaddr.h"
 #include "db/db.h"
 #include "api/edge.h"
@@ -589,8 +590,8 @@ static int resolve_origin_and_host(struct api_server *server, struct request_sta
 
 static int is_health(const struct route *route)
 {
-    return route != NULL &&
-           (route->handler == api_health_live || route->handler == api_health_ready);
+    return route != NULL && (route->handler == api_health_live ||
+                             route->handler == api_health_ready || route->handler == api_metrics);
 }
 
 /* OPTIONS: a CORS preflight from an allowed origin, or the methods a path accepts. */
@@ -929,6 +930,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     char method[sizeof(st->method_name) * 3];
     edge_log_text(st->method_name, strlen(st->method_name), method, sizeof(method));
     log_request(method, path, status, us, st->request_id, st->client[0] ? st->client : NULL, note);
+    metrics_observe_request(st->method_name, st->route ? st->route->pattern : NULL, status, us);
     conn_phase(server, st->conn, CONN_HEADERS); /* keep-alive: the next request's headers */
     atomic_fetch_sub(&server->in_flight, 1);
     edge_query_free(&st->query);

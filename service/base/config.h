@@ -20,6 +20,11 @@ struct config {
     unsigned shutdown_seconds; /* grace period for in-flight requests on SIGTERM */
     char public_url[256];      /* base for @odata.nextLink; empty = from the Host header */
     int migrate_on_start;      /* serve runs migrations first (default 1) */
+    /* Change notifications. */
+    int notify_allow_http_loopback; /* http:// to 127.0.0.1/::1/localhost (development, tests) */
+    unsigned notify_retry_base_ms;  /* first retry delay; doubles per failed attempt */
+    unsigned notify_retry_window_s; /* failing this long, a batch is dropped ('missed') */
+    unsigned notify_poll_ms;        /* how often an idle subscription looks for changes */
     /* The edge (hardening): deadlines, connections, throttling, browsers and proxies. */
     unsigned request_deadline_ms;     /* a request's whole budget, queueing included */
     unsigned db_statement_timeout_ms; /* PostgreSQL statement_timeout per API connection; 0 off */

@@ -9,7 +9,9 @@
 #include "api/http.h"
 #include "db/db.h"
 #include "db/probe.h"
+#include "service/base/http_client.h"
 #include "service/base/log.h"
+#include "service/notify.h"
 #include "service/retention.h"
 #include "service/worker.h"
 
@@ -45,6 +47,10 @@ int server_run(const struct config *cfg)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (http_client_global_init() != 0) {
+        log_event(LOG_ERROR, "start_failed", "cannot initialise libcurl");
+        return 1;
+    }
 
     if (cfg->migrate_on_start && server_migrate(cfg) != 0)
         return 1;
@@ -79,6 +85,15 @@ int server_run(const struct config *cfg)
         db_pool_close(pool);
         return 1;
     }
+    struct notify_sender *notifications = notify_start(cfg);
+    if (notifications == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot start the notification sender");
+        worker_pool_stop(workers);
+        api_server_stop(server, 0);
+        db_probe_close(probe);
+        db_pool_close(pool);
+        return 1;
+    }
     struct retention *retention = retention_start(cfg);
     if (retention == NULL)
         log_event(LOG_WARN, "retention_not_started", "cannot start the audit retention thread");
@@ -90,6 +105,7 @@ int server_run(const struct config *cfg)
     sigwait(&stop, &sig);
     log_event(LOG_INFO, "stopping", "signal %d: finishing in-flight requests", sig);
     api_server_stop(server, cfg->shutdown_seconds);
+    notify_stop(notifications);
     worker_pool_stop(workers);
     retention_stop(retention);
     db_probe_close(probe);
