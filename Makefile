@@ -117,10 +117,11 @@ bench: build
 	@tests/bench/run.sh
 
 # Fuzzers (clang, libFuzzer + ASan/UBSan): $filter (Directory, issue 3), the raw-path router with
-# the percent-decoder and query parser, the CSV reader (hardening, issue 11). `make fuzz` runs each
+# the percent-decoder and query parser, the CSV reader, the user/group JSON body decoder
+# (hardening, issue 11). `make fuzz` runs each
 # FUZZ_SECONDS (60), `fuzz-smoke` (part of `make test`) a few seconds each; corpora live in
 # tests/fuzz/corpus*/ (the filter's in tests/fuzz/corpus/), findings land in build/fuzz/.
-FUZZ_TARGETS := filter router csv
+FUZZ_TARGETS := filter router csv body
 FUZZ_SECONDS ?= 60
 FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c db/filter_sql.c \
             db/sql_builder.c db/pool.c service/base/error.c service/base/text.c \
@@ -128,9 +129,12 @@ FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c d
 FUZZ_SRC_router := tests/fuzz/fuzz_router.c api/router.c api/edge.c service/base/text.c \
             service/base/netaddr.c
 FUZZ_SRC_csv := tests/fuzz/fuzz_csv.c service/base/csv.c
+FUZZ_SRC_body := tests/fuzz/fuzz_body.c api/body_fields.c api/edge.c service/base/upn.c \
+            service/base/text.c service/base/netaddr.c service/base/error.c service/base/guid.c
 FUZZ_CORPUS_filter := tests/fuzz/corpus
 FUZZ_CORPUS_router := tests/fuzz/corpus-router
 FUZZ_CORPUS_csv := tests/fuzz/corpus-csv
+FUZZ_CORPUS_body := tests/fuzz/corpus-body
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 FUZZ_PAIRS := $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_CORPUS_$(t)))
 

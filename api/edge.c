@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
+#include "service/base/error.h"
 #include "service/base/netaddr.h"
 #include "service/base/text.h"
 
@@ -379,6 +382,30 @@ void edge_forward_parse(const char *forwarded, const char *x_proto, const char *
 }
 
 /* ---- bodies and logs ---- */
+
+json_t *edge_json_object(const char *body, size_t len, struct lic_error *err)
+{
+    if (len == 0) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                      "The request body is empty; a JSON object is expected.");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j_body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (j_body == NULL) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                      "Unable to read JSON request payload: %s at line %d, column %d.", jerr.text,
+                      jerr.line, jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(j_body)) {
+        json_decref(j_body);
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                      "Unable to read JSON request payload: a JSON object is expected.");
+        return NULL;
+    }
+    return j_body;
+}
 
 int edge_media_is_json(const char *content_type)
 {

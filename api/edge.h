@@ -4,7 +4,10 @@
 #ifndef LICENSINGD_API_EDGE_H
 #define LICENSINGD_API_EDGE_H
 
+#include <jansson.h>
 #include <stddef.h>
+
+#include "service/base/error.h"
 
 /* ---- percent-decoding ---- */
 
@@ -104,6 +107,10 @@ void edge_forward_parse(const char *forwarded, const char *x_proto, const char *
                         const char *x_for, struct edge_forward *out);
 
 /* ---- bodies and logs ---- */
+
+/* A request body as a JSON object (duplicate keys refused): owned (json_decref), or NULL with a
+ * 400 in err for an empty body, broken JSON or another JSON type. */
+json_t *edge_json_object(const char *body, size_t len, struct lic_error *err);
 
 /* 1 when a Content-Type value is JSON: application/json, parameters allowed
  * ("application/json; charset=utf-8", "application/json;odata.metadata=minimal"). */

@@ -215,26 +215,7 @@ void api_reply_error(struct api_response *res, const struct lic_error *err)
 
 json_t *api_parse_body(const struct api_request *req, struct lic_error *err)
 {
-    if (req->body_len == 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "The request body is empty; a JSON object is expected.");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *j_body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (j_body == NULL) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Unable to read JSON request payload: %s at line %d, column %d.", jerr.text,
-                      jerr.line, jerr.column);
-        return NULL;
-    }
-    if (!json_is_object(j_body)) {
-        json_decref(j_body);
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Unable to read JSON request payload: a JSON object is expected.");
-        return NULL;
-    }
-    return j_body;
+    return edge_json_object(req->body, req->body_len, err);
 }
 
 /* Wraps the response with a back pointer so api_reply_error can find the request ids. */
