@@ -316,7 +316,7 @@ const char *config_usage(void)
     size_t used = 0;
     used += (size_t)snprintf(text + used, sizeof(text) - used, "Options (flag, environment):\n");
     for (size_t i = 0; i < N_OPTIONS && used < sizeof(text); i++)
-        used += (size_t)snprintf(text + used, sizeof(text) - used, "  %-26s %-36s %s\n",
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "  %-20s %-28s %s\n",
                                  options[i].flag, options[i].env, options[i].help);
     return text;
 }
