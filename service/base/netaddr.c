@@ -37,9 +37,10 @@ int net_address_valid(const char *text)
 static int parse_range(const char *item, struct net_range *r)
 {
     char text[64];
-    if (strlen(item) >= sizeof(text))
+    size_t n = strlen(item);
+    if (n >= sizeof(text))
         return -1;
-    snprintf(text, sizeof(text), "%s", item);
+    memcpy(text, item, n + 1);
     char *slash = strchr(text, '/');
     if (slash != NULL)
         *slash = '\0';
