@@ -127,7 +127,7 @@ FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c d
             db/sql_builder.c db/pool.c service/base/error.c service/base/text.c \
             service/base/guid.c service/base/log.c
 FUZZ_SRC_router := tests/fuzz/fuzz_router.c api/router.c api/edge.c service/base/text.c \
-            service/base/netaddr.c
+            service/base/error.c service/base/netaddr.c
 FUZZ_SRC_csv := tests/fuzz/fuzz_csv.c service/base/csv.c
 FUZZ_SRC_body := tests/fuzz/fuzz_body.c api/body_fields.c api/edge.c service/base/upn.c \
             service/base/text.c service/base/netaddr.c service/base/error.c service/base/guid.c
