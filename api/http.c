@@ -320,7 +320,11 @@ static enum MHD_Result send_prepared(struct request_state *st)
     MHD_add_response_header(response, "request-id", st->request_id);
     MHD_add_response_header(response, "client-request-id",
                             st->client_request_id ? st->client_request_id : st->request_id);
-    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    int nosniff = 0;
+    for (int i = 0; i < st->header_count; i++)
+        nosniff |= strcasecmp(st->header_names[i], "X-Content-Type-Options") == 0;
+    if (!nosniff) /* every response, unless the handler set it itself */
+        MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
     if (st->server->origins.any || st->server->origins.count > 0)
         MHD_add_response_header(response, "Vary", "Origin");
     if (st->origin != NULL) {
