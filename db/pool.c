@@ -403,12 +403,11 @@ static void fail_from(struct db_conn *conn, PGresult *r, const char *what, struc
     db_classify_sqlstate(conn->sqlstate, &kind, &level);
     log_event(level, "db_statement_failed", "%s [%s]: %s", what, conn->sqlstate, reason);
     switch (kind) {
-    case LIC_ERR_BAD_REQUEST:
-        lic_error_set(err, kind, "Request_BadRequest",
-                      "A value in the request is not valid for this property.");
+    case LIC_ERR_BAD_REQUEST: /* the kind's default code: what it means is the room's to say */
+        lic_error_set(err, kind, NULL, "A value in the request is not valid for this property.");
         break;
     case LIC_ERR_CONFLICT:
-        lic_error_set(err, kind, "Request_BadRequest",
+        lic_error_set(err, kind, NULL,
                       "The change conflicts with the current state of the directory.");
         break;
     case LIC_ERR_UNAVAILABLE:
