@@ -96,7 +96,7 @@ static void prepare_options(struct request_state *st, unsigned allowed)
         header(st, "Origin") != NULL && header(st, "Access-Control-Request-Method") != NULL;
     if (preflight && st->origin == NULL) {
         http_prepare_error(st, 403, "Forbidden",
-                      "Cross-origin requests from this origin are not allowed.");
+                           "Cross-origin requests from this origin are not allowed.");
         return;
     }
     struct api_response res = {.status = 204};

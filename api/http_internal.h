@@ -16,7 +16,7 @@
 
 #define MAX_REQUEST_HEADERS 100 /* more is 431; libmicrohttpd's own memory limit comes later */
 #define QUEUE_PER_THREAD 64     /* requests waiting per request thread before 503 */
-#define RETRY_AFTER_SECONDS 2 /* on every 503 */
+#define RETRY_AFTER_SECONDS 2   /* on every 503 */
 #define CORS_ALLOW_HEADERS                                                                         \
     "Authorization, Content-Type, ConsistencyLevel, client-request-id, Prefer"
 #define CORS_EXPOSE_HEADERS "request-id, client-request-id, Location, Retry-After"

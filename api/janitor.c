@@ -21,7 +21,7 @@ void http_conn_phase(struct api_server *server, struct conn_state *c, enum conn_
 }
 
 void http_on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+                        enum MHD_ConnectionNotificationCode code)
 {
     struct api_server *server = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -87,4 +87,3 @@ void *http_janitor_main(void *arg)
     }
     return NULL;
 }
-

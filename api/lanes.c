@@ -91,8 +91,8 @@ void http_dispatch(struct api_server *server, struct request_state *st)
     ex.res.status = 500;
     if (http_now_ms() >= st->deadline_ms) {
         http_prepare_error(st, 503, "ServiceUnavailable",
-                      "The service is busy and the request waited past its deadline. Retry "
-                      "later.");
+                           "The service is busy and the request waited past its deadline. Retry "
+                           "later.");
         return;
     }
     struct timespec deadline = {.tv_sec = st->deadline_ms / 1000,
@@ -103,4 +103,3 @@ void http_dispatch(struct api_server *server, struct request_state *st)
     http_prepare(st, &ex.res);
     free(ex.res.text);
 }
-
