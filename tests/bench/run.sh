@@ -113,7 +113,7 @@ pgbench -i -q -s 10 "$(sock_url pgbench)" >/dev/null 2>&1
 # pgbench beside a case: prints its TPS; with -l its p99 latency (ms) lands in $pgdir/pgb.p99.
 pgb() {
     rm -f "$pgdir"/pgb.log*
-    pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" --log-prefix="$pgdir/pgb.log" "$@" \
+    pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" $([[ " $* " == *" -l "* ]] && echo --log-prefix="$pgdir/pgb.log") "$@" \
         "$(sock_url pgbench)" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1
     cat "$pgdir"/pgb.log* 2>/dev/null | awk '{print $3}' | sort -n |
         awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int(NR*0.99)]/1000; else print "-"}' \
