@@ -24,6 +24,10 @@ const char *lic_error_default_code(enum lic_error_kind kind)
         return "ServiceUnavailable";
     case LIC_ERR_INTERNAL:
         return "InternalServerError";
+    case LIC_ERR_UNAUTHORIZED:
+        return "InvalidAuthenticationToken";
+    case LIC_ERR_FORBIDDEN:
+        return "Authorization_RequestDenied";
     }
     return "InternalServerError";
 }
