@@ -14,12 +14,16 @@
 #include <unistd.h>
 
 #include "service/base/log.h"
+#include "api/auth.h"
 #include "api/errors.h"
 
 struct api_server {
     struct MHD_Daemon *daemon;
     const struct api_app *app;
     atomic_int in_flight;
+    char *tls_cert; /* owned: PEM text libmicrohttpd reads while it runs */
+    char *tls_key;  /* owned; wiped before it is freed */
+    size_t tls_key_len;
 };
 
 /* One per request, from the first call of the access handler to the completion callback. */
@@ -67,15 +71,16 @@ void api_base_url(const struct api_app *app, const struct api_request *req, char
         snprintf(out, size, "%s", app->cfg->public_url);
         return;
     }
+    const char *scheme = app->cfg->tls_cert[0] ? "https" : "http";
     const char *host = api_header(req, "Host");
     /* Only a plausible host name goes into links we hand back. */
     if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
             strlen(host)) {
-        snprintf(out, size, "http://%s:%u", app->cfg->listen_addr, app->cfg->port);
+        snprintf(out, size, "%s://%s:%u", scheme, app->cfg->listen_addr, app->cfg->port);
         return;
     }
-    snprintf(out, size, "http://%s", host);
+    snprintf(out, size, "%s://%s", scheme, host);
 }
 
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body)
@@ -206,17 +211,18 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
     return rc;
 }
 
+/* Answers err at once; header (Allow, WWW-Authenticate) is added when not NULL. */
 static enum MHD_Result reply_error_now(struct MHD_Connection *connection, struct request_state *st,
                                        const char *client_request_id, const struct lic_error *err,
-                                       const char *allow)
+                                       const char *header, const char *value)
 {
     struct api_request req = {.request_id = st->request_id,
                               .client_request_id = client_request_id,
                               .connection = connection};
     struct exchange ex = {.req = &req};
     api_reply_error(&ex.res, err);
-    if (allow != NULL)
-        api_add_header(&ex.res, "Allow", allow);
+    if (header != NULL)
+        api_add_header(&ex.res, header, value);
     return respond(connection, st, &req, &ex.res);
 }
 
@@ -233,7 +239,7 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
         lic_error_set(&err, LIC_ERR_TOO_LARGE, "Request_EntityTooLarge",
                       "The request body exceeds the limit of %zu bytes.",
                       server->app->cfg->max_body_bytes);
-        return reply_error_now(connection, st, client_id, &err, NULL);
+        return reply_error_now(connection, st, client_id, &err, NULL, NULL);
     }
 
     unsigned method = router_method_from_name(st->method);
@@ -249,10 +255,23 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
     unsigned allowed = 0;
     enum route_match m =
         router_match(api_routes, api_routes_count, method, url, &route, &req.params, &allowed);
+    /* Who calls comes first: without a valid token nothing under /v1.0/ answers, not even 404. */
+    struct auth_caller caller;
+    int authenticated = 0;
+    if (api_auth_required(server->app, m == ROUTE_FOUND ? route : NULL, url)) {
+        if (api_auth_authenticate(server->app, &req, &caller, &err) != 0) {
+            char challenge[512];
+            api_auth_challenge(&err, api_header(&req, "Authorization") != NULL, challenge,
+                               sizeof(challenge));
+            return reply_error_now(connection, st, client_id, &err, "WWW-Authenticate", challenge);
+        }
+        req.caller = &caller;
+        authenticated = 1;
+    }
     if (m == ROUTE_NO_PATH) {
         lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
                       "Resource not found for the segment '%s'.", url);
-        return reply_error_now(connection, st, client_id, &err, NULL);
+        return reply_error_now(connection, st, client_id, &err, NULL, NULL);
     }
     if (m == ROUTE_NO_METHOD) {
         char allow[128];
@@ -260,8 +279,10 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
         lic_error_set(&err, LIC_ERR_METHOD, "Request_BadRequest",
                       "The HTTP method '%s' is not allowed for the requested resource.",
                       st->method);
-        return reply_error_now(connection, st, client_id, &err, allow);
+        return reply_error_now(connection, st, client_id, &err, "Allow", allow);
     }
+    if (authenticated && api_auth_authorize(&caller, route, &err) != 0)
+        return reply_error_now(connection, st, client_id, &err, NULL, NULL);
 
     struct exchange ex = {.req = &req};
     ex.res.status = 500;
@@ -361,6 +382,68 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_DEBUG, "http_library", "%s", line);
 }
 
+/* Reads a whole PEM file; NULL with a reason in err. Owned: caller frees. */
+static char *read_pem(const char *path, size_t *len, struct lic_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t used = 0, cap = 0, n;
+    char chunk[4096];
+    if (f == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "cannot read %s", path);
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && used < (1u << 20)) {
+        if (used + n + 1 > cap) {
+            cap = (used + n + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (grown == NULL)
+                break;
+            text = grown;
+        }
+        memcpy(text + used, chunk, n);
+        used += n;
+        text[used] = '\0';
+    }
+    fclose(f);
+    if (text == NULL || strstr(text, "-----BEGIN ") == NULL) {
+        free(text);
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "%s is not a PEM file", path);
+        return NULL;
+    }
+    *len = used;
+    return text;
+}
+
+static void server_free(struct api_server *server)
+{
+    free(server->tls_cert);
+    if (server->tls_key != NULL)
+        explicit_bzero(server->tls_key, server->tls_key_len);
+    free(server->tls_key);
+    free(server);
+}
+
+/* HTTPS through libmicrohttpd's GnuTLS: the certificate and key are read once, before serving. */
+static int load_tls(struct api_server *server, struct MHD_OptionItem tls[3], struct lic_error *err)
+{
+    const struct config *cfg = server->app->cfg;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (cfg->tls_cert[0] == '\0')
+        return 0;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL,
+                             "--tls-cert: this libmicrohttpd was built without TLS");
+    size_t cert_len = 0;
+    if ((server->tls_cert = read_pem(cfg->tls_cert, &cert_len, err)) == NULL ||
+        (server->tls_key = read_pem(cfg->tls_key, &server->tls_key_len, err)) == NULL)
+        return -1;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert};
+    tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key};
+    tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return 0;
+}
+
 struct api_server *api_server_start(const struct api_app *app, struct lic_error *err)
 {
     struct api_server *server = calloc(1, sizeof(*server));
@@ -369,11 +452,18 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         return NULL;
     }
     server->app = app;
+    struct MHD_OptionItem tls[3];
+    if (load_tls(server, tls, err) != 0) {
+        server_free(server);
+        return NULL;
+    }
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (server->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, app->cfg->listen_addr, &v4->sin_addr) == 1) {
@@ -384,7 +474,7 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         v6->sin6_port = htons((uint16_t)app->cfg->port);
         flags |= MHD_USE_IPv6;
     } else {
-        free(server);
+        server_free(server);
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "bad listen address %s", app->cfg->listen_addr);
         return NULL;
     }
@@ -394,12 +484,14 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg->http_threads, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (server->daemon == NULL) {
-        free(server);
         lic_error_set(err, LIC_ERR_INTERNAL, NULL,
-                      "cannot listen on %s:%u (address in use or not available)",
+                      server->tls_cert ? "cannot listen on %s:%u (address in use or not "
+                                         "available, or the TLS certificate and key do not fit)"
+                                       : "cannot listen on %s:%u (address in use or not available)",
                       app->cfg->listen_addr, app->cfg->port);
+        server_free(server);
         return NULL;
     }
     return server;
@@ -427,5 +519,5 @@ void api_server_stop(struct api_server *server, unsigned grace_seconds)
     MHD_stop_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
-    free(server);
+    server_free(server);
 }

@@ -11,11 +11,14 @@
 
 struct db_pool;
 struct MHD_Connection;
+struct token_verifier;
+struct auth_caller;
 
 /* What every handler can reach; read-only after start-up. */
 struct api_app {
     const struct config *cfg;
     struct db_pool *pool;
+    struct token_verifier *tokens; /* NULL: --insecure-no-auth */
 };
 
 struct api_request {
@@ -28,6 +31,7 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
+    const struct auth_caller *caller; /* from the bearer token; NULL: open route or auth off */
 };
 
 #define API_MAX_HEADERS 4

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "api/http.h"
 #include "db/db.h"
+#include "service/auth/token.h"
 #include "service/base/log.h"
 #include "service/worker.h"
 
@@ -31,6 +34,33 @@ int server_migrate(const struct config *cfg)
     return 0;
 }
 
+/* The token verifier, or NULL with *failed = 0 under --insecure-no-auth. What is configured is
+ * logged; the secret itself never is. */
+static struct token_verifier *open_tokens(const struct config *cfg, int *failed)
+{
+    *failed = 0;
+    if (cfg->insecure_no_auth) {
+        log_event(LOG_WARN, "auth_disabled",
+                  "--insecure-no-auth: every request is accepted without a token; never expose "
+                  "this server to anyone you do not trust");
+        return NULL;
+    }
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct token_verifier *v = token_verifier_open(cfg, &err);
+    if (v == NULL) {
+        log_event(LOG_ERROR, "start_failed", "%s", err.message);
+        *failed = 1;
+        return NULL;
+    }
+    log_event(LOG_INFO, "auth_enabled", "bearer tokens: %s%s%s%s%s%s%s",
+              cfg->jwt_secret[0] ? "HS256 (shared secret) " : "",
+              cfg->jwks_file[0] ? "JWKS file " : "", cfg->jwks_file,
+              cfg->oidc_issuer[0] ? " OIDC issuer " : "", cfg->oidc_issuer,
+              cfg->jwt_audience[0] ? " audience " : "", cfg->jwt_audience);
+    return v;
+}
+
 int server_run(const struct config *cfg)
 {
     /* Block the stop signals in every thread we start; the main thread waits for them. */
@@ -41,33 +71,42 @@ int server_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (cfg->migrate_on_start && server_migrate(cfg) != 0)
+    /* libcurl (an OIDC issuer's keys) is initialised once, before any thread starts. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int failed = 0;
+    struct token_verifier *tokens = open_tokens(cfg, &failed);
+    if (failed || (cfg->migrate_on_start && server_migrate(cfg) != 0)) {
+        token_verifier_close(tokens);
+        curl_global_cleanup();
         return 1;
+    }
 
     struct db_pool *pool = db_pool_open(cfg->database_url, cfg->db_pool_size);
     if (pool == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot allocate the connection pool");
+        token_verifier_close(tokens);
+        curl_global_cleanup();
         return 1;
     }
-    struct api_app app = {.cfg = cfg, .pool = pool};
+    struct api_app app = {.cfg = cfg, .pool = pool, .tokens = tokens};
     struct lic_error err;
     lic_error_clear(&err);
     struct api_server *server = api_server_start(&app, &err);
+    struct worker_pool *workers = NULL;
     if (server == NULL) {
         log_event(LOG_ERROR, "start_failed", "%s", err.message);
-        db_pool_close(pool);
-        return 1;
+        goto fail;
     }
-    struct worker_pool *workers = worker_pool_start(cfg);
+    workers = worker_pool_start(cfg);
     if (workers == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot start the reconciliation workers");
         api_server_stop(server, 0);
-        db_pool_close(pool);
-        return 1;
+        goto fail;
     }
     log_event(LOG_INFO, "started",
-              "listening on %s:%u with %u HTTP threads, %u connections, %u workers",
-              cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size, cfg->workers);
+              "listening on %s://%s:%u with %u HTTP threads, %u connections, %u workers",
+              cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
+              cfg->db_pool_size, cfg->workers);
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -75,6 +114,13 @@ int server_run(const struct config *cfg)
     api_server_stop(server, cfg->shutdown_seconds);
     worker_pool_stop(workers);
     db_pool_close(pool);
+    token_verifier_close(tokens);
+    curl_global_cleanup();
     log_event(LOG_INFO, "stopped", NULL);
     return 0;
+fail:
+    db_pool_close(pool);
+    token_verifier_close(tokens);
+    curl_global_cleanup();
+    return 1;
 }
