@@ -12,6 +12,9 @@
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
 
+/* api/metrics.c */
+API_HANDLER(api_metrics);
+
 /* api/licenses.c (licensing on users) */
 API_HANDLER(api_user_assign_license);
 API_HANDLER(api_user_reprocess);

@@ -8,6 +8,7 @@
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", api_health_live, NULL},
     {HTTP_GET, "/readyz", api_health_ready, NULL},
+    {HTTP_GET, "/metrics", api_metrics, NULL},
     /* catalog: subscribedSkus (Graph + extensions) and licensing/servicePlans (extension) */
     {HTTP_GET, "/v1.0/subscribedSkus", api_skus_list,
      "Organization.Read.All LicenseAssignment.Read.All"},
