@@ -25,6 +25,8 @@ static const struct {
                                     "GroupManagement", "Assign"},
     [AUDIT_LICENSE_CONCURRENCY] = {"LicenseAssignmentAttributeConcurrencyException",
                                    "UserManagement", "Update"},
+    [AUDIT_CREATE_COMPANY] = {"Create company", "DirectoryManagement", "Add"},
+    [AUDIT_SET_COMPANY_INFO] = {"Set company information", "DirectoryManagement", "Update"},
 };
 
 const char *audit_activity_name(enum audit_activity a)

@@ -30,6 +30,8 @@ enum audit_activity {
     AUDIT_GROUP_LICENSE_START,  /* "Start applying group based license to users" */
     AUDIT_GROUP_LICENSE_FINISH, /* "Finish applying group based license to users" */
     AUDIT_LICENSE_CONCURRENCY,  /* LicenseAssignmentAttributeConcurrencyException */
+    AUDIT_CREATE_COMPANY,       /* init-organization on an empty deployment */
+    AUDIT_SET_COMPANY_INFO,     /* the organization's name, country or domains changed */
     AUDIT_ACTIVITY_COUNT
 };
 
