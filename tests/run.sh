@@ -36,6 +36,7 @@ run_suite() {
 for t in "${unit[@]}"; do run_suite "$t"; done
 for t in "${integration[@]}"; do run_suite "$t"; done
 if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
+run_suite tests/tls.sh
 run_suite tests/openapi_routes.sh
 run_suite tests/openapi_security.sh
 run_suite tests/openapi_lint.sh
