@@ -32,18 +32,28 @@ int api_auth_authenticate(const struct api_app *app, const struct api_request *r
     return token_verify(app->tokens, token, time(NULL), caller, err);
 }
 
-int api_auth_authorize(const struct auth_caller *caller, const struct route *route,
-                       struct lic_error *err)
+static int grants(const struct auth_caller *caller, const char *needs, struct lic_error *err)
 {
     char bad[64];
-    perm_set needs = 0;
-    /* The route table is checked by a unit test; an unknown name here would refuse everyone. */
-    if (route->needs == NULL ||
-        (permissions_parse_strict(route->needs, &needs, bad, sizeof(bad)) == 0 &&
-         permissions_satisfy(caller->granted, needs)))
+    perm_set set = 0;
+    /* The names are ours (route table, service code) and checked by tests; an unknown one
+     * refuses everyone rather than no one. */
+    if (needs == NULL || (permissions_parse_strict(needs, &set, bad, sizeof(bad)) == 0 &&
+                          permissions_satisfy(caller->granted, set)))
         return 0;
     return lic_error_set(err, LIC_ERR_FORBIDDEN, "Authorization_RequestDenied",
                          "Insufficient privileges to complete the operation.");
+}
+
+int api_auth_authorize(const struct auth_caller *caller, const struct route *route,
+                       struct lic_error *err)
+{
+    return grants(caller, route->needs, err);
+}
+
+int api_auth_require(const struct api_request *req, const char *needs, struct lic_error *err)
+{
+    return req->caller == NULL ? 0 : grants(req->caller, needs, err);
 }
 
 void api_auth_challenge(const struct lic_error *err, int token_sent, char *out, size_t size)

@@ -23,6 +23,11 @@ int api_auth_authenticate(const struct api_app *app, const struct api_request *r
 int api_auth_authorize(const struct auth_caller *caller, const struct route *route,
                        struct lic_error *err) __attribute__((warn_unused_result));
 
+/* For checks a route's column cannot make (what a request body names): 0 when authentication is
+ * off or the caller's token grants one of needs (space-separated names); -1 with the 403. */
+int api_auth_require(const struct api_request *req, const char *needs, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 /* The WWW-Authenticate value that goes with a 401 (RFC 6750 §3). */
 void api_auth_challenge(const struct lic_error *err, int token_sent, char *out, size_t size);
 

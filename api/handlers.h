@@ -12,6 +12,13 @@
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
 
+/* api/subscriptions.c */
+API_HANDLER(api_subscriptions_list);
+API_HANDLER(api_subscriptions_create);
+API_HANDLER(api_subscriptions_get);
+API_HANDLER(api_subscriptions_update);
+API_HANDLER(api_subscriptions_delete);
+
 /* api/metrics.c */
 API_HANDLER(api_metrics);
 

@@ -52,6 +52,17 @@ const struct route api_routes[] = {
     {HTTP_PATCH, "/v1.0/organization/{id}", api_organization_update, "Organization.ReadWrite.All"},
     {HTTP_GET, "/v1.0/auditLogs/directoryAudits", api_audit_list, "AuditLog.Read.All"},
     /* end Directory */
+    /* change notifications */
+    {HTTP_GET, "/v1.0/subscriptions", api_subscriptions_list,
+     "User.Read.All GroupMember.Read.All Organization.Read.All"},
+    {HTTP_POST, "/v1.0/subscriptions", api_subscriptions_create,
+     "User.Read.All GroupMember.Read.All Organization.Read.All"},
+    {HTTP_GET, "/v1.0/subscriptions/{id}", api_subscriptions_get,
+     "User.Read.All GroupMember.Read.All Organization.Read.All"},
+    {HTTP_PATCH, "/v1.0/subscriptions/{id}", api_subscriptions_update,
+     "User.Read.All GroupMember.Read.All Organization.Read.All"},
+    {HTTP_DELETE, "/v1.0/subscriptions/{id}", api_subscriptions_delete,
+     "User.Read.All GroupMember.Read.All Organization.Read.All"},
     /* licensing on users */
     {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license,
      "LicenseAssignment.ReadWrite.All User.ReadWrite.All"},

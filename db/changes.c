@@ -8,8 +8,8 @@
 
 #include "db/internal.h"
 
-static const struct db_stmt stmt_now = {
-    "changes_now", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0};
+static const struct db_stmt stmt_now = {"changes_now",
+                                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0};
 
 /* directory_changes_read_idx (resource, txid, seq) serves each resource's range. */
 static const struct db_stmt stmt_read = {

@@ -15,10 +15,10 @@ struct db_change_pos {
 
 struct db_change {
     struct db_change_pos pos;
-    char resource[16];    /* "user", "group", "member", "subscribedSku" */
+    char resource[16]; /* "user", "group", "member", "subscribedSku" */
     char object_id[GUID_SIZE];
     char parent_id[GUID_SIZE]; /* the group of a "member" change, else "" */
-    char change_type[8];  /* "created", "updated", "deleted" */
+    char change_type[8];       /* "created", "updated", "deleted" */
 };
 
 /* The position of "now": every change already committed is at or before it. A new delta round or
@@ -34,8 +34,8 @@ int db_changes_read(struct db_conn *conn, const char *resources, const char *par
                     struct lic_error *err) __attribute__((warn_unused_result));
 
 /* Deletes up to batch rows older than max_age_seconds; returns how many, or -1. */
-long db_changes_prune(struct db_conn *conn, long max_age_seconds, int batch,
-                      struct lic_error *err) __attribute__((warn_unused_result));
+long db_changes_prune(struct db_conn *conn, long max_age_seconds, int batch, struct lic_error *err)
+    __attribute__((warn_unused_result));
 
 /* The oldest position still kept (a token older than it cannot be served), or {0,0}. */
 int db_changes_oldest(struct db_conn *conn, struct db_change_pos *pos, struct lic_error *err)

@@ -2,7 +2,6 @@
  * cache with its rate-limited refresh. */
 #include "service/auth/jwks.h"
 
-#include <curl/curl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -14,6 +13,7 @@
 
 #include "service/auth/base64url.h"
 #include "service/base/buf.h"
+#include "service/base/http_client.h"
 #include "service/base/log.h"
 
 #define MIN_RSA_BITS 2048
@@ -288,42 +288,21 @@ struct jwks *jwks_from_file(const char *path, struct lic_error *err)
 
 /* ---- fetching an issuer's keys ---- */
 
-static size_t collect(char *data, size_t size, size_t n, void *userp)
+/* GETs url into out (owned: caller frees); 0, or -1 with a reason in why. */
+static int http_get(const char *url, char **out, char *why, size_t why_size)
 {
-    struct buf *b = userp;
-    if (b->len + size * n > MAX_DOCUMENT)
-        return 0; /* makes libcurl fail the transfer */
-    buf_add_n(b, data, size * n);
-    return b->failed ? 0 : size * n;
-}
-
-/* GETs url into out; 0, or -1 with a reason in why. */
-static int http_get(const char *url, struct buf *out, char *why, size_t why_size)
-{
-    CURL *curl = curl_easy_init();
-    if (curl == NULL) {
-        snprintf(why, why_size, "cannot start libcurl");
+    struct http_result r;
+    *out = NULL;
+    if (http_client_get(url, 10000, &r) != 0) {
+        snprintf(why, why_size, "GET %.1000s: %s", url, r.error);
         return -1;
     }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    if (rc != CURLE_OK) {
-        snprintf(why, why_size, "GET %s: %s", url, curl_easy_strerror(rc));
+    if (r.status != 200) {
+        snprintf(why, why_size, "GET %.1000s: HTTP %ld", url, r.status);
+        free(r.body);
         return -1;
     }
-    if (status != 200) {
-        snprintf(why, why_size, "GET %s: HTTP %ld", url, status);
-        return -1;
-    }
+    *out = r.body;
     return 0;
 }
 
@@ -332,7 +311,7 @@ static int http_get(const char *url, struct buf *out, char *why, size_t why_size
 static int fetch(struct jwks *set, struct keyring *ring)
 {
     char why[2048] = "";
-    struct buf body = {0};
+    char *body = NULL;
     struct lic_error err;
     int rc = -1;
     if (set->jwks_uri == NULL) {
@@ -343,7 +322,7 @@ static int fetch(struct jwks *set, struct keyring *ring)
         snprintf(url, sizeof(url), "%.*s/.well-known/openid-configuration", (int)n, set->issuer);
         if (http_get(url, &body, why, sizeof(why)) != 0)
             goto out;
-        json_t *j_doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
+        json_t *j_doc = json_loads(body, 0, NULL);
         const char *iss = json_string_value(json_object_get(j_doc, "issuer"));
         const char *uri = json_string_value(json_object_get(j_doc, "jwks_uri"));
         if (iss == NULL || strcmp(iss, set->issuer) != 0) {
@@ -356,13 +335,14 @@ static int fetch(struct jwks *set, struct keyring *ring)
             set->jwks_uri = strdup(uri);
         }
         json_decref(j_doc);
-        buf_reset(&body);
+        free(body);
+        body = NULL;
         if (set->jwks_uri == NULL)
             goto out;
     }
     if (http_get(set->jwks_uri, &body, why, sizeof(why)) != 0)
         goto out;
-    if (ring_parse(body.data ? body.data : "", body.len, ring, &err) != 0) {
+    if (ring_parse(body, strlen(body), ring, &err) != 0) {
         snprintf(why, sizeof(why), "%.1000s: %s", set->jwks_uri, err.message);
         goto out;
     }
@@ -371,7 +351,7 @@ static int fetch(struct jwks *set, struct keyring *ring)
 out:
     if (rc != 0)
         log_event(LOG_WARN, "jwks_fetch_failed", "%s", why);
-    buf_free(&body);
+    free(body);
     return rc;
 }
 

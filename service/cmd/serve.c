@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "api/http.h"
 #include "db/db.h"
 #include "service/auth/token.h"
+#include "service/base/http_client.h"
 #include "service/base/log.h"
+#include "service/notify.h"
 #include "service/worker.h"
 
 int server_migrate(const struct config *cfg)
@@ -70,14 +70,15 @@ int server_run(const struct config *cfg)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (http_client_global_init() != 0) {
+        log_event(LOG_ERROR, "start_failed", "cannot initialise libcurl");
+        return 1;
+    }
 
-    /* libcurl (an OIDC issuer's keys) is initialised once, before any thread starts. */
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = 0;
     struct token_verifier *tokens = open_tokens(cfg, &failed);
     if (failed || (cfg->migrate_on_start && server_migrate(cfg) != 0)) {
         token_verifier_close(tokens);
-        curl_global_cleanup();
         return 1;
     }
 
@@ -85,7 +86,6 @@ int server_run(const struct config *cfg)
     if (pool == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot allocate the connection pool");
         token_verifier_close(tokens);
-        curl_global_cleanup();
         return 1;
     }
     struct api_app app = {.cfg = cfg, .pool = pool, .tokens = tokens};
@@ -103,6 +103,13 @@ int server_run(const struct config *cfg)
         api_server_stop(server, 0);
         goto fail;
     }
+    struct notify_sender *notifications = notify_start(cfg);
+    if (notifications == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot start the notification sender");
+        worker_pool_stop(workers);
+        api_server_stop(server, 0);
+        goto fail;
+    }
     log_event(LOG_INFO, "started",
               "listening on %s://%s:%u with %u HTTP threads, %u connections, %u workers",
               cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
@@ -112,15 +119,14 @@ int server_run(const struct config *cfg)
     sigwait(&stop, &sig);
     log_event(LOG_INFO, "stopping", "signal %d: finishing in-flight requests", sig);
     api_server_stop(server, cfg->shutdown_seconds);
+    notify_stop(notifications);
     worker_pool_stop(workers);
     db_pool_close(pool);
     token_verifier_close(tokens);
-    curl_global_cleanup();
     log_event(LOG_INFO, "stopped", NULL);
     return 0;
 fail:
     db_pool_close(pool);
     token_verifier_close(tokens);
-    curl_global_cleanup();
     return 1;
 }

@@ -293,6 +293,31 @@ START_TEST(health_and_metrics_stay_open_and_unknown_paths_need_a_token_first)
 }
 END_TEST
 
+START_TEST(a_subscription_needs_permission_to_read_what_it_watches)
+{
+    char expires[32], body[512];
+    time_t later = time(NULL) + 3600;
+    strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", gmtime(&later));
+    snprintf(body, sizeof(body),
+             "{\"resource\":\"users\",\"changeType\":\"created\",\"notificationUrl\":"
+             "\"https://127.0.0.1:1/hook\",\"expirationDateTime\":\"%s\"}",
+             expires);
+    const char *roles[] = {"Organization.Read.All", "User.Read.All"};
+    long want[] = {403, 400 /* past the gate: the validation handshake fails */};
+    for (int i = 0; i < 2; i++) {
+        char *t = sign("HS256", NULL, NULL, TH_SECRET, claims(3600, roles[i]));
+        char *auth = th_bearer(t);
+        const char *headers[] = {auth, NULL};
+        struct th_response res;
+        th_request(&srv, "POST", "/v1.0/subscriptions", body, headers, &res);
+        ck_assert_msg(res.status == want[i], "%s: %ld %s", roles[i], res.status, res.body);
+        th_response_free(&res);
+        free(auth);
+        free(t);
+    }
+}
+END_TEST
+
 /* GET /v1.0/users with token on server s: the status. */
 static long users_status(const struct th_server *s, const char *token)
 {
@@ -498,6 +523,7 @@ int main(void)
     tcase_add_test(tc, every_route_refuses_missing_and_bad_tokens_with_401);
     tcase_add_test(tc, every_route_needs_its_permission_and_its_narrowest_is_enough);
     tcase_add_test(tc, health_and_metrics_stay_open_and_unknown_paths_need_a_token_first);
+    tcase_add_test(tc, a_subscription_needs_permission_to_read_what_it_watches);
     tcase_add_test(tc, rs256_and_es256_tokens_verify_against_the_jwks_file);
     tcase_add_test(tc, oidc_issuer_keys_are_discovered_and_a_rotation_is_fetched_once);
     suite_add_tcase(s, tc);
