@@ -12,7 +12,7 @@
     " coalesce(lifecycle_notification_url, ''), coalesce(client_state, ''),"                       \
     " client_state IS NOT NULL,"                                                                   \
     " to_char(expiration AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US0\"Z\"'),"               \
-    " coalesce(application_id, ''), coalesce(creator_id, ''), latest_supported_tls,"              \
+    " coalesce(application_id, ''), coalesce(creator_id, ''), latest_supported_tls,"               \
     " cursor_txid::text, cursor_seq, attempts,"                                                    \
     " coalesce(extract(epoch FROM now() - first_failure_at), -1), expiration <= now()"
 
@@ -33,8 +33,8 @@ static const struct db_stmt stmt_count = {"sub_count", "SELECT count(*) FROM sub
 static const struct db_stmt stmt_set_expiration = {
     "sub_set_expiration",
     "UPDATE subscriptions SET expiration = $2::timestamptz WHERE id = $1::uuid", 2};
-static const struct db_stmt stmt_delete = {
-    "sub_delete", "DELETE FROM subscriptions WHERE id = $1::uuid", 1};
+static const struct db_stmt stmt_delete = {"sub_delete",
+                                           "DELETE FROM subscriptions WHERE id = $1::uuid", 1};
 static const struct db_stmt stmt_lease = {
     "sub_lease",
     "UPDATE subscriptions SET next_attempt_at = now() + make_interval(secs => $1::int)"
@@ -94,12 +94,17 @@ int db_subscriptions_insert(struct db_conn *conn, struct db_subscription *s, str
     char txid[24], seq[24];
     snprintf(txid, sizeof(txid), "%llu", s->cursor.txid);
     snprintf(seq, sizeof(seq), "%lld", s->cursor.seq);
-    const char *params[] = {s->resource,       s->kinds,
-                            s->group_id,       s->change_type,
-                            s->notification_url, s->lifecycle_url,
+    const char *params[] = {s->resource,
+                            s->kinds,
+                            s->group_id,
+                            s->change_type,
+                            s->notification_url,
+                            s->lifecycle_url,
                             s->has_client_state ? s->client_state : NULL,
-                            s->expiration,     s->application_id,
-                            s->creator_id,     txid,
+                            s->expiration,
+                            s->application_id,
+                            s->creator_id,
+                            txid,
                             seq};
     PGresult *r = db_exec(conn, &stmt_insert, params, err);
     if (r == NULL)

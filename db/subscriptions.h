@@ -10,20 +10,20 @@
 struct db_subscription {
     char id[GUID_SIZE];
     char resource[160];
-    char kinds[32];            /* change-sequence resources, e.g. "group,member" */
-    char group_id[GUID_SIZE];  /* "" unless groups/{id}/members */
-    char change_type[40];      /* "created,updated,deleted" or a subset */
+    char kinds[32];           /* change-sequence resources, e.g. "group,member" */
+    char group_id[GUID_SIZE]; /* "" unless groups/{id}/members */
+    char change_type[40];     /* "created,updated,deleted" or a subset */
     char notification_url[SUB_URL_MAX];
     char lifecycle_url[SUB_URL_MAX]; /* "" when none */
     char client_state[256];
     int has_client_state;
-    char expiration[40];       /* ISO 8601 with 7 fraction digits, Z */
-    char application_id[128];  /* "" when unknown */
+    char expiration[40];      /* ISO 8601 with 7 fraction digits, Z */
+    char application_id[128]; /* "" when unknown */
     char creator_id[128];
     char tls_version[16];
     struct db_change_pos cursor;
     int attempts;
-    double failing_seconds;    /* since the first failed attempt in a row; -1 when none */
+    double failing_seconds; /* since the first failed attempt in a row; -1 when none */
     int expired;
 };
 

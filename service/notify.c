@@ -13,8 +13,8 @@
 #include "service/base/log.h"
 #include "service/base/metrics.h"
 
-#define BATCH 100            /* changes read, and at most notifications sent, per POST */
-#define LEASE_SECONDS 60     /* a dead sender's subscription is picked up after this */
+#define BATCH 100        /* changes read, and at most notifications sent, per POST */
+#define LEASE_SECONDS 60 /* a dead sender's subscription is picked up after this */
 #define DELIVERY_TIMEOUT_MS 10000
 
 struct notify_sender {
@@ -59,10 +59,9 @@ json_t *notify_item(const struct db_subscription *s, const struct db_change *c, 
         json_t *j_member = json_pack("{s:s}", "id", c->object_id);
         if (strcmp(c->change_type, "deleted") == 0)
             json_object_set_new(j_member, "@removed", json_object());
-        json_t *j_data = json_pack("{s:s, s:s, s:s, s:s, s:[o]}", "@odata.type",
-                                   "#Microsoft.Graph.Group", "@odata.id", resource, "id",
-                                   c->parent_id, "organizationId", tenant, "members@delta",
-                                   j_member);
+        json_t *j_data = json_pack(
+            "{s:s, s:s, s:s, s:s, s:[o]}", "@odata.type", "#Microsoft.Graph.Group", "@odata.id",
+            resource, "id", c->parent_id, "organizationId", tenant, "members@delta", j_member);
         return item(s, "updated", resource, j_data, tenant);
     }
     if (!wants(s, c->change_type))
@@ -121,8 +120,7 @@ static int post_json(const char *url, json_t *j_body, char *why, size_t why_size
 
 /* One leased subscription: read what changed after its cursor, deliver it, move the cursor. */
 static int serve_subscription(struct notify_sender *ns, struct db_conn *conn,
-                              struct db_subscription *s, const char *tenant,
-                              struct lic_error *err)
+                              struct db_subscription *s, const char *tenant, struct lic_error *err)
 {
     struct db_change *changes = NULL;
     int n = 0;
@@ -131,8 +129,7 @@ static int serve_subscription(struct notify_sender *ns, struct db_conn *conn,
         return -1;
     if (n == 0) {
         free(changes);
-        return db_subscriptions_advance(conn, s->id, &s->cursor, (int)ns->cfg->notify_poll_ms,
-                                        err);
+        return db_subscriptions_advance(conn, s->id, &s->cursor, (int)ns->cfg->notify_poll_ms, err);
     }
     struct db_change_pos last = changes[n - 1].pos;
     json_t *j_value = json_array();

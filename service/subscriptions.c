@@ -1,4 +1,5 @@
-/* Subscriptions: the checks Graph makes, the validation handshake, storage (see subscriptions.h). */
+/* Subscriptions: the checks Graph makes, the validation handshake, storage (see subscriptions.h).
+ */
 #include "service/subscriptions.h"
 
 #include <ctype.h>
@@ -51,8 +52,8 @@ const char *subscription_resource_permission(const char *resource)
 long long subscription_parse_time(const char *text)
 {
     int y, mo, d, h, mi, s, used = 0;
-    if (text == NULL || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) !=
-                            6 ||
+    if (text == NULL ||
+        sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
         used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return -1;
     const char *p = text + used;
@@ -80,8 +81,12 @@ long long subscription_parse_time(const char *text)
     }
     if (*p != '\0')
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     return (long long)t - offset;
 }
@@ -117,8 +122,7 @@ int subscription_url_allowed(const struct config *cfg, const char *url, const ch
         ours = 1;
     if (ours)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "InvalidRequest",
-                             "Invalid %s: notifications cannot be sent to this service.",
-                             property);
+                             "Invalid %s: notifications cannot be sent to this service.", property);
     return 0;
 }
 
@@ -208,8 +212,7 @@ int subscriptions_create(const struct config *cfg, struct db_pool *pool,
                              "Invalid clientState: at most 128 characters.");
     if (subscription_url_allowed(cfg, req->notification_url, "notificationUrl", err) != 0 ||
         (req->lifecycle_url != NULL &&
-         subscription_url_allowed(cfg, req->lifecycle_url, "lifecycleNotificationUrl", err) !=
-             0) ||
+         subscription_url_allowed(cfg, req->lifecycle_url, "lifecycleNotificationUrl", err) != 0) ||
         check_expiration(req->expiration, err) != 0)
         return -1;
 

@@ -16,10 +16,9 @@
 #include "tests/integration/harness.h"
 
 static struct th_server srv;
-static const char *const env[] = {"LICENSINGD_NOTIFICATIONS_ALLOW_HTTP_LOOPBACK=true",
-                                  "LICENSINGD_NOTIFY_RETRY_BASE_MS=100",
-                                  "LICENSINGD_NOTIFY_RETRY_WINDOW_SECONDS=3",
-                                  "LICENSINGD_NOTIFY_POLL_MS=100", NULL};
+static const char *const env[] = {
+    "LICENSINGD_NOTIFICATIONS_ALLOW_HTTP_LOOPBACK=true", "LICENSINGD_NOTIFY_RETRY_BASE_MS=100",
+    "LICENSINGD_NOTIFY_RETRY_WINDOW_SECONDS=3", "LICENSINGD_NOTIFY_POLL_MS=100", NULL};
 
 /* ---- the receiver ---- */
 
@@ -331,12 +330,13 @@ START_TEST(user_membership_and_group_license_changes_arrive_with_client_state)
     pthread_mutex_lock(&rx.lock);
     json_array_clear(rx.j_items);
     pthread_mutex_unlock(&rx.lock);
-    th_sql_exec(&srv, "INSERT INTO service_plans (id, name) VALUES"
-                      " ('11111111-2222-4333-8444-555555555555', 'EXCHANGE_S_STANDARD');"
-                      "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
-                      " ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', 'STANDARDPACK', 10);"
-                      "INSERT INTO sku_service_plans VALUES ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',"
-                      " '11111111-2222-4333-8444-555555555555', 1)");
+    th_sql_exec(&srv,
+                "INSERT INTO service_plans (id, name) VALUES"
+                " ('11111111-2222-4333-8444-555555555555', 'EXCHANGE_S_STANDARD');"
+                "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
+                " ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', 'STANDARDPACK', 10);"
+                "INSERT INTO sku_service_plans VALUES ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',"
+                " '11111111-2222-4333-8444-555555555555', 1)");
     char path[128];
     snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", gid);
     struct th_response r;
@@ -348,9 +348,8 @@ START_TEST(user_membership_and_group_license_changes_arrive_with_client_state)
     th_response_free(&r);
     snprintf(resource, sizeof(resource), "Users/%s", uid);
     ck_assert_msg(rx_wait("updated", resource, 20) >= 0, "no notification of the licensed user");
-    ck_assert_int_eq(th_sql_longf(&srv,
-                                  "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", uid),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", uid), 1);
 }
 END_TEST
 

@@ -64,8 +64,8 @@ START_TEST(membership_is_a_group_update_with_members_delta)
     json_t *j = notify_item(&s, &c, T);
     ck_assert_str_eq(json_string_value(json_object_get(j, "changeType")), "updated");
     ck_assert_str_eq(json_string_value(json_object_get(j, "resource")), "Groups/" G);
-    json_t *m = json_array_get(json_object_get(json_object_get(j, "resourceData"), "members@delta"),
-                               0);
+    json_t *m =
+        json_array_get(json_object_get(json_object_get(j, "resourceData"), "members@delta"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(m, "id")), U);
     ck_assert_ptr_nonnull(json_object_get(m, "@removed"));
     json_decref(j);
@@ -117,9 +117,8 @@ START_TEST(notification_urls_are_https_or_loopback_when_allowed_and_never_this_s
     ck_assert_int_eq(subscription_url_allowed(&cfg, "http://localhost:8080/v1.0", "u", &err), -1);
     ck_assert_int_eq(subscription_url_allowed(&cfg, "ftp://example.com/x", "u", &err), -1);
     snprintf(cfg.public_url, sizeof(cfg.public_url), "https://licensing.contoso.com");
-    ck_assert_int_eq(subscription_url_allowed(&cfg, "https://licensing.contoso.com/hook", "u",
-                                              &err),
-                     -1);
+    ck_assert_int_eq(
+        subscription_url_allowed(&cfg, "https://licensing.contoso.com/hook", "u", &err), -1);
 }
 END_TEST
 
