@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,11 +366,14 @@ END_TEST
 /* ---- the test issuer: discovery and a JWKS that can rotate ---- */
 
 struct issuer_state {
-    int keyset;  /* 0: {a}, 1: {b} */
-    int fetches; /* GETs of the JWKS */
+    int keyset;    /* 0: {a}, 1: {b} */
+    int fetches;   /* GETs of the JWKS */
+    unsigned port; /* set by the issuer once it listens */
 };
-static struct issuer_state *issuer; /* shared with the forked tests */
-static struct MHD_Daemon *issuer_daemon;
+/* The issuer runs in a process of its own (no thread in the test program, whose tests fork);
+ * this memory is shared by it, the suite and the forked tests. */
+static struct issuer_state *issuer;
+static pid_t issuer_pid;
 static char issuer_url[64], discovery[256], keysets[2][4096];
 
 static enum MHD_Result serve_issuer(void *cls, struct MHD_Connection *c, const char *url,
@@ -400,26 +404,37 @@ static void start_issuer(void)
         exit(2);
     }
     memset(issuer, 0, sizeof(*issuer));
-    issuer_daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                                     NULL, serve_issuer, NULL, MHD_OPTION_END);
-    if (issuer_daemon == NULL) {
+    issuer_pid = fork();
+    if (issuer_pid == 0) {
+        struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                                serve_issuer, NULL, MHD_OPTION_END);
+        if (d == NULL)
+            _exit(2);
+        unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+        snprintf(issuer_url, sizeof(issuer_url), "http://127.0.0.1:%u", port);
+        snprintf(discovery, sizeof(discovery), "{\"issuer\":\"%s\",\"jwks_uri\":\"%s/keys\"}",
+                 issuer_url, issuer_url);
+        json_t *j_a = json_pack("{s:[o]}", "keys", jwks_public_jwk(rsa_a, "kid-a"));
+        json_t *j_b = json_pack("{s:[o]}", "keys", jwks_public_jwk(ec_b, "kid-b"));
+        char *a = json_dumps(j_a, 0), *b = json_dumps(j_b, 0);
+        snprintf(keysets[0], sizeof(keysets[0]), "%s", a);
+        snprintf(keysets[1], sizeof(keysets[1]), "%s", b);
+        free(a);
+        free(b);
+        json_decref(j_a);
+        json_decref(j_b);
+        __atomic_store_n(&issuer->port, port, __ATOMIC_SEQ_CST);
+        for (;;)
+            pause(); /* until the suite ends it */
+    }
+    for (int i = 0; i < 1000 && __atomic_load_n(&issuer->port, __ATOMIC_SEQ_CST) == 0; i++)
+        usleep(10000);
+    unsigned port = __atomic_load_n(&issuer->port, __ATOMIC_SEQ_CST);
+    if (issuer_pid < 0 || port == 0) {
         fprintf(stderr, "cannot start the test issuer\n");
         exit(2);
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(issuer_daemon, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(issuer_url, sizeof(issuer_url), "http://127.0.0.1:%u", (unsigned)info->port);
-    snprintf(discovery, sizeof(discovery), "{\"issuer\":\"%s\",\"jwks_uri\":\"%s/keys\"}",
-             issuer_url, issuer_url);
-    json_t *j_a = json_pack("{s:[o]}", "keys", jwks_public_jwk(rsa_a, "kid-a"));
-    json_t *j_b = json_pack("{s:[o]}", "keys", jwks_public_jwk(ec_b, "kid-b"));
-    char *a = json_dumps(j_a, 0), *b = json_dumps(j_b, 0);
-    snprintf(keysets[0], sizeof(keysets[0]), "%s", a);
-    snprintf(keysets[1], sizeof(keysets[1]), "%s", b);
-    free(a);
-    free(b);
-    json_decref(j_a);
-    json_decref(j_b);
+    snprintf(issuer_url, sizeof(issuer_url), "http://127.0.0.1:%u", port);
 }
 
 static char *issuer_token(const char *alg, const char *kid, EVP_PKEY *key, const char *iss)
@@ -530,7 +545,8 @@ int main(void)
     int rc = th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
     if (th_server_stop(&oidc, 5000, NULL) != 0)
         rc = EXIT_FAILURE;
-    MHD_stop_daemon(issuer_daemon);
+    kill(issuer_pid, SIGTERM);
+    waitpid(issuer_pid, NULL, 0);
     unlink(jwks_path);
     EVP_PKEY_free(rsa_a);
     EVP_PKEY_free(rsa_c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/http.h"
 #include "service/auth/base64url.h"
 #include "service/auth/jwks.h"
 #include "service/auth/permissions.h"
@@ -82,6 +83,23 @@ START_TEST(scope_lists_skip_other_apis_and_strict_lists_name_the_unknown)
     char text[128];
     permissions_format(perms("User.Read.All AuditLog.Read.All"), text, sizeof(text));
     ck_assert_str_eq(text, "User.Read.All AuditLog.Read.All");
+}
+END_TEST
+
+START_TEST(every_graph_route_names_known_permissions_and_only_health_and_metrics_are_open)
+{
+    for (size_t i = 0; i < api_routes_count; i++) {
+        const struct route *r = &api_routes[i];
+        int graph = strncmp(r->pattern, "/v1.0/", 6) == 0;
+        ck_assert_msg(graph == (r->needs != NULL), "%s: needs %s", r->pattern,
+                      r->needs ? r->needs : "nothing");
+        if (!graph)
+            continue;
+        perm_set set = 0;
+        char bad[64] = "";
+        ck_assert_msg(permissions_parse_strict(r->needs, &set, bad, sizeof(bad)) == 0 && set != 0,
+                      "%s: unknown permission '%s'", r->pattern, bad);
+    }
 }
 END_TEST
 
@@ -478,6 +496,8 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, permission_names_round_trip_case_insensitively);
     tcase_add_test(tc, readwrite_includes_read_and_directory_includes_users_and_groups);
     tcase_add_test(tc, scope_lists_skip_other_apis_and_strict_lists_name_the_unknown);
+    tcase_add_test(tc,
+                   every_graph_route_names_known_permissions_and_only_health_and_metrics_are_open);
     tcase_add_test(tc, base64url_matches_rfc4648_vectors_and_refuses_other_alphabets);
     tcase_add_test(tc, config_reads_identity_settings);
     suite_add_tcase(s, tc);
