@@ -35,4 +35,8 @@ void api_auth_challenge(const struct lic_error *err, int token_sent, char *out, 
  * off). Points into caller. */
 const struct audit_actor *api_auth_actor(const struct auth_caller *caller, struct audit_actor *out);
 
+/* The caller of req as service/ write functions take it (`by`); valid to the end of the block
+ * the call is in. */
+#define API_ACTOR(req) api_auth_actor((req)->caller, &(struct audit_actor){0})
+
 #endif

@@ -72,12 +72,17 @@ static const struct db_stmt stmt_set = {
     " verified_domains) IS DISTINCT FROM ($2, $3, $4::jsonb)",
     4};
 
+int db_org_lock(struct db_conn *conn, struct db_rows **rows, struct lic_error *err)
+{
+    return db_rows_exec(conn, &stmt_lock, NULL, rows, err);
+}
+
 int db_org_setup(struct db_conn *conn, const char *display_name, const char *country,
                  const char *domains, struct db_rows **before, char id[GUID_SIZE],
                  enum org_setup_outcome *outcome, struct lic_error *err)
 {
     *before = NULL;
-    if (db_rows_exec(conn, &stmt_lock, NULL, before, err) != 0)
+    if (db_org_lock(conn, before, err) != 0)
         return -1;
     if ((*before)->nrows > 0) {
         snprintf(id, GUID_SIZE, "%s", db_rows_get(*before, 0, OCOL_ID));

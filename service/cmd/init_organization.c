@@ -6,7 +6,8 @@
 
 #include "db/db.h"
 #include "service/cmd/identity.h"
-#include "service/organization_setup.h"
+#include "service/audit.h"
+#include "service/directory.h"
 
 /* Whoever ran the command, as the audit log names it. */
 static const struct audit_actor command_actor = {.app_name = "licensingd init-organization"};
