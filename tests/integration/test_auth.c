@@ -363,6 +363,44 @@ START_TEST(rs256_and_es256_tokens_verify_against_the_jwks_file)
 }
 END_TEST
 
+/* `licensingd token ARGS` with env before it; its stdout (the token) in out, its exit status. */
+static int token_cli(const char *env, const char *args, char *out, size_t size)
+{
+    char cmd[1024];
+    const char *bin = getenv("LICENSINGD_BIN") ? getenv("LICENSINGD_BIN") : "build/licensingd";
+    snprintf(cmd, sizeof(cmd), "env -u LICENSINGD_JWT_SECRET %s '%s' token %s 2>/dev/null", env,
+             bin, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(the_token_command_makes_tokens_the_server_accepts)
+{
+    char token[4096];
+    const char *env = "LICENSINGD_JWT_SECRET=" TH_SECRET " LICENSINGD_JWT_AUDIENCE=" AUDIENCE;
+    ck_assert_int_eq(token_cli(env, "--roles User.Read.All", token, sizeof(token)), 0);
+    ck_assert_int_eq(users_status(&srv, token), 200);
+    ck_assert_int_eq(token_cli(env, "--scopes 'User.Read.All' --upn a@contoso.com --ttl 60", token,
+                               sizeof(token)),
+                     0);
+    ck_assert_int_eq(users_status(&srv, token), 200);
+    /* Only what it grants: a token for groups cannot read users. */
+    ck_assert_int_eq(token_cli(env, "--scopes GroupMember.Read.All", token, sizeof(token)), 0);
+    ck_assert_int_eq(users_status(&srv, token), 403);
+    /* Refusals: no secret, an unknown permission, both kinds at once, a bad ttl. */
+    ck_assert_int_eq(token_cli("", "--roles User.Read.All", token, sizeof(token)), 2);
+    ck_assert_int_eq(token_cli(env, "--roles User.Read", token, sizeof(token)), 2);
+    ck_assert_int_eq(
+        token_cli(env, "--roles User.Read.All --scopes User.Read.All", token, sizeof(token)), 2);
+    ck_assert_int_eq(token_cli(env, "--roles User.Read.All --ttl 0", token, sizeof(token)), 2);
+}
+END_TEST
+
 /* ---- the test issuer: discovery and a JWKS that can rotate ---- */
 
 struct issuer_state {
@@ -540,6 +578,7 @@ int main(void)
     tcase_add_test(tc, health_and_metrics_stay_open_and_unknown_paths_need_a_token_first);
     tcase_add_test(tc, a_subscription_needs_permission_to_read_what_it_watches);
     tcase_add_test(tc, rs256_and_es256_tokens_verify_against_the_jwks_file);
+    tcase_add_test(tc, the_token_command_makes_tokens_the_server_accepts);
     tcase_add_test(tc, oidc_issuer_keys_are_discovered_and_a_rotation_is_fetched_once);
     suite_add_tcase(s, tc);
     int rc = th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
