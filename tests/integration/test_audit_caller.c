@@ -57,8 +57,8 @@ static void send(const char *auth, const char *method, const char *path, const c
     th_response_free(&r);
 }
 
-/* The initiatedBy of the newest record of activity whose first target is target_id. */
-static json_t *initiator(const char *activity, const char *target_id)
+/* The newest record of activity whose first target is target_id (a new reference). */
+static json_t *newest(const char *activity, const char *target_id)
 {
     char *filter = NULL;
     ck_assert_int_gt(asprintf(&filter, "activityDisplayName eq '%s'", activity), 0);
@@ -74,7 +74,7 @@ static json_t *initiator(const char *activity, const char *target_id)
     {
         json_t *j_target = json_array_get(json_object_get(j_rec, "targetResources"), 0);
         if (strcmp(json_string_value(json_object_get(j_target, "id")), target_id) == 0) {
-            found = json_incref(json_object_get(j_rec, "initiatedBy"));
+            found = json_incref(j_rec);
             break;
         }
     }
@@ -83,6 +83,15 @@ static json_t *initiator(const char *activity, const char *target_id)
     free(filter);
     free(encoded);
     return found;
+}
+
+/* The initiatedBy of that record (a new reference). */
+static json_t *initiator(const char *activity, const char *target_id)
+{
+    json_t *j_rec = newest(activity, target_id);
+    json_t *j_by = json_incref(json_object_get(j_rec, "initiatedBy"));
+    json_decref(j_rec);
+    return j_by;
 }
 
 static void assert_user(const char *activity, const char *target_id)
@@ -164,6 +173,35 @@ START_TEST(organization_changes_are_audited_with_their_caller)
 }
 END_TEST
 
+#define SKU "5ca11e40-0000-4000-8000-00000000c001"
+#define PLAN "5ca11e40-0000-4000-8000-00000000c0a1"
+
+START_TEST(catalog_seat_and_plan_changes_and_refusals_name_their_caller)
+{
+    send(user_auth, "POST", "/v1.0/subscribedSkus",
+         "{\"skuId\":\"" SKU "\",\"skuPartNumber\":\"AUDITED\",\"prepaidUnits\":{\"enabled\":2},"
+         "\"servicePlans\":[{\"servicePlanId\":\"" PLAN
+         "\",\"servicePlanName\":\"AUDITED_PLAN\"}]}",
+         201, NULL);
+    assert_user("Add subscribedSku", SKU);
+    send(app_auth, "PATCH", "/v1.0/subscribedSkus/" SKU, "{\"prepaidUnits\":{\"enabled\":5}}", 204,
+         NULL);
+    assert_app("Update subscribedSku", SKU);
+    send(user_auth, "PATCH", "/v1.0/licensing/servicePlans/" PLAN,
+         "{\"displayName\":\"Audited plan\"}", 200, NULL);
+    assert_user("Update service plan", PLAN);
+    send(app_auth, "DELETE", "/v1.0/subscribedSkus/" SKU, NULL, 204, NULL);
+    assert_app("Delete subscribedSku", SKU);
+    /* A refused change is recorded with its caller too. */
+    send(app_auth, "PATCH", "/v1.0/licensing/servicePlans/" PLAN,
+         "{\"conflictsWith\":[\"5ca11e40-0000-4000-8000-00000000dead\"]}", 400, NULL);
+    json_t *j_rec = newest("Update service plan", PLAN);
+    ck_assert_str_eq(json_string_value(json_object_get(j_rec, "result")), "failure");
+    json_decref(j_rec);
+    assert_app("Update service plan", PLAN);
+}
+END_TEST
+
 int main(void)
 {
     make_tokens();
@@ -183,6 +221,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, directory_records_name_the_user_or_the_application_that_called);
     tcase_add_test(tc, organization_changes_are_audited_with_their_caller);
+    tcase_add_test(tc, catalog_seat_and_plan_changes_and_refusals_name_their_caller);
     suite_add_tcase(s, tc);
     int rc = th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
     free(user_auth);
