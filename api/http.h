@@ -34,7 +34,7 @@ struct api_request {
     const struct auth_caller *caller; /* from the bearer token; NULL: open route or auth off */
 };
 
-#define API_MAX_HEADERS 4
+#define API_MAX_HEADERS 8
 
 struct api_response {
     unsigned status;

@@ -79,6 +79,11 @@ const struct route api_routes[] = {
      "LicenseAssignment.Read.All GroupMember.Read.All"},
     {HTTP_GET, "/v1.0/licensing/errors", api_license_errors, "LicenseAssignment.Read.All"},
     {HTTP_GET, "/v1.0/licensing/overview", api_license_overview, "LicenseAssignment.Read.All"},
+    /* console: the admin console (static files of api/console/, and its sign-in settings) */
+    {HTTP_GET, "/admin", api_console_index, NULL},
+    {HTTP_GET, "/admin/config.json", api_console_config, NULL},
+    {HTTP_GET, "/admin/{file}", api_console_file, NULL},
+    /* end console */
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

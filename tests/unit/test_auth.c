@@ -86,7 +86,7 @@ START_TEST(scope_lists_skip_other_apis_and_strict_lists_name_the_unknown)
 }
 END_TEST
 
-START_TEST(every_graph_route_names_known_permissions_and_only_health_and_metrics_are_open)
+START_TEST(every_graph_route_names_known_permissions_and_only_others_are_open)
 {
     for (size_t i = 0; i < api_routes_count; i++) {
         const struct route *r = &api_routes[i];
@@ -496,8 +496,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, permission_names_round_trip_case_insensitively);
     tcase_add_test(tc, readwrite_includes_read_and_directory_includes_users_and_groups);
     tcase_add_test(tc, scope_lists_skip_other_apis_and_strict_lists_name_the_unknown);
-    tcase_add_test(tc,
-                   every_graph_route_names_known_permissions_and_only_health_and_metrics_are_open);
+    tcase_add_test(tc, every_graph_route_names_known_permissions_and_only_others_are_open);
     tcase_add_test(tc, base64url_matches_rfc4648_vectors_and_refuses_other_alphabets);
     tcase_add_test(tc, config_reads_identity_settings);
     suite_add_tcase(s, tc);
