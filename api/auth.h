@@ -28,7 +28,7 @@ int api_auth_authorize(const struct auth_caller *caller, const struct route *rou
 int api_auth_require(const struct api_request *req, const char *needs, struct lic_error *err)
     __attribute__((warn_unused_result));
 
-/* The WWW-Authenticate value that goes with a 401 (RFC 6750 §3). */
+/* The WWW-Authenticate value that goes with a 401 (RFC 6750 section 3). */
 void api_auth_challenge(const struct lic_error *err, int token_sent, char *out, size_t size);
 
 /* The caller as the audit log names it (initiatedBy); NULL when nobody is known (authentication

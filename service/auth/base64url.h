@@ -1,4 +1,5 @@
-/* base64url without padding (RFC 7515 §2), through OpenSSL's base64 after swapping the alphabet. */
+/* base64url without padding (RFC 7515 section 2), through OpenSSL's base64 after swapping the
+ * alphabet. */
 #ifndef LICENSINGD_AUTH_BASE64URL_H
 #define LICENSINGD_AUTH_BASE64URL_H
 

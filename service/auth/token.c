@@ -115,7 +115,7 @@ static int hs256(const unsigned char *secret, size_t secret_len, const char *dat
     return 0;
 }
 
-/* JWS carries ECDSA signatures as r || s (RFC 7518 §3.4); OpenSSL wants DER. */
+/* JWS carries ECDSA signatures as r || s (RFC 7518 section 3.4); OpenSSL wants DER. */
 static unsigned char *es256_der(const unsigned char *raw, size_t raw_len, size_t *der_len)
 {
     if (raw_len != 64)

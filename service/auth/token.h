@@ -15,7 +15,7 @@
 #define TOKEN_SKEW_SECONDS 60 /* exp and nbf tolerate clocks this far apart */
 #define TOKEN_JWKS_REFRESH_SECONDS                                                                 \
     60                            /* an unknown kid fetches an issuer's keys at most this often */
-#define TOKEN_MIN_SECRET_BYTES 32 /* HS256: RFC 7518 §3.2, a key as long as the hash */
+#define TOKEN_MIN_SECRET_BYTES 32 /* HS256: RFC 7518 section 3.2, a key as long as the hash */
 
 /* Who called, from a valid token. Strings are "" when the token lacks the claim. */
 struct auth_caller {
