@@ -104,9 +104,7 @@ int db_org_setup(struct db_conn *conn, const char *display_name, const char *cou
         snprintf(id, GUID_SIZE, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     if (!created)
-        return lic_error_set(err, LIC_ERR_CONFLICT, NULL,
-                             "another set-up created the organization at the same time; run "
-                             "init-organization again");
+        return DB_REFUSED_DUPLICATE; /* another set-up created it since the lock was taken */
     *outcome = ORG_SETUP_CREATED;
     return 0;
 }

@@ -156,18 +156,22 @@ int organization_setup(struct db_conn *conn, const struct org_setup *s,
     int rc = -1;
     if (db_begin(conn, err) != 0)
         goto out;
-    if (db_org_setup(conn, s->name, s->country, domains, &before, id, &outcome, err) != 0 ||
-        (outcome != ORG_SETUP_UNCHANGED &&
-         write_audit(conn, s, domains, id, outcome == ORG_SETUP_CREATED ? NULL : before, by, err) !=
-             0)) {
+    rc = db_org_setup(conn, s->name, s->country, domains, &before, id, &outcome, err);
+    if (rc == DB_REFUSED_DUPLICATE)
+        rc = lic_error_set(err, LIC_ERR_CONFLICT, NULL,
+                           "another set-up created the organization at the same time; run "
+                           "init-organization again");
+    if (rc == 0 && outcome != ORG_SETUP_UNCHANGED)
+        rc = write_audit(conn, s, domains, id, outcome == ORG_SETUP_CREATED ? NULL : before, by,
+                         err);
+    if (rc != 0) {
         db_rollback(conn);
         goto out;
     }
-    if (db_commit(conn, err) != 0)
+    if ((rc = db_commit(conn, err)) != 0)
         goto out;
     *created = outcome == ORG_SETUP_CREATED;
     *changed = outcome != ORG_SETUP_UNCHANGED;
-    rc = 0;
 out:
     db_rows_free(before);
     free(domains);
