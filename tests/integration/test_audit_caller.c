@@ -1,6 +1,7 @@
-/* The caller in the audit log: every kind of directoryAudit record a request writes names who made
- * it, initiatedBy.user (id from oid, userPrincipalName from upn) for a user's token and
- * initiatedBy.app (appId, displayName) for an application's. */
+/* The caller in the audit log: every kind of directoryAudit record a request writes (directory,
+ * organization, catalog, licenses; refusals too) names who made it, initiatedBy.user (id from oid,
+ * userPrincipalName from upn) for a user's token and initiatedBy.app (appId, displayName) for an
+ * application's. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,46 @@ START_TEST(catalog_seat_and_plan_changes_and_refusals_name_their_caller)
 }
 END_TEST
 
+#define LIC_SKU "5ca11e40-0000-4000-8000-00000000c002"
+#define LIC_PLAN "5ca11e40-0000-4000-8000-00000000c0a2"
+
+START_TEST(license_changes_and_refusals_name_their_caller)
+{
+    send(app_auth, "POST", "/v1.0/subscribedSkus",
+         "{\"skuId\":\"" LIC_SKU "\",\"skuPartNumber\":\"AUDITED_LIC\",\"prepaidUnits\":{"
+         "\"enabled\":3},\"servicePlans\":[{\"servicePlanId\":\"" LIC_PLAN
+         "\",\"servicePlanName\":\"AUDITED_LIC_PLAN\"}]}",
+         201, NULL);
+    char uid[GUID_SIZE], gid[GUID_SIZE], path[256];
+    send(app_auth, "POST", "/v1.0/users",
+         "{\"accountEnabled\":true,\"displayName\":\"Licensed\",\"mailNickname\":\"licensed\","
+         "\"userPrincipalName\":\"licensed@contoso.com\",\"usageLocation\":\"US\","
+         "\"passwordProfile\":{\"password\":\"Audit-Pass-1!\"}}",
+         201, uid);
+    snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", uid);
+    send(user_auth, "POST", path,
+         "{\"addLicenses\":[{\"skuId\":\"" LIC_SKU "\"}],\"removeLicenses\":[]}", 200, NULL);
+    assert_user("Change user license", uid);
+    /* Refused (a SKU the user does not have directly): recorded, with the caller. */
+    send(app_auth, "POST", path,
+         "{\"addLicenses\":[],\"removeLicenses\":[\"5ca11e40-0000-4000-8000-00000000beef\"]}", 400,
+         NULL);
+    json_t *j_rec = newest("Change user license", uid);
+    ck_assert_str_eq(json_string_value(json_object_get(j_rec, "result")), "failure");
+    json_decref(j_rec);
+    assert_app("Change user license", uid);
+
+    send(app_auth, "POST", "/v1.0/groups",
+         "{\"displayName\":\"Licensed group\",\"mailEnabled\":false,\"mailNickname\":"
+         "\"licensedgroup\",\"securityEnabled\":true}",
+         201, gid);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/assignLicense", gid);
+    send(app_auth, "POST", path,
+         "{\"addLicenses\":[{\"skuId\":\"" LIC_SKU "\"}],\"removeLicenses\":[]}", 202, NULL);
+    assert_app("Set group license", gid);
+}
+END_TEST
+
 int main(void)
 {
     make_tokens();
@@ -222,6 +263,7 @@ int main(void)
     tcase_add_test(tc, directory_records_name_the_user_or_the_application_that_called);
     tcase_add_test(tc, organization_changes_are_audited_with_their_caller);
     tcase_add_test(tc, catalog_seat_and_plan_changes_and_refusals_name_their_caller);
+    tcase_add_test(tc, license_changes_and_refusals_name_their_caller);
     suite_add_tcase(s, tc);
     int rc = th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
     free(user_auth);
