@@ -16,6 +16,7 @@
 #include "service/assignment.h"
 #include "service/audit.h"
 #include "service/base/log.h"
+#include "service/base/metrics.h"
 #include "service/engine/batch.h"
 #include "service/requeue.h"
 #include "db/licensing.h"
@@ -121,6 +122,7 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[GUID_SIZE
         int claimed = db_begin(conn, &err) == 0 ? db_work_claim_user(conn, ids[i], &err) : -1;
         if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, NULL, &err) == 0 &&
             db_commit(conn, &err) == 0) {
+            metrics_add(METRIC_USERS_RECONCILED, 1);
             continue;
         }
         db_rollback(conn);
@@ -147,6 +149,7 @@ static int run_user_batch(struct db_conn *conn, char (*ids)[GUID_SIZE], struct l
         process_users_one_by_one(conn, ids, n);
         return 1;
     }
+    metrics_add(METRIC_USERS_RECONCILED, n);
     /* Counted by the resilience tests: every queued item is claimed exactly once. */
     log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
     return 1;
@@ -208,13 +211,16 @@ static int run_once(struct db_conn *conn, char (*ids)[GUID_SIZE])
         db_rollback(conn);
         return found;
     }
+    int done_before = job.done;
     /* A SKU job: seats came free, so the users waiting for them are queued (service/requeue.h). */
     int rc = job.kind == QUEUE_SKU ? (requeue_sku_waiters(conn, job.target, &err) == 0
                                           ? db_work_finish(conn, &job, &err)
                                           : -1)
                                    : run_group_slice(conn, &job, ids, &err);
-    if (rc == 0 && db_commit(conn, &err) == 0)
+    if (rc == 0 && db_commit(conn, &err) == 0) {
+        metrics_add(METRIC_USERS_RECONCILED, job.done - done_before);
         return 1;
+    }
     db_rollback(conn);
     log_event(LOG_WARN, "job_deferred", "%s %s: %s", db_queue_kind_name(job.kind), job.target,
               err.message);
