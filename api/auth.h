@@ -9,9 +9,10 @@
 #include "service/audit.h"
 #include "service/auth/token.h"
 
-/* 1 when a request for path that matched route (NULL: no route) must carry a token: every route
- * with a permission, and every path under /v1.0/ so that a caller without a token learns nothing
- * about which exist. Health checks stay open. */
+/* 1 when a request for path that matched route (NULL: no route) must carry a token: every path
+ * under /v1.0/ (a caller without a token learns nothing about which exist; a Graph route missing
+ * its permission fails closed) and every route with a permission. Health checks, metrics and the
+ * console's files stay open. */
 int api_auth_required(const struct api_app *app, const struct route *route, const char *path);
 
 /* Reads "Authorization: Bearer ..." and verifies it: 0 and the caller, or -1 with the 401. */

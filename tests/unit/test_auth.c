@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "api/http.h"
 #include "service/auth/base64url.h"
 #include "service/auth/jwks.h"
@@ -100,6 +101,24 @@ START_TEST(every_graph_route_names_known_permissions_and_only_others_are_open)
         ck_assert_msg(permissions_parse_strict(r->needs, &set, bad, sizeof(bad)) == 0 && set != 0,
                       "%s: unknown permission '%s'", r->pattern, bad);
     }
+}
+END_TEST
+
+START_TEST(a_graph_route_without_a_permission_fails_closed)
+{
+    static const struct route forgotten = {HTTP_GET, "/v1.0/forgotten", NULL, NULL};
+    static const struct route health = {HTTP_GET, "/healthz", NULL, NULL};
+    struct api_app app = {.tokens = (struct token_verifier *)&app}; /* only compared to NULL */
+    ck_assert_int_eq(api_auth_required(&app, &forgotten, "/v1.0/forgotten"), 1);
+    ck_assert_int_eq(api_auth_required(&app, &health, "/healthz"), 0);
+    ck_assert_int_eq(api_auth_required(&app, NULL, "/v1.0/nothing/here"), 1);
+    struct auth_caller everything = {.granted = PERM_ALL};
+    struct lic_error err;
+    ck_assert_int_eq(api_auth_authorize(&everything, &forgotten, &err), -1);
+    ck_assert_int_eq(err.kind, LIC_ERR_FORBIDDEN);
+    ck_assert_int_eq(api_auth_authorize(&everything, &health, &err), 0);
+    app.tokens = NULL; /* --insecure-no-auth */
+    ck_assert_int_eq(api_auth_required(&app, &forgotten, "/v1.0/forgotten"), 0);
 }
 END_TEST
 
@@ -497,6 +516,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, readwrite_includes_read_and_directory_includes_users_and_groups);
     tcase_add_test(tc, scope_lists_skip_other_apis_and_strict_lists_name_the_unknown);
     tcase_add_test(tc, every_graph_route_names_known_permissions_and_only_others_are_open);
+    tcase_add_test(tc, a_graph_route_without_a_permission_fails_closed);
     tcase_add_test(tc, base64url_matches_rfc4648_vectors_and_refuses_other_alphabets);
     tcase_add_test(tc, config_reads_identity_settings);
     suite_add_tcase(s, tc);
