@@ -8,10 +8,12 @@
 
 #include "api/http.h"
 #include "db/db.h"
+#include "db/probe.h"
 #include "service/auth/token.h"
 #include "service/base/http_client.h"
 #include "service/base/log.h"
 #include "service/notify.h"
+#include "service/retention.h"
 #include "service/worker.h"
 
 int server_migrate(const struct config *cfg)
@@ -61,6 +63,9 @@ static struct token_verifier *open_tokens(const struct config *cfg, int *failed)
     return v;
 }
 
+/* /readyz waits at most this long to connect and for a ping's answer. */
+#define READY_WAIT_MS 1000
+
 int server_run(const struct config *cfg)
 {
     /* Block the stop signals in every thread we start; the main thread waits for them. */
@@ -88,7 +93,15 @@ int server_run(const struct config *cfg)
         token_verifier_close(tokens);
         return 1;
     }
-    struct api_app app = {.cfg = cfg, .pool = pool, .tokens = tokens};
+    db_pool_set_timeouts(pool, cfg->db_statement_timeout_ms, cfg->db_lock_timeout_ms);
+    struct db_probe *probe = db_probe_open(cfg->database_url, READY_WAIT_MS);
+    if (probe == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot allocate the readiness probe");
+        db_pool_close(pool);
+        token_verifier_close(tokens);
+        return 1;
+    }
+    struct api_app app = {.cfg = cfg, .pool = pool, .probe = probe, .tokens = tokens};
     struct lic_error err;
     lic_error_clear(&err);
     struct api_server *server = api_server_start(&app, &err);
@@ -110,6 +123,9 @@ int server_run(const struct config *cfg)
         api_server_stop(server, 0);
         goto fail;
     }
+    struct retention *retention = retention_start(cfg);
+    if (retention == NULL)
+        log_event(LOG_WARN, "retention_not_started", "cannot start the audit retention thread");
     log_event(LOG_INFO, "started",
               "listening on %s://%s:%u with %u HTTP threads, %u connections, %u workers",
               cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
@@ -121,11 +137,14 @@ int server_run(const struct config *cfg)
     api_server_stop(server, cfg->shutdown_seconds);
     notify_stop(notifications);
     worker_pool_stop(workers);
+    retention_stop(retention);
+    db_probe_close(probe);
     db_pool_close(pool);
     token_verifier_close(tokens);
     log_event(LOG_INFO, "stopped", NULL);
     return 0;
 fail:
+    db_probe_close(probe);
     db_pool_close(pool);
     token_verifier_close(tokens);
     return 1;
