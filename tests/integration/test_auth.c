@@ -29,8 +29,9 @@
 #define MARKETING "0a1d0000-0000-4000-8000-000000000001"
 #define NOBODY "0dead000-0000-4000-8000-00000000dead"
 
-static struct th_server srv;  /* HS256 secret + JWKS file, audience checked */
-static struct th_server oidc; /* keys from the test issuer only */
+static struct th_server srv;   /* HS256 secret + JWKS file, audience checked */
+static struct th_server oidc;  /* keys from the test issuer only */
+static struct th_server rated; /* throttling on: 1 token/s, burst 10 */
 static EVP_PKEY *rsa_a, *ec_b, *rsa_c;
 static char jwks_path[64], org_id[GUID_SIZE], plan_id[GUID_SIZE];
 
@@ -401,6 +402,45 @@ START_TEST(the_token_command_makes_tokens_the_server_accepts)
 }
 END_TEST
 
+/* GET /v1.0/users on rated with the Authorization line auth: the status. */
+static long rated_status(const char *auth)
+{
+    const char *headers[] = {auth, NULL};
+    struct th_response res;
+    th_request(&rated, "GET", "/v1.0/users?$top=1", NULL, headers, &res);
+    long status = res.status;
+    th_response_free(&res);
+    return status;
+}
+
+START_TEST(the_throttle_keys_on_the_tokens_client_and_bad_tokens_cost_their_address)
+{
+    /* Two applications from one address: each has its own bucket of 10 reads. */
+    char *t_a = sign("HS256", NULL, NULL, TH_SECRET, claims(3600, "User.Read.All"));
+    json_t *j_b = claims(3600, "User.Read.All");
+    json_object_set_new(j_b, "appid", json_string("5e1f0000-0000-4000-8000-0000000000b2"));
+    char *t_b = sign("HS256", NULL, NULL, TH_SECRET, j_b);
+    char *a = th_bearer(t_a), *b = th_bearer(t_b);
+    int served = 0;
+    for (int i = 0; i < 15; i++)
+        served += rated_status(a) == 200;
+    ck_assert_int_le(served, 12); /* the burst, and at most a refill or two */
+    ck_assert_int_eq(rated_status(a), 429);
+    ck_assert_int_eq(rated_status(b), 200);
+    /* Wrong tokens cost the address a write (5) each: two fit its burst of ten, then 429. */
+    long first = rated_status("Authorization: Bearer not-a-real-token");
+    long second = rated_status("Authorization: Bearer not-a-real-token");
+    long third = rated_status("Authorization: Bearer not-a-real-token");
+    ck_assert_int_eq(first, 401);
+    ck_assert_int_eq(second, 401);
+    ck_assert_int_eq(third, 429);
+    free(a);
+    free(b);
+    free(t_a);
+    free(t_b);
+}
+END_TEST
+
 /* ---- the test issuer: discovery and a JWKS that can rotate ---- */
 
 struct issuer_state {
@@ -570,6 +610,10 @@ int main(void)
     const char *oidc_env[] = {issuer_env, "LICENSINGD_JWT_SECRET=", "LICENSINGD_WORKERS=0", NULL};
     th_server_start(&oidc, "auth_oidc", oidc_env);
 
+    const char *rated_env[] = {"LICENSINGD_RATE_LIMIT=1", "LICENSINGD_RATE_BURST=10",
+                               "LICENSINGD_JWT_AUDIENCE=" AUDIENCE, NULL};
+    th_server_start(&rated, "auth_rated", rated_env);
+
     Suite *s = suite_create("auth");
     TCase *tc = tcase_create("routes");
     tcase_set_timeout(tc, 300);
@@ -579,10 +623,11 @@ int main(void)
     tcase_add_test(tc, a_subscription_needs_permission_to_read_what_it_watches);
     tcase_add_test(tc, rs256_and_es256_tokens_verify_against_the_jwks_file);
     tcase_add_test(tc, the_token_command_makes_tokens_the_server_accepts);
+    tcase_add_test(tc, the_throttle_keys_on_the_tokens_client_and_bad_tokens_cost_their_address);
     tcase_add_test(tc, oidc_issuer_keys_are_discovered_and_a_rotation_is_fetched_once);
     suite_add_tcase(s, tc);
     int rc = th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
-    if (th_server_stop(&oidc, 5000, NULL) != 0)
+    if (th_server_stop(&oidc, 5000, NULL) != 0 || th_server_stop(&rated, 5000, NULL) != 0)
         rc = EXIT_FAILURE;
     kill(issuer_pid, SIGTERM);
     waitpid(issuer_pid, NULL, 0);
