@@ -11,6 +11,7 @@
 #include "api/handlers.h"
 #include "api/http_internal.h"
 #include "api/throttle.h"
+#include "service/base/metrics.h"
 
 static int printable_ascii(const char *s, size_t max)
 {
@@ -214,6 +215,7 @@ static int admit_rate(struct api_server *server, struct request_state *st)
     double wait = 0;
     if (throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait))
         return 0;
+    metrics_add(METRIC_THROTTLED, 1);
     unsigned seconds = (unsigned)wait;
     if ((double)seconds < wait || seconds == 0)
         seconds++;
