@@ -13,6 +13,7 @@
 #include "api/handlers.h"
 #include "api/http_internal.h"
 #include "api/throttle.h"
+#include "service/base/metrics.h"
 
 static int printable_ascii(const char *s, size_t max)
 {
@@ -209,6 +210,7 @@ static int take_or_429(struct api_server *server, struct request_state *st, cons
     double wait = 0;
     if (throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait))
         return 0;
+    metrics_add(METRIC_THROTTLED, 1);
     unsigned seconds = (unsigned)wait;
     if ((double)seconds < wait || seconds == 0)
         seconds++;
