@@ -1,7 +1,7 @@
 # licensingd: `make run` serves a demo, `make test` runs every suite; both bootstrap a fresh machine.
 CC       ?= gcc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS     := libmicrohttpd jansson libpq
+PKGS     := libmicrohttpd jansson libpq libcurl
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -fno-strict-aliasing -pthread \

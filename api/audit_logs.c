@@ -20,8 +20,7 @@ static const char *const audit_props[] = {"id",
                                           "additionalDetails",
                                           NULL};
 
-void api_audit_list(const struct api_app *app, const struct api_request *req,
-                    struct api_response *res)
+API_HANDLER(api_audit_list)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -29,17 +28,11 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
     int rc = -1;
-    if (list_options_parse(req, audit_props, LIST_FILTER, &o, &err) != 0)
-        goto out;
-    if (o.nafter != 0 && o.nafter != 2) {
-        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "The $skiptoken is not valid; follow @odata.nextLink as returned.");
-        goto out;
-    }
-    const char *after_us = o.nafter == 2 ? o.after[0] : NULL;
-    const char *after_id = o.nafter == 2 ? o.after[1] : NULL;
-    if ((conn = db_acquire(app->pool, &err)) == NULL ||
-        db_audit_list(conn, o.filter, o.top, after_us, after_id, &rows, &err) != 0)
+    const char *after[2]; /* activityDateTime in microseconds, id */
+    if (list_options_parse(req, audit_props, LIST_FILTER, &o, &err) != 0 ||
+        list_options_after_numbers(&o, 2, after, &err) != 0 ||
+        (conn = db_acquire(app->pool, &err)) == NULL ||
+        db_audit_list(conn, o.filter, o.top, after[0], after[1], &rows, &err) != 0)
         goto out;
     int n = rows->nrows > o.top ? o.top : rows->nrows;
     json_t *j_items = json_array();
@@ -55,10 +48,9 @@ void api_audit_list(const struct api_app *app, const struct api_request *req,
             db_rows_get(rows, i, ACOL_TIME), "loggedByService",
             db_rows_get(rows, i, ACOL_LOGGED_BY), "operationType",
             db_rows_get(rows, i, ACOL_OPERATION), "initiatedBy",
-            directory_json_or(db_rows_get(rows, i, ACOL_INITIATED_BY), json_object()),
-            "targetResources", directory_json_or(db_rows_get(rows, i, ACOL_TARGETS), json_array()),
-            "additionalDetails",
-            directory_json_or(db_rows_get(rows, i, ACOL_DETAILS), json_array()));
+            render_json_or(db_rows_get(rows, i, ACOL_INITIATED_BY), json_object()),
+            "targetResources", render_json_or(db_rows_get(rows, i, ACOL_TARGETS), json_array()),
+            "additionalDetails", render_json_or(db_rows_get(rows, i, ACOL_DETAILS), json_array()));
         odata_apply_select(j, audit_props, o.select);
         json_array_append_new(j_items, j);
     }

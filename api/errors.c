@@ -8,6 +8,8 @@ unsigned api_error_status(enum lic_error_kind kind)
         return 200;
     case LIC_ERR_BAD_REQUEST:
         return 400;
+    case LIC_ERR_FORBIDDEN:
+        return 403;
     case LIC_ERR_NOT_FOUND:
         return 404;
     case LIC_ERR_METHOD:

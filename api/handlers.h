@@ -12,6 +12,16 @@
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
 
+/* api/subscriptions.c */
+API_HANDLER(api_subscriptions_list);
+API_HANDLER(api_subscriptions_create);
+API_HANDLER(api_subscriptions_get);
+API_HANDLER(api_subscriptions_update);
+API_HANDLER(api_subscriptions_delete);
+
+/* api/metrics.c */
+API_HANDLER(api_metrics);
+
 /* api/licenses.c (licensing on users) */
 API_HANDLER(api_user_assign_license);
 API_HANDLER(api_user_reprocess);
@@ -30,7 +40,7 @@ void api_user_reply(const struct api_app *app, const struct api_request *req,
 /* Answers with the group's Graph representation. */
 void api_group_reply(const struct api_app *app, const struct api_request *req,
                      struct api_response *res, const char *group_id, unsigned status);
-/* api/catalog.c (catalog: subscribedSkus and licensing/servicePlans) */
+/* Catalog: api/skus.c (subscribedSkus) and api/plans.c (licensing/servicePlans) */
 API_HANDLER(api_skus_list);
 API_HANDLER(api_skus_create);
 API_HANDLER(api_sku_get);

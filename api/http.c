@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "service/base/log.h"
+#include "service/base/metrics.h"
 #include "api/errors.h"
 
 struct api_server {
@@ -31,7 +32,8 @@ struct request_state {
     unsigned status;
     char request_id[GUID_SIZE];
     char method[16];
-    char *path; /* owned */
+    char *path;        /* owned */
+    const char *route; /* the matched route's pattern (static), NULL when none */
     struct api_server *server;
 };
 
@@ -265,6 +267,7 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
 
     struct exchange ex = {.req = &req};
     ex.res.status = 500;
+    st->route = route->pattern;
     route->handler(server->app, &req, &ex.res);
     enum MHD_Result rc = respond(connection, st, &req, &ex.res);
     free(ex.res.text);
@@ -345,6 +348,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     long us =
         (now.tv_sec - st->started.tv_sec) * 1000000L + (now.tv_nsec - st->started.tv_nsec) / 1000L;
     log_request(st->method, st->path, st->status, us, st->request_id);
+    metrics_observe_request(st->method, st->route, st->status, us);
     atomic_fetch_sub(&st->server->in_flight, 1);
     free(st->body);
     free(st->path);

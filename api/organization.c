@@ -2,10 +2,11 @@
 #include <string.h>
 
 #include "service/base/country.h"
+#include "service/directory.h"
+#include "api/body_fields.h"
 #include "api/directory.h"
 
-void api_organization_list(const struct api_app *app, const struct api_request *req,
-                           struct api_response *res)
+API_HANDLER(api_organization_list)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -33,50 +34,45 @@ out:
     directory_finish(app, conn, rc, &err, res);
 }
 
-void api_organization_update(const struct api_app *app, const struct api_request *req,
-                             struct api_response *res)
+/* The body's displayName and countryLetterCode (NULL when absent); 0, or -1 with a 400. */
+static int parse_update(json_t *j_body, const char **name, const char **country,
+                        struct lic_error *err)
 {
-    struct lic_error err;
-    lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    int rc = -1;
-    json_t *j_body = api_parse_body(req, &err);
-    if (j_body == NULL)
-        goto out;
-    const char *name = NULL, *country = NULL, *key;
+    *name = *country = NULL;
+    const char *key;
     json_t *j_value;
     json_object_foreach(j_body, key, j_value)
     {
         if (strcmp(key, "displayName") == 0) {
-            name = json_string_value(j_value);
-            if (name == NULL || name[0] == '\0' || strlen(name) > 256) {
-                lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                              "Invalid value specified for property 'displayName' of resource "
-                              "'Organization'.");
-                goto out;
-            }
+            *name = json_string_value(j_value);
+            if (*name == NULL || (*name)[0] == '\0' || strlen(*name) > 256)
+                return body_invalid_value("displayName", "Organization", err);
         } else if (strcmp(key, "countryLetterCode") == 0) {
-            country = json_string_value(j_value);
-            if (!country_is_valid(country)) {
-                lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                              "Invalid value specified for property 'countryLetterCode' of "
-                              "resource 'Organization': an ISO 3166 alpha-2 code is expected.");
-                goto out;
-            }
+            *country = json_string_value(j_value);
+            if (!country_is_valid(*country))
+                return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                                     "Invalid value specified for property 'countryLetterCode' of "
+                                     "resource 'Organization': an ISO 3166 alpha-2 code is "
+                                     "expected.");
         } else {
-            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                          "Property '%.100s' does not exist or is read-only on type "
-                          "'microsoft.graph.organization'.",
-                          key);
-            goto out;
+            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                                 "Property '%.100s' does not exist or is read-only on type "
+                                 "'microsoft.graph.organization'.",
+                                 key);
         }
     }
-    if ((conn = db_acquire(app->pool, &err)) == NULL ||
-        db_org_update(conn, req->params.values[0], name, country, &err) != 0)
-        goto out;
-    api_reply_empty(res, 204);
-    rc = 0;
-out:
+    return 0;
+}
+
+API_HANDLER(api_organization_update)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    const char *name, *country;
+    int rc = -1;
+    json_t *j_body = api_parse_body(req, &err);
+    if (j_body != NULL && parse_update(j_body, &name, &country, &err) == 0)
+        rc = organization_update(app->pool, req->params.values[0], name, country, &err);
+    directory_reply_written(res, rc, &err);
     json_decref(j_body);
-    directory_finish(app, conn, rc, &err, res);
 }

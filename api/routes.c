@@ -5,6 +5,7 @@
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", api_health_live},
     {HTTP_GET, "/readyz", api_health_ready},
+    {HTTP_GET, "/metrics", api_metrics},
     /* catalog: subscribedSkus (Graph + extensions) and licensing/servicePlans (extension) */
     {HTTP_GET, "/v1.0/subscribedSkus", api_skus_list},
     {HTTP_POST, "/v1.0/subscribedSkus", api_skus_create},
@@ -38,6 +39,12 @@ const struct route api_routes[] = {
     {HTTP_PATCH, "/v1.0/organization/{id}", api_organization_update},
     {HTTP_GET, "/v1.0/auditLogs/directoryAudits", api_audit_list},
     /* end Directory */
+    /* change notifications */
+    {HTTP_GET, "/v1.0/subscriptions", api_subscriptions_list},
+    {HTTP_POST, "/v1.0/subscriptions", api_subscriptions_create},
+    {HTTP_GET, "/v1.0/subscriptions/{id}", api_subscriptions_get},
+    {HTTP_PATCH, "/v1.0/subscriptions/{id}", api_subscriptions_update},
+    {HTTP_DELETE, "/v1.0/subscriptions/{id}", api_subscriptions_delete},
     /* licensing on users */
     {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
     {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},

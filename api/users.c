@@ -1,263 +1,154 @@
 /* /v1.0/users: list, $count, get by id or userPrincipalName, create, update, delete, memberOf. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "db/queue.h"
 #include "service/base/country.h"
+#include "service/directory.h"
+#include "api/body_fields.h"
 #include "api/directory.h"
 
-static const struct field_spec user_spec[] = {
-    {"userPrincipalName", UF_UPN, FT_STRING, 1, 113},
-    {"displayName", UF_DISPLAY_NAME, FT_STRING, 1, 256},
-    {"mailNickname", UF_MAIL_NICKNAME, FT_STRING, 1, 64},
-    {"accountEnabled", UF_ACCOUNT_ENABLED, FT_BOOL, 1, 0},
-    {"givenName", UF_GIVEN_NAME, FT_NULLABLE, 0, 64},
-    {"surname", UF_SURNAME, FT_NULLABLE, 0, 64},
-    {"mail", UF_MAIL, FT_NULLABLE, 0, 256},
-    {"jobTitle", UF_JOB_TITLE, FT_NULLABLE, 0, 128},
-    {"department", UF_DEPARTMENT, FT_NULLABLE, 0, 64},
-    {"mobilePhone", UF_MOBILE_PHONE, FT_NULLABLE, 0, 64},
-    {"officeLocation", UF_OFFICE_LOCATION, FT_NULLABLE, 0, 128},
-    {"preferredLanguage", UF_PREFERRED_LANGUAGE, FT_NULLABLE, 0, 16},
-    {"businessPhones", UF_BUSINESS_PHONES, FT_STRINGS, 0, 64},
-    {"usageLocation", UF_USAGE_LOCATION, FT_NULLABLE, 0, 2},
-    {NULL, 0, FT_STRING, 0, 0},
-};
-/* Handled here: passwordProfile (never stored in clear: not stored at all), and proxyAddresses,
- * read-only in Graph and accepted as an extension because directory sync sets it. */
+/* Read by the handlers here: passwordProfile (never stored in clear: not stored at all), and
+ * proxyAddresses, read-only in Graph and accepted as an extension because directory sync sets
+ * it. */
 static const char *const user_extra[] = {"passwordProfile", "proxyAddresses", NULL};
+
+static int valid_upn(const char *upn)
+{
+    const char *at = strchr(upn, '@');
+    return at != NULL && at != upn && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
+           strpbrk(upn, " \t\"(),:;<>[\\]") == NULL;
+}
+
+/* "prefix:address", e.g. "SMTP:adele@contoso.com". */
+static int valid_proxy(const char *a)
+{
+    size_t prefix =
+        a ? strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") : 0;
+    return a != NULL && prefix > 0 && a[prefix] == ':' && a[prefix + 1] != '\0' &&
+           strlen(a) <= 256 && strchr(a, ' ') == NULL;
+}
+
+static int validate_password(json_t *j_body, int creating, struct lic_error *err)
+{
+    json_t *j_pw = json_object_get(j_body, "passwordProfile");
+    if (!creating && j_pw == NULL)
+        return 0;
+    json_t *j_password = json_object_get(j_pw, "password");
+    if (!json_is_object(j_pw) || !json_is_string(j_password) ||
+        json_string_length(j_password) == 0 || json_string_length(j_password) > 256)
+        return body_invalid_value("passwordProfile", "User", err);
+    return 0;
+}
+
+static int validate_proxies(json_t *j_body, struct lic_error *err)
+{
+    json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
+    if (j_proxies == NULL)
+        return 0;
+    int ok = json_is_array(j_proxies) && json_array_size(j_proxies) <= USER_PROXIES_MAX;
+    size_t i;
+    json_t *j_item;
+    json_array_foreach(j_proxies, i, j_item)
+    {
+        ok = ok && valid_proxy(json_string_value(j_item));
+    }
+    if (!ok)
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "Invalid value specified for property 'proxyAddresses' of resource "
+                             "'User': a list of 'prefix:address' strings is expected.");
+    return 0;
+}
 
 static int validate_user(json_t *j_body, const struct parsed_fields *p, int creating,
                          struct lic_error *err)
 {
-    const char *upn = p->f.value[UF_UPN];
-    if (p->f.set[UF_UPN]) {
-        const char *at = strchr(upn, '@');
-        if (at == NULL || at == upn || at[1] == '\0' || strchr(at + 1, '@') ||
-            strpbrk(upn, " \t\"(),:;<>[\\]") != NULL)
-            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                                 "Invalid value specified for property 'userPrincipalName' of "
-                                 "resource 'User'.");
-    }
-    const char *nick = p->f.value[UF_MAIL_NICKNAME];
-    if (p->f.set[UF_MAIL_NICKNAME] && strpbrk(nick, " @()\\[]\";:<>,") != NULL)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "Invalid value specified for property 'mailNickname' of resource "
-                             "'User'.");
-    if (p->f.set[UF_USAGE_LOCATION] && p->f.value[UF_USAGE_LOCATION] != NULL &&
-        !country_is_valid(p->f.value[UF_USAGE_LOCATION]))
+    const struct db_fields *f = &p->f;
+    if (f->set[UCOL_UPN] && !valid_upn(f->value[UCOL_UPN]))
+        return body_invalid_value("userPrincipalName", "User", err);
+    if (f->set[UCOL_MAIL_NICKNAME] && strpbrk(f->value[UCOL_MAIL_NICKNAME], " @()\\[]\";:<>,"))
+        return body_invalid_value("mailNickname", "User", err);
+    const char *country = f->value[UCOL_USAGE_LOCATION];
+    if (country != NULL && !country_is_valid(country))
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "Invalid value specified for property 'usageLocation' of resource "
                              "'User': '%s' is not an ISO 3166 alpha-2 country code.",
-                             p->f.value[UF_USAGE_LOCATION]);
-    json_t *j_pw = json_object_get(j_body, "passwordProfile");
-    if (creating || j_pw != NULL) {
-        json_t *j_password = json_object_get(j_pw, "password");
-        if (!json_is_object(j_pw) || !json_is_string(j_password) ||
-            json_string_length(j_password) == 0 || json_string_length(j_password) > 256)
-            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                                 "Invalid value specified for property 'passwordProfile' of "
-                                 "resource 'User'.");
-    }
-    json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
-    if (j_proxies != NULL) {
-        size_t i;
-        json_t *j_item;
-        if (!json_is_array(j_proxies) || json_array_size(j_proxies) > 50)
-            goto bad_proxy;
-        json_array_foreach(j_proxies, i, j_item)
-        {
-            const char *a = json_string_value(j_item);
-            size_t prefix =
-                a ? strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") : 0;
-            if (a == NULL || prefix == 0 || a[prefix] != ':' || a[prefix + 1] == '\0' ||
-                strlen(a) > 256 || strchr(a, ' ') != NULL)
-                goto bad_proxy;
-        }
-    }
-    return 0;
-bad_proxy:
-    return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                         "Invalid value specified for property 'proxyAddresses' of resource "
-                         "'User': a list of 'prefix:address' strings is expected.");
+                             country);
+    return validate_password(j_body, creating, err) != 0 ? -1 : validate_proxies(j_body, err);
 }
 
-static const struct body_spec user_body = {user_spec, user_extra, "user", validate_user};
+static const struct body_spec user_body = {db_user_properties, USER_PROPERTY_COUNT, user_extra,
+                                           "user", validate_user};
 
-static int set_proxies(struct db_conn *conn, const char *id, json_t *j_proxies,
-                       struct lic_error *err)
+/* The body's proxyAddresses (validated), borrowed from j_body. */
+static struct user_proxies proxies_of(json_t *j_body)
 {
-    size_t n = json_array_size(j_proxies);
-    const char *list[50];
-    for (size_t i = 0; i < n && i < 50; i++)
-        list[i] = json_string_value(json_array_get(j_proxies, i));
-    return db_users_set_proxies(conn, id, list, (int)n, err);
+    struct user_proxies proxies = {.given = 0};
+    json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
+    proxies.given = j_proxies != NULL;
+    for (size_t i = 0; i < json_array_size(j_proxies) && i < USER_PROXIES_MAX; i++)
+        proxies.addresses[proxies.n++] = json_string_value(json_array_get(j_proxies, i));
+    return proxies;
 }
 
-void api_users_list(const struct api_app *app, const struct api_request *req,
-                    struct api_response *res)
+API_HANDLER(api_users_list)
 {
     directory_list(app, req, res, &list_users);
 }
 
-void api_users_count(const struct api_app *app, const struct api_request *req,
-                     struct api_response *res)
+API_HANDLER(api_users_count)
 {
     directory_count(app, req, res, &list_users);
 }
 
-void api_users_get(const struct api_app *app, const struct api_request *req,
-                   struct api_response *res)
+API_HANDLER(api_users_get)
 {
     directory_get(app, req, res, &list_users);
 }
 
-void api_users_create(const struct api_app *app, const struct api_request *req,
-                      struct api_response *res)
+API_HANDLER(api_users_create)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    struct db_rows *rows = NULL;
     struct parsed_fields p;
-    int rc = -1;
-    json_t *j_body = fields_parse_body(req, &user_body, 1, &p, &err);
-    if (j_body == NULL)
-        goto out;
-    json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
     char id[GUID_SIZE];
-    if (directory_begin(app, &conn, &err) != 0 || db_users_insert(conn, &p.f, id, &err) != 0 ||
-        (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
-        audit_change(conn, "Add user", "UserManagement", "Add", "User", id,
-                     p.f.value[UF_DISPLAY_NAME], p.f.value[UF_UPN], NULL, &err) != 0 ||
-        ((p.f.value[UF_USAGE_LOCATION] || j_proxies) &&
-         db_queue_push(conn, QUEUE_USER, id, "user created", &err) != 0) ||
-        db_users_get(conn, id, 0, &rows, &err) != 0 || db_commit(conn, &err) != 0)
-        goto out;
-    rc = directory_reply_entity(app, req, conn, rows, 0, 201, &list_users, res, &err);
-out:
-    json_decref(j_body);
-    fields_free(&p);
-    db_rows_free(rows);
-    directory_finish(app, conn, rc, &err, res);
-}
-
-/* The modifiedProperties entry for a field, old value from the row. */
-static void modified(json_t *j_mod, const char *name, const char *old_value, const char *new_value)
-{
-    json_array_append_new(j_mod,
-                          json_pack("{s:s, s:o, s:o}", "displayName", name, "oldValue",
-                                    old_value ? json_string(old_value) : json_null(), "newValue",
-                                    new_value ? json_string(new_value) : json_null()));
-}
-
-static int differs(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        return a != b;
-    return strcasecmp(a, b) != 0;
-}
-
-void api_users_update(const struct api_app *app, const struct api_request *req,
-                      struct api_response *res)
-{
-    struct lic_error err;
-    lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    struct db_rows *rows = NULL;
-    struct parsed_fields p;
-    json_t *j_mod = json_array();
-    int rc = -1;
-    json_t *j_body = fields_parse_body(req, &user_body, 0, &p, &err);
-    if (j_body == NULL)
-        goto out;
-    if (directory_begin(app, &conn, &err) != 0 ||
-        db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
-        goto out;
-    char id[GUID_SIZE];
-    snprintf(id, sizeof(id), "%s", db_rows_get(rows, 0, UCOL_ID));
-    static const int cols[UF_COUNT] = {[UF_UPN] = UCOL_UPN,
-                                       [UF_DISPLAY_NAME] = UCOL_DISPLAY_NAME,
-                                       [UF_MAIL_NICKNAME] = UCOL_MAIL_NICKNAME,
-                                       [UF_ACCOUNT_ENABLED] = UCOL_ACCOUNT_ENABLED,
-                                       [UF_GIVEN_NAME] = UCOL_GIVEN_NAME,
-                                       [UF_SURNAME] = UCOL_SURNAME,
-                                       [UF_MAIL] = UCOL_MAIL,
-                                       [UF_JOB_TITLE] = UCOL_JOB_TITLE,
-                                       [UF_DEPARTMENT] = UCOL_DEPARTMENT,
-                                       [UF_MOBILE_PHONE] = UCOL_MOBILE_PHONE,
-                                       [UF_OFFICE_LOCATION] = UCOL_OFFICE_LOCATION,
-                                       [UF_PREFERRED_LANGUAGE] = UCOL_PREFERRED_LANGUAGE,
-                                       [UF_BUSINESS_PHONES] = UCOL_BUSINESS_PHONES,
-                                       [UF_USAGE_LOCATION] = UCOL_USAGE_LOCATION};
-    for (const struct field_spec *s = user_spec; s->name; s++)
-        if (p.f.set[s->field])
-            modified(j_mod, s->name, db_rows_get(rows, 0, cols[s->field]), p.f.value[s->field]);
-    /* What licensing depends on (semantics: usage location, proxy uniqueness) queues the user. */
-    char reason[128] = "";
-    if (p.f.set[UF_USAGE_LOCATION] &&
-        differs(db_rows_get(rows, 0, UCOL_USAGE_LOCATION), p.f.value[UF_USAGE_LOCATION]))
-        strcat(reason, "usageLocation changed; ");
-    if (p.f.set[UF_MAIL] && differs(db_rows_get(rows, 0, UCOL_MAIL), p.f.value[UF_MAIL]))
-        strcat(reason, "mail changed; ");
-    json_t *j_proxies = json_object_get(j_body, "proxyAddresses");
-    if (j_proxies != NULL) {
-        strcat(reason, "proxyAddresses changed; ");
-        char *text = json_dumps(j_proxies, JSON_COMPACT);
-        modified(j_mod, "proxyAddresses", NULL, text);
-        free(text);
+    json_t *j_body = body_fields_parse(req, &user_body, 1, &p, &err);
+    if (j_body != NULL) {
+        struct user_proxies proxies = proxies_of(j_body);
+        if (users_create(app->pool, &p.f, &proxies, id, &err) == 0)
+            directory_reply_object(app, req, res, &list_users, id, 201);
+        else
+            api_reply_error(res, &err);
+    } else {
+        api_reply_error(res, &err);
     }
-    const char *upn = p.f.set[UF_UPN] ? p.f.value[UF_UPN] : db_rows_get(rows, 0, UCOL_UPN);
-    const char *name = p.f.set[UF_DISPLAY_NAME] ? p.f.value[UF_DISPLAY_NAME]
-                                                : db_rows_get(rows, 0, UCOL_DISPLAY_NAME);
-    if (db_users_update(conn, id, &p.f, &err) != 0 ||
-        (j_proxies && set_proxies(conn, id, j_proxies, &err) != 0) ||
-        audit_change(conn, "Update user", "UserManagement", "Update", "User", id, name, upn,
-                     json_incref(j_mod), &err) != 0 ||
-        (reason[0] && db_queue_push(conn, QUEUE_USER, id, reason, &err) != 0))
-        goto out;
-    rc = directory_commit_empty(conn, res, &err);
-out:
-    json_decref(j_mod);
     json_decref(j_body);
-    fields_free(&p);
-    db_rows_free(rows);
-    directory_finish(app, conn, rc, &err, res);
+    body_fields_free(&p);
 }
 
-void api_users_delete(const struct api_app *app, const struct api_request *req,
-                      struct api_response *res)
+API_HANDLER(api_users_update)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct db_conn *conn = NULL;
-    struct db_rows *rows = NULL, *freed = NULL;
+    struct parsed_fields p;
     int rc = -1;
-    if (directory_begin(app, &conn, &err) != 0 ||
-        db_users_get(conn, req->params.values[0], 1, &rows, &err) != 0)
-        goto out;
-    const char *id = db_rows_get(rows, 0, UCOL_ID);
-    if (db_users_delete(conn, id, &freed, &err) != 0 ||
-        audit_change(conn, "Delete user", "UserManagement", "Delete", "User", id,
-                     db_rows_get(rows, 0, UCOL_DISPLAY_NAME), db_rows_get(rows, 0, UCOL_UPN), NULL,
-                     &err) != 0)
-        goto out;
-    /* A freed seat may be what an errored assignment waits for. */
-    for (int i = 0; i < freed->nrows; i++)
-        if (db_queue_push(conn, QUEUE_SKU, db_rows_get(freed, i, 0), "seat freed: user deleted",
-                          &err) != 0)
-            goto out;
-    rc = directory_commit_empty(conn, res, &err);
-out:
-    db_rows_free(rows);
-    db_rows_free(freed);
-    directory_finish(app, conn, rc, &err, res);
+    json_t *j_body = body_fields_parse(req, &user_body, 0, &p, &err);
+    if (j_body != NULL) {
+        struct user_proxies proxies = proxies_of(j_body);
+        rc = users_update(app->pool, req->params.values[0], &p.f, &proxies, &err);
+    }
+    directory_reply_written(res, rc, &err);
+    json_decref(j_body);
+    body_fields_free(&p);
 }
 
-void api_users_member_of(const struct api_app *app, const struct api_request *req,
-                         struct api_response *res)
+API_HANDLER(api_users_delete)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    int rc = users_delete(app->pool, req->params.values[0], &err);
+    directory_reply_written(res, rc, &err);
+}
+
+API_HANDLER(api_users_member_of)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -265,12 +156,12 @@ void api_users_member_of(const struct api_app *app, const struct api_request *re
     struct db_conn *conn = NULL;
     struct db_rows *user = NULL, *ids = NULL;
     int rc = -1;
-    if (list_options_parse(req, group_props, 0, &o, &err) != 0)
-        goto out;
-    const char *after = o.nafter == 1 ? o.after[0] : NULL;
+    const char *after = NULL;
     long count = -1;
-    if ((conn = db_acquire(app->pool, &err)) == NULL ||
+    if (list_options_parse(req, group_props, 0, &o, &err) != 0 ||
+        (conn = db_acquire(app->pool, &err)) == NULL ||
         db_users_get(conn, req->params.values[0], 0, &user, &err) != 0 ||
+        list_options_after_id(&o, &after, &err) != 0 ||
         db_users_member_of(conn, db_rows_get(user, 0, UCOL_ID), o.top, after, &ids, &count, o.count,
                            &err) != 0)
         goto out;

@@ -33,14 +33,16 @@ enum audit_col {
     ACOL_TARGETS,      /* JSON */
     ACOL_DETAILS,      /* JSON */
     ACOL_SORT_KEY,     /* microseconds since the epoch */
+    ACOL_COUNT
 };
 
 struct filter_node;
 struct db_rows;
 
-/* Up to top + 1 rows older than (after_us, after_id) when given (decimal text). */
+/* Up to top + 1 rows older than (after_us, after_id) when given (decimal text of at most 18
+ * digits, checked by the caller). */
 int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int top,
                   const char *after_us, const char *after_id, struct db_rows **rows,
-                  struct lic_error *err);
+                  struct lic_error *err) __attribute__((warn_unused_result));
 
 #endif

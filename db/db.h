@@ -20,6 +20,9 @@ struct db_conn *db_acquire(struct db_pool *pool, struct lic_error *err);
  * be cleaned is closed so it is never handed out dirty. */
 void db_release(struct db_pool *pool, struct db_conn *conn);
 
+/* For /metrics: the pool's size, connections lent out, and threads waiting for one. */
+void db_pool_stats(struct db_pool *pool, unsigned *size, unsigned *in_use, unsigned *waiting);
+
 int db_begin(struct db_conn *conn, struct lic_error *err);
 int db_commit(struct db_conn *conn, struct lic_error *err);
 void db_rollback(struct db_conn *conn);

@@ -5,6 +5,7 @@
 
 #include "service/base/guid.h"
 #include "db/db.h"
+#include "db/directory_schema.h"
 
 struct filter_node;
 
@@ -15,48 +16,20 @@ struct db_rows {
 const char *db_rows_get(const struct db_rows *rows, int row, int col);
 void db_rows_free(struct db_rows *rows);
 
-/* Booleans come back as "t"/"f"; arrays and objects as JSON text; times as ISO 8601 "...Z". */
-enum user_col {
-    UCOL_ID,
-    UCOL_BUSINESS_PHONES, /* JSON array */
-    UCOL_DISPLAY_NAME,
-    UCOL_GIVEN_NAME,
-    UCOL_JOB_TITLE,
-    UCOL_MAIL,
-    UCOL_MOBILE_PHONE,
-    UCOL_OFFICE_LOCATION,
-    UCOL_PREFERRED_LANGUAGE,
-    UCOL_SURNAME,
-    UCOL_UPN,
-    UCOL_MAIL_NICKNAME,
-    UCOL_ACCOUNT_ENABLED,
-    UCOL_USAGE_LOCATION,
-    UCOL_DEPARTMENT,
-    UCOL_CREATED,
-    UCOL_SORT_KEY, /* the keyset position of the row in the requested order */
-    UCOL_COUNT
-};
+/* A row of users or groups: one cell per property of the entity's table (directory_schema.h), in
+ * its order, then the row's keyset position. Booleans come back as "t"/"f"; arrays as JSON text;
+ * times as ISO 8601 "...Z"; properties without a column as NULL. */
+enum user_col { USER_PROPERTIES(DB_PROPERTY_UCOL) UCOL_SORT_KEY, UCOL_COUNT };
+enum group_col { GROUP_PROPERTIES(DB_PROPERTY_GCOL) GCOL_SORT_KEY, GCOL_COUNT };
+#define USER_PROPERTY_COUNT UCOL_SORT_KEY
+#define GROUP_PROPERTY_COUNT GCOL_SORT_KEY
 
-enum group_col {
-    GCOL_ID,
-    GCOL_DISPLAY_NAME,
-    GCOL_DESCRIPTION,
-    GCOL_MAIL_NICKNAME,
-    GCOL_MAIL_ENABLED,
-    GCOL_SECURITY_ENABLED,
-    GCOL_MAIL,
-    GCOL_GROUP_TYPES, /* JSON array */
-    GCOL_MEMBERSHIP_RULE,
-    GCOL_MEMBERSHIP_RULE_STATE,
-    GCOL_CREATED,
-    GCOL_LICENSE_PROCESSING_STATE,
-    GCOL_HAS_ERRORS,
-    GCOL_SORT_KEY,
-    GCOL_COUNT
-};
+/* The tables themselves, indexed by enum user_col / enum group_col. */
+extern const struct db_property db_user_properties[USER_PROPERTY_COUNT];
+extern const struct db_property db_group_properties[GROUP_PROPERTY_COUNT];
 
 /* Relations of a page of users or groups, loaded with one query each. */
-enum license_col { LCOL_OWNER, LCOL_SKU, LCOL_DISABLED_PLANS /* JSON */ };
+enum license_col { LCOL_OWNER, LCOL_SKU, LCOL_DISABLED_PLANS /* JSON */, LCOL_COUNT };
 enum state_col {
     SCOL_USER,
     SCOL_GROUP, /* NULL: direct */
@@ -64,11 +37,19 @@ enum state_col {
     SCOL_DISABLED_PLANS, /* JSON */
     SCOL_STATE,
     SCOL_ERROR,
-    SCOL_UPDATED
+    SCOL_UPDATED,
+    SCOL_COUNT
 };
-enum proxy_col { PCOL_USER, PCOL_ADDRESS };
+enum proxy_col { PCOL_USER, PCOL_ADDRESS, PCOL_COUNT };
 /* assignedPlans: one row per user and enabled plan of its effective licenses. */
-enum plan_col { APCOL_USER, APCOL_ASSIGNED, APCOL_CAPABILITY, APCOL_SERVICE, APCOL_PLAN };
+enum plan_col {
+    APCOL_USER,
+    APCOL_ASSIGNED,
+    APCOL_CAPABILITY,
+    APCOL_SERVICE,
+    APCOL_PLAN,
+    APCOL_COUNT
+};
 
 struct db_user_relations {
     struct db_rows *licenses; /* user_licenses: the effective ones */
@@ -78,7 +59,7 @@ struct db_user_relations {
 };
 void db_user_relations_free(struct db_user_relations *rel);
 
-enum db_order { DB_ORDER_DISPLAY_NAME, DB_ORDER_UPN };
+enum db_order { DB_ORDER_DISPLAY_NAME, DB_ORDER_UPN, DB_ORDER_COUNT };
 
 /* One keyset page. after_key/after_id: the sort key and id of the previous page's last row. */
 struct db_page {
@@ -90,102 +71,124 @@ struct db_page {
     int count; /* also count every match into *count */
 };
 
-/* Fields a POST or PATCH sets: values as text ("true"/"false"; arrays as JSON text), set[i]
- * says whether field i was given (a NULL value then clears it). */
-enum user_field {
-    UF_UPN,
-    UF_DISPLAY_NAME,
-    UF_MAIL_NICKNAME,
-    UF_ACCOUNT_ENABLED,
-    UF_GIVEN_NAME,
-    UF_SURNAME,
-    UF_MAIL,
-    UF_JOB_TITLE,
-    UF_DEPARTMENT,
-    UF_MOBILE_PHONE,
-    UF_OFFICE_LOCATION,
-    UF_PREFERRED_LANGUAGE,
-    UF_BUSINESS_PHONES,
-    UF_USAGE_LOCATION,
-    UF_COUNT
-};
-enum group_field {
-    GF_DISPLAY_NAME,
-    GF_DESCRIPTION,
-    GF_MAIL_NICKNAME,
-    GF_MAIL_ENABLED,
-    GF_SECURITY_ENABLED,
-    GF_GROUP_TYPES,
-    GF_MEMBERSHIP_RULE,
-    GF_MEMBERSHIP_RULE_STATE,
-    GF_COUNT
-};
+/* Fields a POST or PATCH sets, indexed by enum user_col / enum group_col: values as text
+ * ("true"/"false"; arrays as JSON text), set[i] says whether property i was given (a NULL value
+ * then clears it). Only properties with a column can be set. */
+#define DB_FIELDS_MAX 32
 struct db_fields {
-    const char *value[16];
-    unsigned char set[16];
+    const char *value[DB_FIELDS_MAX];
+    unsigned char set[DB_FIELDS_MAX];
+};
+_Static_assert(USER_PROPERTY_COUNT <= DB_FIELDS_MAX && GROUP_PROPERTY_COUNT <= DB_FIELDS_MAX,
+               "struct db_fields holds every property of an entity");
+
+/* What a directory write reports besides 0 (done) and -1 (failed, err filled): the database
+ * refused the change for a reason the client caused. err is not filled: service/ words it. */
+enum db_refusal {
+    DB_REFUSED_NONE,
+    DB_REFUSED_DUPLICATE, /* a unique key already holds the value */
+    DB_REFUSED_INVALID,   /* a CHECK constraint or a malformed value */
+    DB_REFUSED_ABSENT,    /* the row the change needs is not there */
+    DB_REFUSED_COUNT
 };
 
-/* Users. Lists return up to top + 1 rows (the extra one says another page exists). */
+#define DB_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Users. Lists return up to top + 1 rows (the extra one says another page exists); a keyset
+ * position (after_id, after_key) has been checked by the caller. */
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
-                  long *count, struct lic_error *err);
+                  long *count, struct lic_error *err) DB_MUST_CHECK;
 /* By id or userPrincipalName; 404 when missing. for_update locks the row. */
 int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, struct db_rows **rows,
-                 struct lic_error *err);
+                 struct lic_error *err) DB_MUST_CHECK;
 int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                    struct lic_error *err);
+                    struct lic_error *err) DB_MUST_CHECK;
 int db_users_relations(struct db_conn *conn, const char *const *ids, int n, int with_plans,
-                       struct db_user_relations *rel, struct lic_error *err);
-/* 400 with Graph's message when the userPrincipalName is taken. */
+                       struct db_user_relations *rel, struct lic_error *err) DB_MUST_CHECK;
+/* 0 with the new id, -1, DB_REFUSED_DUPLICATE (the userPrincipalName is taken) or
+ * DB_REFUSED_INVALID. */
 int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
-                    struct lic_error *err);
+                    struct lic_error *err) DB_MUST_CHECK;
+/* 0, -1 (404 when no user has this id), DB_REFUSED_DUPLICATE or DB_REFUSED_INVALID. */
 int db_users_update(struct db_conn *conn, const char *id, const struct db_fields *f,
-                    struct lic_error *err);
+                    struct lic_error *err) DB_MUST_CHECK;
 /* Replaces the user's proxyAddresses (as given, in order). */
 int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const *addresses, int n,
-                         struct lic_error *err);
+                         struct lic_error *err) DB_MUST_CHECK;
 /* Deletes the user, its licenses (freeing seats), states and memberships. *freed_skus receives
  * the skuIds whose seats were freed (caller frees with db_rows_free; column 0). */
 int db_users_delete(struct db_conn *conn, const char *id, struct db_rows **freed_skus,
-                    struct lic_error *err);
-/* The groups the user is a direct member of (column 0: group id), keyset on group id. */
+                    struct lic_error *err) DB_MUST_CHECK;
+/* The groups the user is a direct member of (column 0: group id), keyset on group id (after_id
+ * a valid id or NULL). */
 int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const char *after_id,
-                       struct db_rows **rows, long *count, int want_count, struct lic_error *err);
+                       struct db_rows **rows, long *count, int want_count,
+                       struct lic_error *err) DB_MUST_CHECK;
 
-/* Groups. */
+/* Groups. Ordered by displayName only (the caller refuses any other order). */
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
-                   long *count, struct lic_error *err);
+                   long *count, struct lic_error *err) DB_MUST_CHECK;
 int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
-                  struct lic_error *err);
+                  struct lic_error *err) DB_MUST_CHECK;
 int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                     struct lic_error *err);
+                     struct lic_error *err) DB_MUST_CHECK;
 /* group_licenses of these groups (enum license_col). */
 int db_groups_licenses(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                       struct lic_error *err);
+                       struct lic_error *err) DB_MUST_CHECK;
+/* 0 with the new id, -1 or DB_REFUSED_INVALID. */
 int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
-                     struct lic_error *err);
+                     struct lic_error *err) DB_MUST_CHECK;
+/* 0, -1 (404 when no group has this id) or DB_REFUSED_INVALID. */
 int db_groups_update(struct db_conn *conn, const char *id, const struct db_fields *f,
-                     struct lic_error *err);
-/* Refused (400, semantics §7) while the group holds licenses; removes its memberships. */
-int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err);
+                     struct lic_error *err) DB_MUST_CHECK;
+/* What still ties the group to licensing: licenses assigned to it, and members' states from it
+ * (a removal not yet processed). */
+int db_groups_license_hold(struct db_conn *conn, const char *id, int *licensed, int *draining,
+                           struct lic_error *err) DB_MUST_CHECK;
+/* Deletes the group and every membership it is part of (as group or as member); 404 when
+ * missing. */
+int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err) DB_MUST_CHECK;
 
-/* Membership. member_type receives "user" or "group". */
-enum member_col { MCOL_ID, MCOL_TYPE, MCOL_SEQ };
+/* Directory objects that can be members. */
+enum dir_object_type { DIR_OBJECT_USER, DIR_OBJECT_GROUP, DIR_OBJECT_TYPE_COUNT };
+/* "user", "group": the stored group_members.member_type. */
+const char *dir_object_type_name(enum dir_object_type t);
+/* The type of the user or group with this id; 404 when neither exists. */
+int db_directory_object_type(struct db_conn *conn, const char *id, enum dir_object_type *type,
+                             struct lic_error *err) DB_MUST_CHECK;
+
+/* Membership. */
+enum member_col { MCOL_ID, MCOL_TYPE, MCOL_SEQ, MCOL_COUNT };
+/* Locks the group so membership changes of one group queue in order; 404 when missing. */
+int db_members_lock_group(struct db_conn *conn, const char *group_id,
+                          struct lic_error *err) DB_MUST_CHECK;
+/* 0, -1, or DB_REFUSED_DUPLICATE when member_id is a member already. */
 int db_members_add(struct db_conn *conn, const char *group_id, const char *member_id,
-                   char member_type[8], struct lic_error *err);
+                   enum dir_object_type type, struct lic_error *err) DB_MUST_CHECK;
+/* 0, -1, or DB_REFUSED_ABSENT when member_id is not a member. */
 int db_members_remove(struct db_conn *conn, const char *group_id, const char *member_id,
-                      char member_type[8], struct lic_error *err);
-/* Members in the order they were added; after_seq is the previous page's last MCOL_SEQ. */
+                      struct lic_error *err) DB_MUST_CHECK;
+/* Members in the order they were added; after_seq (a decimal checked by the caller, or NULL) is
+ * the previous page's last MCOL_SEQ. 404 when the group is missing. */
 int db_members_list(struct db_conn *conn, const char *group_id, int top, const char *after_seq,
-                    struct db_rows **rows, long *count, int want_count, struct lic_error *err);
+                    struct db_rows **rows, long *count, int want_count,
+                    struct lic_error *err) DB_MUST_CHECK;
 
 /* Organization (the tenant). */
-enum org_col { OCOL_ID, OCOL_DISPLAY_NAME, OCOL_COUNTRY, OCOL_DOMAINS /* JSON */, OCOL_CREATED };
-int db_org_get(struct db_conn *conn, struct db_rows **rows, struct lic_error *err);
+enum org_col {
+    OCOL_ID,
+    OCOL_DISPLAY_NAME,
+    OCOL_COUNTRY,
+    OCOL_DOMAINS, /* JSON */
+    OCOL_CREATED,
+    OCOL_COUNT
+};
+int db_org_get(struct db_conn *conn, struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 /* NULL leaves a field as is; 404 when id is not the organization's. */
 int db_org_update(struct db_conn *conn, const char *id, const char *display_name,
-                  const char *country, struct lic_error *err);
+                  const char *country, struct lic_error *err) DB_MUST_CHECK;
 /* Creates the organization with one verified (default, initial) domain unless one exists. */
 int db_org_ensure(struct db_conn *conn, const char *display_name, const char *country,
-                  const char *domain, int *created, struct lic_error *err);
+                  const char *domain, int *created, struct lic_error *err) DB_MUST_CHECK;
 
 #endif

@@ -2,9 +2,12 @@
 #include "service/base/guid.h"
 #include "db/entities.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "service/base/buf.h"
 
 int db_not_found(const char *id, struct lic_error *err)
 {
@@ -70,14 +73,11 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
     *rows = NULL;
     *count = -1;
     const char *key = e->order_keys[page->order];
-    if (page->after_id != NULL && !guid_valid(page->after_id))
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+    assert(key != NULL && (page->after_id == NULL || guid_valid(page->after_id)));
     struct sql_builder b;
     sqlb_init(&b);
     sqlb_add(&b, "SELECT ");
     sqlb_add(&b, e->columns);
-    sqlb_add(&b, ", ");
     sqlb_add(&b, key);
     sqlb_add(&b, " FROM ");
     sqlb_add(&b, e->from);
@@ -130,22 +130,16 @@ out:
 
 char *db_uuid_array(const char *const *ids, int n)
 {
-    char *out = malloc((size_t)n * 37 + 3);
-    if (out == NULL)
-        return NULL;
-    size_t o = 0;
-    out[o++] = '{';
+    struct buf b = {0};
+    buf_add(&b, "{");
     for (int i = 0; i < n; i++) {
         if (!guid_valid(ids[i]))
             continue; /* only ids we produced reach here; anything else cannot match */
-        if (o > 1)
-            out[o++] = ',';
-        memcpy(out + o, ids[i], 36);
-        o += 36;
+        buf_add(&b, b.len > 1 ? "," : "");
+        buf_add(&b, ids[i]);
     }
-    out[o++] = '}';
-    out[o] = '\0';
-    return out;
+    buf_add(&b, "}");
+    return buf_take(&b);
 }
 
 int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
@@ -168,7 +162,7 @@ int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *c
     sqlb_init(&b);
     sqlb_add(&b, "SELECT ");
     sqlb_add(&b, e->columns);
-    sqlb_add(&b, ", '' FROM ");
+    sqlb_add(&b, "'' FROM ");
     sqlb_add(&b, e->from);
     sqlb_add(&b, " WHERE ");
     sqlb_add(&b, e->id);
@@ -181,67 +175,74 @@ int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *c
     return rc;
 }
 
-/* A failed write: a unique violation is the client's conflict, anything else stays as it is. */
-static int write_failed(const struct db_entity *e, const struct sql_builder *b,
-                        struct lic_error *err)
+/* Runs a built INSERT/UPDATE: 0 with *r, -1 with err, or the refusal a constraint made. */
+static int exec_write(struct db_conn *conn, struct sql_builder *b, PGresult **r,
+                      struct lic_error *err)
 {
-    if (strcmp(b->sqlstate, "23505") == 0 && e->unique_message != NULL)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", "%s",
-                             e->unique_message);
-    if (strcmp(b->sqlstate, "23514") == 0 || strncmp(b->sqlstate, "22", 2) == 0)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "A property value is invalid.");
-    return -1;
-}
-
-/* Runs a built INSERT/UPDATE; NULL with err (unique violations as the client's 400). */
-static PGresult *exec_write(struct db_conn *conn, const struct db_entity *e, struct sql_builder *b,
-                            struct lic_error *err)
-{
-    PGresult *r = sqlb_exec(conn, b, err);
-    if (r == NULL)
-        write_failed(e, b, err);
+    *r = sqlb_exec(conn, b, err);
+    int rc = 0;
+    if (*r == NULL && strcmp(b->sqlstate, "23505") == 0)
+        rc = DB_REFUSED_DUPLICATE;
+    else if (*r == NULL &&
+             (strcmp(b->sqlstate, "23514") == 0 || strncmp(b->sqlstate, "22", 2) == 0))
+        rc = DB_REFUSED_INVALID;
+    else if (*r == NULL)
+        rc = -1;
     sqlb_free(b);
-    return r;
+    return rc;
 }
 
-static void add_value(struct sql_builder *b, const struct db_field_column *c, const char *value)
+/* The property's value as a SQL expression around its parameter. */
+static void add_value(struct sql_builder *b, const struct db_property *p, const char *value)
 {
-    sqlb_add(b, c->open);
+    if (p->kind == PROP_STRINGS)
+        sqlb_add(b, "ARRAY(SELECT json_array_elements_text(");
     sqlb_param(b, value);
-    sqlb_add(b, c->close);
+    if (p->kind == PROP_STRINGS)
+        sqlb_add(b, "::json))");
+    else if (p->kind == PROP_BOOL)
+        sqlb_add(b, "::boolean");
+}
+
+/* The properties a write sets: only those with a column can be. */
+static int is_set(const struct db_entity *e, const struct db_fields *f, int i)
+{
+    assert(!f->set[i] || e->props[i].column != NULL);
+    return f->set[i] && e->props[i].column != NULL;
 }
 
 int entity_insert(struct db_conn *conn, const struct db_entity *e, const struct db_fields *f,
                   char id[GUID_SIZE], struct lic_error *err)
 {
+    assert(e->nprops <= DB_FIELDS_MAX);
     struct sql_builder b;
     sqlb_init(&b);
     sqlb_add(&b, "INSERT INTO ");
     sqlb_add(&b, e->table);
     sqlb_add(&b, " (");
     int first = 1;
-    for (int i = 0; i < e->nfields; i++) {
-        if (!f->set[i])
+    for (int i = 0; i < e->nprops; i++) {
+        if (!is_set(e, f, i))
             continue;
         sqlb_add(&b, first ? "" : ", ");
-        sqlb_add(&b, e->fields[i].column);
+        sqlb_add(&b, e->props[i].column);
         first = 0;
     }
     sqlb_add(&b, ") VALUES (");
     first = 1;
-    for (int i = 0; i < e->nfields; i++) {
-        if (!f->set[i])
+    for (int i = 0; i < e->nprops; i++) {
+        if (!is_set(e, f, i))
             continue;
         sqlb_add(&b, first ? "" : ", ");
-        add_value(&b, &e->fields[i], f->value[i]);
+        add_value(&b, &e->props[i], f->value[i]);
         first = 0;
     }
     sqlb_add(&b, ") RETURNING id");
-    PGresult *r = exec_write(conn, e, &b, err);
-    if (r == NULL)
-        return -1;
-    snprintf(id, 37, "%s", PQgetvalue(r, 0, 0));
+    PGresult *r;
+    int rc = exec_write(conn, &b, &r, err);
+    if (rc != 0)
+        return rc;
+    snprintf(id, GUID_SIZE, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     return 0;
 }
@@ -249,6 +250,7 @@ int entity_insert(struct db_conn *conn, const struct db_entity *e, const struct 
 int entity_update(struct db_conn *conn, const struct db_entity *e, const char *id,
                   const struct db_fields *f, struct lic_error *err)
 {
+    assert(e->nprops <= DB_FIELDS_MAX);
     if (!guid_valid(id))
         return db_not_found(id, err);
     struct sql_builder b;
@@ -256,20 +258,21 @@ int entity_update(struct db_conn *conn, const struct db_entity *e, const char *i
     sqlb_add(&b, "UPDATE ");
     sqlb_add(&b, e->table);
     sqlb_add(&b, " SET updated_at = now()");
-    for (int i = 0; i < e->nfields; i++) {
-        if (!f->set[i])
+    for (int i = 0; i < e->nprops; i++) {
+        if (!is_set(e, f, i))
             continue;
         sqlb_add(&b, ", ");
-        sqlb_add(&b, e->fields[i].column);
+        sqlb_add(&b, e->props[i].column);
         sqlb_add(&b, " = ");
-        add_value(&b, &e->fields[i], f->value[i]);
+        add_value(&b, &e->props[i], f->value[i]);
     }
     sqlb_add(&b, " WHERE id = ");
     sqlb_param(&b, id);
     sqlb_add(&b, "::uuid");
-    PGresult *r = exec_write(conn, e, &b, err);
-    if (r == NULL)
-        return -1;
+    PGresult *r;
+    int rc = exec_write(conn, &b, &r, err);
+    if (rc != 0)
+        return rc;
     int n = atoi(PQcmdTuples(r));
     PQclear(r);
     return n == 0 ? db_not_found(id, err) : 0;

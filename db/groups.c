@@ -1,22 +1,15 @@
-/* Groups in the database: listing, lookup, writes, and delete (refused while licensed). */
+/* Groups in the database: listing, lookup, writes, what ties a group to licensing, delete. */
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "service/base/guid.h"
 #include "db/entities.h"
 
-/* Derived on read, never stored: one probe of the partial error index per group (semantics §6). */
-#define GROUP_HAS_ERRORS                                                                           \
-    "EXISTS (SELECT 1 FROM license_assignment_states e"                                            \
-    " WHERE e.group_id = g.id AND e.error <> 'None')"
+#define GROUP_COLUMNS GROUP_PROPERTIES(DB_PROPERTY_READ)
 
-#define GROUP_COLUMNS                                                                              \
-    "g.id, g.display_name, g.description, g.mail_nickname, g.mail_enabled, g.security_enabled,"    \
-    " g.mail, array_to_json(g.group_types)::text, g.membership_rule,"                              \
-    " g.membership_rule_processing_state, " DB_TIME(                                               \
-        "g.created_at") ", g.license_processing_state, " GROUP_HAS_ERRORS
+const struct db_property db_group_properties[GROUP_PROPERTY_COUNT] = {
+    GROUP_PROPERTIES(DB_PROPERTY_ROW)};
 
 static const struct filter_column group_columns[] = {
     {"id", "g.id", FCOL_UUID, FOP_EQ | FOP_NE},
@@ -51,17 +44,6 @@ static const struct filter_lambda group_lambdas[] = {
 
 static const struct filter_schema group_schema = {"Group", group_columns, group_lambdas};
 
-static const struct db_field_column group_fields[GF_COUNT] = {
-    [GF_DISPLAY_NAME] = {"display_name", "", ""},
-    [GF_DESCRIPTION] = {"description", "", ""},
-    [GF_MAIL_NICKNAME] = {"mail_nickname", "", ""},
-    [GF_MAIL_ENABLED] = {"mail_enabled", "", "::boolean"},
-    [GF_SECURITY_ENABLED] = {"security_enabled", "", "::boolean"},
-    [GF_GROUP_TYPES] = {"group_types", "ARRAY(SELECT json_array_elements_text(", "::json))"},
-    [GF_MEMBERSHIP_RULE] = {"membership_rule", "", ""},
-    [GF_MEMBERSHIP_RULE_STATE] = {"membership_rule_processing_state", "", ""},
-};
-
 static const struct db_entity groups = {
     .table = "groups",
     .from = "groups g",
@@ -69,17 +51,13 @@ static const struct db_entity groups = {
     .id = "g.id",
     .order_keys = {"lower(g.display_name) COLLATE \"C\"", NULL},
     .schema = &group_schema,
-    .fields = group_fields,
-    .nfields = GF_COUNT,
-    .unique_message = NULL,
+    .props = db_group_properties,
+    .nprops = GROUP_PROPERTY_COUNT,
 };
 
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                    long *count, struct lic_error *err)
 {
-    if (groups.order_keys[page->order] == NULL)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
-                             "Unsupported $orderby on resource 'Group'.");
     return entity_list(conn, &groups, page, rows, count, err);
 }
 
@@ -90,10 +68,10 @@ int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct
 }
 
 static const struct db_stmt stmt_get = {
-    "dir_group_get", "SELECT " GROUP_COLUMNS ", '' FROM groups g WHERE g.id = $1::uuid", 1};
+    "dir_group_get", "SELECT " GROUP_COLUMNS "'' FROM groups g WHERE g.id = $1::uuid", 1};
 static const struct db_stmt stmt_get_lock = {
     "dir_group_get_lock",
-    "SELECT " GROUP_COLUMNS ", '' FROM groups g WHERE g.id = $1::uuid FOR UPDATE", 1};
+    "SELECT " GROUP_COLUMNS "'' FROM groups g WHERE g.id = $1::uuid FOR UPDATE", 1};
 
 int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
                   struct lic_error *err)
@@ -136,8 +114,7 @@ int db_groups_update(struct db_conn *conn, const char *id, const struct db_field
     return entity_update(conn, &groups, id, f, err);
 }
 
-/* Licensed, or members still holding something from it (a removal not yet processed): deleting
- * now would drop those states without freeing their seats. */
+/* Licensed, or members still holding something from it (a removal not yet processed). */
 static const struct db_stmt stmt_has_licenses = {
     "dir_group_has_licenses",
     "SELECT EXISTS (SELECT 1 FROM group_licenses WHERE group_id = $1::uuid),"
@@ -149,34 +126,30 @@ static const struct db_stmt stmt_drop_memberships = {
 static const struct db_stmt stmt_delete = {"dir_group_delete",
                                            "DELETE FROM groups WHERE id = $1::uuid", 1};
 
-int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err)
+int db_groups_license_hold(struct db_conn *conn, const char *id, int *licensed, int *draining,
+                           struct lic_error *err)
 {
+    *licensed = *draining = 0;
     if (!guid_valid(id))
         return db_not_found(id, err);
     const char *params[] = {id};
     struct db_rows *rows = NULL;
     if (db_rows_exec(conn, &stmt_has_licenses, params, &rows, err) != 0)
         return -1;
-    int licensed = strcmp(db_rows_get(rows, 0, 0), "t") == 0;
-    int draining = strcmp(db_rows_get(rows, 0, 1), "t") == 0;
+    *licensed = strcmp(db_rows_get(rows, 0, 0), "t") == 0;
+    *draining = strcmp(db_rows_get(rows, 0, 1), "t") == 0;
     db_rows_free(rows);
-    /* semantics §7: a licensed group cannot be deleted; its licenses go first. */
-    if (licensed)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "You must remove all licenses assigned to the group before you can "
-                             "delete it.");
-    if (draining)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "The group's licenses are still being removed from its members; "
-                             "delete it when its licenseProcessingState is ProcessingComplete.");
-    PGresult *r = db_exec(conn, &stmt_drop_memberships, params, err);
-    if (r == NULL)
+    return 0;
+}
+
+int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err)
+{
+    if (!guid_valid(id))
+        return db_not_found(id, err);
+    const char *params[] = {id};
+    long deleted = -1;
+    if (db_exec_command(conn, &stmt_drop_memberships, params, err) < 0 ||
+        (deleted = db_exec_command(conn, &stmt_delete, params, err)) < 0)
         return -1;
-    PQclear(r);
-    r = db_exec(conn, &stmt_delete, params, err);
-    if (r == NULL)
-        return -1;
-    int n = atoi(PQcmdTuples(r));
-    PQclear(r);
-    return n == 0 ? db_not_found(id, err) : 0;
+    return deleted == 0 ? db_not_found(id, err) : 0;
 }

@@ -1,8 +1,8 @@
-/* Group membership in the database: add, remove, list in the order members were added. */
+/* Group membership in the database: what an id is, add, remove, list in the order added. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "service/base/guid.h"
 #include "db/entities.h"
@@ -19,14 +19,38 @@ static const struct db_stmt stmt_add = {
     3};
 static const struct db_stmt stmt_remove = {
     "dir_member_remove",
-    "DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = $2::uuid"
-    " RETURNING member_type",
-    2};
+    "DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = $2::uuid", 2};
 static const struct db_stmt stmt_group_lock = {
     "dir_member_group_lock", "SELECT 1 FROM groups WHERE id = $1::uuid FOR UPDATE", 1};
 
-/* The group must exist; it is locked so membership changes of one group queue in order. */
-static int lock_group(struct db_conn *conn, const char *group_id, struct lic_error *err)
+static const char *const object_type_names[DIR_OBJECT_TYPE_COUNT] = {
+    [DIR_OBJECT_USER] = "user",
+    [DIR_OBJECT_GROUP] = "group",
+};
+
+const char *dir_object_type_name(enum dir_object_type t)
+{
+    assert((unsigned)t < DIR_OBJECT_TYPE_COUNT);
+    return object_type_names[t];
+}
+
+int db_directory_object_type(struct db_conn *conn, const char *id, enum dir_object_type *type,
+                             struct lic_error *err)
+{
+    if (!guid_valid(id))
+        return db_not_found(id, err);
+    const char *params[] = {id};
+    struct db_rows *rows = NULL;
+    if (db_rows_exec(conn, &stmt_kind, params, &rows, err) != 0)
+        return -1;
+    int found = rows->nrows > 0;
+    if (found)
+        *type = strcmp(db_rows_get(rows, 0, 0), "user") == 0 ? DIR_OBJECT_USER : DIR_OBJECT_GROUP;
+    db_rows_free(rows);
+    return found ? 0 : db_not_found(id, err);
+}
+
+int db_members_lock_group(struct db_conn *conn, const char *group_id, struct lic_error *err)
 {
     if (!guid_valid(group_id))
         return db_not_found(group_id, err);
@@ -40,64 +64,19 @@ static int lock_group(struct db_conn *conn, const char *group_id, struct lic_err
 }
 
 int db_members_add(struct db_conn *conn, const char *group_id, const char *member_id,
-                   char member_type[8], struct lic_error *err)
+                   enum dir_object_type type, struct lic_error *err)
 {
-    if (lock_group(conn, group_id, err) != 0)
-        return -1;
-    if (!guid_valid(member_id))
-        return db_not_found(member_id, err);
-    if (strcasecmp(group_id, member_id) == 0)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "A group cannot be a member of itself.");
-    const char *params[] = {group_id, member_id, NULL};
-    struct db_rows *rows = NULL;
-    if (db_rows_exec(conn, &stmt_kind, params + 1, &rows, err) != 0)
-        return -1;
-    if (rows->nrows == 0) {
-        db_rows_free(rows);
-        return db_not_found(member_id, err);
-    }
-    snprintf(member_type, 8, "%s", db_rows_get(rows, 0, 0));
-    db_rows_free(rows);
-    params[2] = member_type;
-    PGresult *r = db_exec(conn, &stmt_add, params, err);
-    if (r == NULL)
-        return -1;
-    int added = atoi(PQcmdTuples(r));
-    PQclear(r);
-    if (added == 0)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "One or more added object references already exist for the "
-                             "following modified properties: 'members'.");
-    return 0;
+    const char *params[] = {group_id, member_id, dir_object_type_name(type)};
+    long added = db_exec_command(conn, &stmt_add, params, err);
+    return added < 0 ? -1 : added == 0 ? DB_REFUSED_DUPLICATE : 0;
 }
 
 int db_members_remove(struct db_conn *conn, const char *group_id, const char *member_id,
-                      char member_type[8], struct lic_error *err)
+                      struct lic_error *err)
 {
-    if (lock_group(conn, group_id, err) != 0)
-        return -1;
-    if (!guid_valid(member_id))
-        return db_not_found(member_id, err);
     const char *params[] = {group_id, member_id};
-    struct db_rows *rows = NULL;
-    if (db_rows_exec(conn, &stmt_kind, params + 1, &rows, err) != 0)
-        return -1;
-    int exists = rows->nrows > 0;
-    db_rows_free(rows);
-    if (!exists)
-        return db_not_found(member_id, err);
-    if (db_rows_exec(conn, &stmt_remove, params, &rows, err) != 0)
-        return -1;
-    int removed = rows->nrows > 0;
-    if (removed)
-        snprintf(member_type, 8, "%s", db_rows_get(rows, 0, 0));
-    db_rows_free(rows);
-    if (!removed)
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "One or more removed object references do not exist for the "
-                             "following modified properties: 'members'.");
-    return 0;
+    long removed = db_exec_command(conn, &stmt_remove, params, err);
+    return removed < 0 ? -1 : removed == 0 ? DB_REFUSED_ABSENT : 0;
 }
 
 static const struct db_stmt stmt_list = {
@@ -117,11 +96,6 @@ int db_members_list(struct db_conn *conn, const char *group_id, int top, const c
     *count = -1;
     if (!guid_valid(group_id))
         return db_not_found(group_id, err);
-    if (after_seq != NULL &&
-        (after_seq[0] == '\0' || strspn(after_seq, "0123456789") != strlen(after_seq) ||
-         strlen(after_seq) > 18))
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", top + 1);
     const char *params[] = {group_id, after_seq, limit};

@@ -35,11 +35,9 @@ int db_org_update(struct db_conn *conn, const char *id, const char *display_name
     if (!guid_valid(id))
         return db_not_found(id, err);
     const char *params[] = {id, display_name, country};
-    PGresult *r = db_exec(conn, &stmt_update, params, err);
-    if (r == NULL)
+    long n = db_exec_command(conn, &stmt_update, params, err);
+    if (n < 0)
         return -1;
-    int n = atoi(PQcmdTuples(r));
-    PQclear(r);
     return n == 0 ? db_not_found(id, err) : 0;
 }
 
@@ -47,11 +45,10 @@ int db_org_ensure(struct db_conn *conn, const char *display_name, const char *co
                   const char *domain, int *created, struct lic_error *err)
 {
     const char *params[] = {display_name, country, domain};
-    PGresult *r = db_exec(conn, &stmt_ensure, params, err);
-    if (r == NULL)
+    long n = db_exec_command(conn, &stmt_ensure, params, err);
+    if (n < 0)
         return -1;
     if (created != NULL)
-        *created = atoi(PQcmdTuples(r)) > 0;
-    PQclear(r);
+        *created = n > 0;
     return 0;
 }

@@ -28,6 +28,7 @@ struct db_pool {
     char *conninfo;
     unsigned size;
     struct db_conn *conns;
+    unsigned waiting; /* threads in db_acquire waiting for a free connection */
 };
 
 static PGconn *open_pg(const char *conninfo)
@@ -154,7 +155,10 @@ struct db_conn *db_acquire(struct db_pool *pool, struct lic_error *err)
                 conn = &pool->conns[i];
         if (conn != NULL)
             break;
-        if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT) {
+        pool->waiting++;
+        int waited = pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline);
+        pool->waiting--;
+        if (waited == ETIMEDOUT) {
             pthread_mutex_unlock(&pool->lock);
             lic_error_set(err, LIC_ERR_UNAVAILABLE, "ServiceUnavailable",
                           "All database connections are busy. Retry later.");
@@ -171,6 +175,17 @@ struct db_conn *db_acquire(struct db_pool *pool, struct lic_error *err)
     }
     conn->sqlstate[0] = '\0';
     return conn;
+}
+
+void db_pool_stats(struct db_pool *pool, unsigned *size, unsigned *in_use, unsigned *waiting)
+{
+    pthread_mutex_lock(&pool->lock);
+    *size = pool->size;
+    *in_use = 0;
+    for (unsigned i = 0; i < pool->size; i++)
+        *in_use += pool->conns[i].in_use ? 1u : 0u;
+    *waiting = pool->waiting;
+    pthread_mutex_unlock(&pool->lock);
 }
 
 void db_release(struct db_pool *pool, struct db_conn *conn)

@@ -1,4 +1,5 @@
 /* Users in the database: listing, lookup by id or userPrincipalName, writes, delete. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +7,10 @@
 #include "service/base/guid.h"
 #include "db/entities.h"
 
-#define USER_COLUMNS                                                                               \
-    "u.id, array_to_json(u.business_phones)::text, u.display_name, u.given_name, u.job_title,"     \
-    " u.mail, u.mobile_phone, u.office_location, u.preferred_language, u.surname,"                 \
-    " u.user_principal_name, u.mail_nickname, u.account_enabled, u.usage_location,"                \
-    " u.department, " DB_TIME("u.created_at")
+#define USER_COLUMNS USER_PROPERTIES(DB_PROPERTY_READ)
+
+const struct db_property db_user_properties[USER_PROPERTY_COUNT] = {
+    USER_PROPERTIES(DB_PROPERTY_ROW)};
 
 /* Every text column is compared lower()ed in C collation, matching the indexes of 002. */
 static const struct filter_column user_columns[] = {
@@ -50,24 +50,6 @@ static const struct filter_lambda user_lambdas[] = {
 
 static const struct filter_schema user_schema = {"User", user_columns, user_lambdas};
 
-static const struct db_field_column user_fields[UF_COUNT] = {
-    [UF_UPN] = {"user_principal_name", "", ""},
-    [UF_DISPLAY_NAME] = {"display_name", "", ""},
-    [UF_MAIL_NICKNAME] = {"mail_nickname", "", ""},
-    [UF_ACCOUNT_ENABLED] = {"account_enabled", "", "::boolean"},
-    [UF_GIVEN_NAME] = {"given_name", "", ""},
-    [UF_SURNAME] = {"surname", "", ""},
-    [UF_MAIL] = {"mail", "", ""},
-    [UF_JOB_TITLE] = {"job_title", "", ""},
-    [UF_DEPARTMENT] = {"department", "", ""},
-    [UF_MOBILE_PHONE] = {"mobile_phone", "", ""},
-    [UF_OFFICE_LOCATION] = {"office_location", "", ""},
-    [UF_PREFERRED_LANGUAGE] = {"preferred_language", "", ""},
-    [UF_BUSINESS_PHONES] = {"business_phones", "ARRAY(SELECT json_array_elements_text(",
-                            "::json))"},
-    [UF_USAGE_LOCATION] = {"usage_location", "", ""},
-};
-
 static const struct db_entity users = {
     .table = "users",
     .from = "users u",
@@ -76,10 +58,8 @@ static const struct db_entity users = {
     .order_keys = {"lower(u.display_name) COLLATE \"C\"",
                    "lower(u.user_principal_name) COLLATE \"C\""},
     .schema = &user_schema,
-    .fields = user_fields,
-    .nfields = UF_COUNT,
-    .unique_message =
-        "Another object with the same value for property userPrincipalName already exists.",
+    .props = db_user_properties,
+    .nprops = USER_PROPERTY_COUNT,
 };
 
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
@@ -95,18 +75,18 @@ int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct 
 }
 
 static const struct db_stmt stmt_by_id = {
-    "dir_user_by_id", "SELECT " USER_COLUMNS ", '' FROM users u WHERE u.id = $1::uuid", 1};
+    "dir_user_by_id", "SELECT " USER_COLUMNS "'' FROM users u WHERE u.id = $1::uuid", 1};
 static const struct db_stmt stmt_by_id_lock = {
     "dir_user_by_id_lock",
-    "SELECT " USER_COLUMNS ", '' FROM users u WHERE u.id = $1::uuid FOR UPDATE", 1};
+    "SELECT " USER_COLUMNS "'' FROM users u WHERE u.id = $1::uuid FOR UPDATE", 1};
 static const struct db_stmt stmt_by_upn = {
     "dir_user_by_upn",
-    "SELECT " USER_COLUMNS ", '' FROM users u"
+    "SELECT " USER_COLUMNS "'' FROM users u"
     " WHERE lower(u.user_principal_name) COLLATE \"C\" = lower($1)",
     1};
 static const struct db_stmt stmt_by_upn_lock = {
     "dir_user_by_upn_lock",
-    "SELECT " USER_COLUMNS ", '' FROM users u"
+    "SELECT " USER_COLUMNS "'' FROM users u"
     " WHERE lower(u.user_principal_name) COLLATE \"C\" = lower($1) FOR UPDATE",
     1};
 
@@ -210,19 +190,15 @@ int db_users_set_proxies(struct db_conn *conn, const char *id, const char *const
                          struct lic_error *err)
 {
     const char *params[3] = {id, NULL, NULL};
-    PGresult *r = db_exec(conn, &stmt_proxies_clear, params, err);
-    if (r == NULL)
+    if (db_exec_command(conn, &stmt_proxies_clear, params, err) < 0)
         return -1;
-    PQclear(r);
     for (int i = 0; i < n; i++) {
         char pos[16];
         snprintf(pos, sizeof(pos), "%d", i);
         params[1] = pos;
         params[2] = addresses[i];
-        r = db_exec(conn, &stmt_proxy_add, params, err);
-        if (r == NULL)
+        if (db_exec_command(conn, &stmt_proxy_add, params, err) < 0)
             return -1;
-        PQclear(r);
     }
     return 0;
 }
@@ -245,24 +221,15 @@ int db_users_delete(struct db_conn *conn, const char *id, struct db_rows **freed
     /* Licenses first, explicitly: the seat trigger runs and the freed SKUs are known. */
     if (db_rows_exec(conn, &stmt_free_licenses, params, freed_skus, err) != 0)
         return -1;
-    PGresult *r = db_exec(conn, &stmt_drop_memberships, params, err);
-    if (r == NULL)
-        goto fail;
-    PQclear(r);
-    r = db_exec(conn, &stmt_delete, params, err);
-    if (r == NULL)
-        goto fail;
-    int n = atoi(PQcmdTuples(r));
-    PQclear(r);
-    if (n == 0) {
-        db_not_found(id, err);
-        goto fail;
+    long deleted = -1;
+    if (db_exec_command(conn, &stmt_drop_memberships, params, err) < 0 ||
+        (deleted = db_exec_command(conn, &stmt_delete, params, err)) < 0 ||
+        (deleted == 0 && db_not_found(id, err) != 0)) {
+        db_rows_free(*freed_skus);
+        *freed_skus = NULL;
+        return -1;
     }
     return 0;
-fail:
-    db_rows_free(*freed_skus);
-    *freed_skus = NULL;
-    return -1;
 }
 
 static const struct db_stmt stmt_member_of = {
@@ -277,9 +244,7 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
                        struct db_rows **rows, long *count, int want_count, struct lic_error *err)
 {
     *count = -1;
-    if (after_id != NULL && !guid_valid(after_id))
-        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                             "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+    assert(after_id == NULL || guid_valid(after_id));
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", top + 1);
     const char *params[] = {user_id, after_id, limit};

@@ -47,6 +47,17 @@ static const struct option_spec options[] = {
      "base URL used in @odata.nextLink (default: from the Host header)"},
     {"--migrate-on-start", "LICENSINGD_MIGRATE_ON_START", OPT_BOOL, FIELD(migrate_on_start), 0, 0,
      "serve applies pending migrations first: true or false (default true)"},
+    {"--notifications-allow-http-loopback", "LICENSINGD_NOTIFICATIONS_ALLOW_HTTP_LOOPBACK",
+     OPT_BOOL, FIELD(notify_allow_http_loopback), 0, 0,
+     "allow http:// notification URLs on 127.0.0.1, ::1 or localhost (default false)"},
+    {"--notify-retry-base-ms", "LICENSINGD_NOTIFY_RETRY_BASE_MS", OPT_UINT,
+     FIELD(notify_retry_base_ms), 10, 600000,
+     "first retry delay of a failed notification, doubled per attempt (default 1000)"},
+    {"--notify-retry-window-seconds", "LICENSINGD_NOTIFY_RETRY_WINDOW_SECONDS", OPT_UINT,
+     FIELD(notify_retry_window_s), 1, 7 * 86400,
+     "drop a batch failing this long, with a lifecycle 'missed' (default 14400)"},
+    {"--notify-poll-ms", "LICENSINGD_NOTIFY_POLL_MS", OPT_UINT, FIELD(notify_poll_ms), 50, 60000,
+     "how often an idle subscription looks for changes (default 500)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -65,6 +76,9 @@ void config_defaults(struct config *cfg, unsigned cores)
     cfg->sweep_seconds = 60;
     cfg->shutdown_seconds = 4;
     cfg->migrate_on_start = 1;
+    cfg->notify_retry_base_ms = 1000;
+    cfg->notify_retry_window_s = 4 * 3600;
+    cfg->notify_poll_ms = 500;
 }
 
 static int parse_unsigned(const char *text, unsigned long min, unsigned long max,

@@ -20,6 +20,11 @@ struct config {
     unsigned shutdown_seconds; /* grace period for in-flight requests on SIGTERM */
     char public_url[256];      /* base for @odata.nextLink; empty = from the Host header */
     int migrate_on_start;      /* serve runs migrations first (default 1) */
+    /* Change notifications. */
+    int notify_allow_http_loopback; /* http:// to 127.0.0.1/::1/localhost (development, tests) */
+    unsigned notify_retry_base_ms;  /* first retry delay; doubles per failed attempt */
+    unsigned notify_retry_window_s; /* failing this long, a batch is dropped ('missed') */
+    unsigned notify_poll_ms;        /* how often an idle subscription looks for changes */
 };
 
 /* Looks up an environment variable; tests pass their own. */

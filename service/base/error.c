@@ -12,6 +12,8 @@ const char *lic_error_default_code(enum lic_error_kind kind)
         return "";
     case LIC_ERR_BAD_REQUEST:
         return "Request_BadRequest";
+    case LIC_ERR_FORBIDDEN:
+        return "Authorization_RequestDenied";
     case LIC_ERR_NOT_FOUND:
         return "Request_ResourceNotFound";
     case LIC_ERR_METHOD:

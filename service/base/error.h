@@ -8,6 +8,7 @@
 enum lic_error_kind {
     LIC_OK = 0,
     LIC_ERR_BAD_REQUEST, /* the client's mistake: 400 */
+    LIC_ERR_FORBIDDEN,   /* 403 */
     LIC_ERR_NOT_FOUND,   /* 404 */
     LIC_ERR_METHOD,      /* 405 */
     LIC_ERR_CONFLICT,    /* 409 */

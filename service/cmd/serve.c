@@ -8,7 +8,9 @@
 
 #include "api/http.h"
 #include "db/db.h"
+#include "service/base/http_client.h"
 #include "service/base/log.h"
+#include "service/notify.h"
 #include "service/worker.h"
 
 int server_migrate(const struct config *cfg)
@@ -40,6 +42,10 @@ int server_run(const struct config *cfg)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (http_client_global_init() != 0) {
+        log_event(LOG_ERROR, "start_failed", "cannot initialise libcurl");
+        return 1;
+    }
 
     if (cfg->migrate_on_start && server_migrate(cfg) != 0)
         return 1;
@@ -65,6 +71,14 @@ int server_run(const struct config *cfg)
         db_pool_close(pool);
         return 1;
     }
+    struct notify_sender *notifications = notify_start(cfg);
+    if (notifications == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot start the notification sender");
+        worker_pool_stop(workers);
+        api_server_stop(server, 0);
+        db_pool_close(pool);
+        return 1;
+    }
     log_event(LOG_INFO, "started",
               "listening on %s:%u with %u HTTP threads, %u connections, %u workers",
               cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size, cfg->workers);
@@ -73,6 +87,7 @@ int server_run(const struct config *cfg)
     sigwait(&stop, &sig);
     log_event(LOG_INFO, "stopping", "signal %d: finishing in-flight requests", sig);
     api_server_stop(server, cfg->shutdown_seconds);
+    notify_stop(notifications);
     worker_pool_stop(workers);
     db_pool_close(pool);
     log_event(LOG_INFO, "stopped", NULL);

@@ -1,0 +1,89 @@
+/* The directory rooms: every write to users (users.c), groups and their membership (groups.c) and
+ * the organization (organization.c). Each function runs in its own transaction, words its
+ * refusals, writes its directoryAudit record through service/audit.h and decides, through
+ * users_requeue_after_change alone, what licensing work the change queues. Reads (list, get,
+ * count) go from api/ to db/ directly. */
+#ifndef LICENSINGD_SERVICE_DIRECTORY_H
+#define LICENSINGD_SERVICE_DIRECTORY_H
+
+#include "service/base/error.h"
+#include "service/base/guid.h"
+#include "db/directory.h"
+
+struct db_pool;
+struct db_conn;
+
+#define SERVICE_MUST_CHECK __attribute__((warn_unused_result))
+
+/* A user's proxyAddresses as a request gives them ("SMTP:adele@contoso.com", in order). */
+#define USER_PROXIES_MAX 50
+struct user_proxies {
+    int given; /* 0: the request leaves them as they are */
+    int n;
+    const char *addresses[USER_PROXIES_MAX];
+};
+
+/* Creates a user from the request's fields (checked by the caller against the user table); the
+ * new id in id. 400 when the userPrincipalName is taken. */
+int users_create(struct db_pool *pool, const struct db_fields *f,
+                 const struct user_proxies *proxies, char id[GUID_SIZE],
+                 struct lic_error *err) SERVICE_MUST_CHECK;
+/* PATCH of the user with this id or userPrincipalName; 404 when missing. */
+int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fields *f,
+                 const struct user_proxies *proxies, struct lic_error *err) SERVICE_MUST_CHECK;
+/* Deletes the user with its licenses (freeing their seats) and memberships. */
+int users_delete(struct db_pool *pool, const char *id_or_upn,
+                 struct lic_error *err) SERVICE_MUST_CHECK;
+
+/* A directory change that may change what licensing gives a user. */
+enum user_change_kind {
+    USER_CREATED,
+    USER_UPDATED,
+    USER_DELETED,
+    USER_JOINED_GROUP, /* a member (user or group) was added to a group */
+    USER_LEFT_GROUP,
+    USER_CHANGE_KIND_COUNT
+};
+struct user_change {
+    enum user_change_kind kind;
+    const char *user_id;              /* the user, or the member that joined or left */
+    const struct db_rows *before;     /* updated: the user's row before the change */
+    const struct db_fields *fields;   /* created, updated: what the request set */
+    int proxies_given;                /* created, updated: proxyAddresses were given */
+    enum dir_object_type member_type; /* joined, left */
+    const char *group_id;             /* joined, left */
+    const struct db_rows *freed_skus; /* deleted: the skuIds whose seats it freed (column 0) */
+};
+/* The one place that decides what a directory change queues for licensing, in the change's
+ * transaction: the user when a property licensing reads changed (semantics: usage location,
+ * proxy uniqueness) or its group membership did, and the SKUs whose seats a deletion freed. */
+int users_requeue_after_change(struct db_conn *conn, const struct user_change *c,
+                               struct lic_error *err) SERVICE_MUST_CHECK;
+
+/* members@odata.bind: the objects a group create or update adds, all or nothing. */
+#define GROUP_BIND_MAX 20 /* Graph's cap per request */
+struct group_bind {
+    int n;
+    char ids[GROUP_BIND_MAX][GUID_SIZE];
+};
+
+/* Creates a group from the request's fields with its bound members; the new id in id. */
+int groups_create(struct db_pool *pool, const struct db_fields *f, const struct group_bind *bind,
+                  char id[GUID_SIZE], struct lic_error *err) SERVICE_MUST_CHECK;
+/* PATCH of a group's fields, and its bound members added. */
+int groups_update(struct db_pool *pool, const char *id, const struct db_fields *f,
+                  const struct group_bind *bind, struct lic_error *err) SERVICE_MUST_CHECK;
+/* Refused (400, semantics §7) while the group holds licenses or its members still hold some
+ * from it; removes its memberships. */
+int groups_delete(struct db_pool *pool, const char *id, struct lic_error *err) SERVICE_MUST_CHECK;
+/* POST members/$ref and DELETE members/{id}/$ref. */
+int groups_add_member(struct db_pool *pool, const char *group_id, const char *member_id,
+                      struct lic_error *err) SERVICE_MUST_CHECK;
+int groups_remove_member(struct db_pool *pool, const char *group_id, const char *member_id,
+                         struct lic_error *err) SERVICE_MUST_CHECK;
+
+/* PATCH of the organization's name and country (NULL: unchanged); 404 for another id. */
+int organization_update(struct db_pool *pool, const char *id, const char *display_name,
+                        const char *country, struct lic_error *err) SERVICE_MUST_CHECK;
+
+#endif
