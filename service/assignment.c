@@ -68,6 +68,11 @@ static int validate_request(struct db_conn *conn, const struct lic_batch *b, con
                             const char (*removes)[GUID_SIZE], int n_removes, struct lic_error *err)
 {
     const struct lic_batch_user *bu = &b->users[0];
+    /* Only group-based licensing falls back to the organization's country (semantics §2). */
+    if (n_adds > 0 && bu->usage_location[0] == '\0')
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                             "License assignment cannot be done for user with invalid usage "
+                             "location.");
     for (int i = 0; i < n_adds; i++) {
         int s = lic_batch_sku_index(b, adds[i].sku_id);
         if (s < 0)
