@@ -36,6 +36,9 @@ struct filter_lambda {
     const char *elem;
     enum filter_col_type type;
     unsigned ops;
+    /* When set (open and elem unused): a jsonb array of the values, so that eq and in compile
+     * to containment (array @> ["value"], lower()ed), which a GIN index serves. */
+    const char *values_array;
 };
 
 struct filter_schema {

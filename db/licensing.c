@@ -126,9 +126,9 @@ static int parse_uuid_array(struct arena *a, const char *text, const char ***out
 
 static const struct db_stmt stmt_lock = {
     "lic_lock_users", "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", 1};
-static const struct db_stmt stmt_lock_nowait = {
-    "lic_lock_users_nowait",
-    "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE NOWAIT", 1};
+static const struct db_stmt stmt_lock_skip = {
+    "lic_lock_users_skip",
+    "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED", 1};
 
 static const struct db_stmt stmt_users = {
     "lic_users",
@@ -205,40 +205,54 @@ static const struct db_stmt stmt_plans = {
 
 /* ---- loading ---- */
 
-int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, int nowait,
+int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
                             struct lic_error *err)
 {
     char *list = db_array_literal(ids, n);
     if (list == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     const char *params[] = {list};
-    int rc = 0;
-    if (nowait) {
-        /* Try without waiting; if another transaction holds a user, note it and wait. */
-        if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0) {
-            free(list);
-            return -1;
+    int count = 0;
+    PGresult *r = NULL;
+    if (contended != NULL) {
+        /* Take what is free; the users another transaction holds are the contended ones. */
+        if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0 ||
+            (r = db_exec(conn, &stmt_lock_skip, params, err)) == NULL)
+            goto out;
+        memset(contended, 0, (size_t)n);
+        for (int i = 0; i < n; i++) {
+            int got = 0;
+            for (int k = 0; k < PQntuples(r) && !got; k++)
+                got = strcasecmp(ids[i], PQgetvalue(r, k, 0)) == 0;
+            contended[i] = !got;
         }
-        PGresult *r = db_exec(conn, &stmt_lock_nowait, params, err);
-        if (r != NULL) {
-            PQclear(r);
+        int all = PQntuples(r) == n;
+        PQclear(r);
+        r = NULL;
+        if (all) {
             free(list);
             return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
         }
-        if (strcmp(db_last_sqlstate(conn), "55P03") != 0 ||
-            db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0) {
-            free(list);
-            return -1;
-        }
-        lic_error_clear(err);
-        rc = 1;
+        /* Wait for them after all, in id order with nothing held, as without contention. */
+        if (db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0)
+            goto out;
     }
-    PGresult *r = db_exec(conn, &stmt_lock, params, err);
-    free(list);
-    if (r == NULL)
-        return -1;
+    if ((r = db_exec(conn, &stmt_lock, params, err)) == NULL)
+        goto out;
+    /* Users missing from the table were never contended: they are not locked by anyone. */
+    for (int i = 0; contended != NULL && i < n; i++) {
+        int exists = 0;
+        for (int k = 0; k < PQntuples(r) && !exists; k++)
+            exists = strcasecmp(ids[i], PQgetvalue(r, k, 0)) == 0;
+        contended[i] &= exists;
+        count += contended[i];
+    }
     PQclear(r);
-    return rc;
+    free(list);
+    return count;
+out:
+    free(list);
+    return -1;
 }
 
 struct loader {

@@ -54,11 +54,27 @@ static void audit_group(struct db_conn *conn, const char *activity, const char *
     json_decref(j_targets);
 }
 
-/* Two transactions wanted the same users: the loser waited (retried) - semantics §6. */
-static void audit_concurrency(struct db_conn *conn, const char *context)
+/* Another transaction held the user while this one wanted it; this one waited and carries on
+ * (semantics §6). Recorded on the user, with the groups whose licenses it was being given. */
+static void audit_concurrency(struct db_conn *conn, const struct lic_batch_user *bu,
+                              const char *group_id)
 {
-    json_t *j_details = json_pack("[{s:s, s:s}]", "key", "Context", "value", context);
+    json_t *j_details = json_array();
+    if (group_id != NULL)
+        json_array_append_new(j_details,
+                              json_pack("{s:s, s:s}", "key", "GroupId", "value", group_id));
+    for (int k = 0; k < bu->input.n_paths; k++) {
+        const char *g = bu->paths[k].group_id;
+        int seen = g == NULL || (group_id != NULL && strcmp(g, group_id) == 0);
+        for (int e = 0; e < k && !seen; e++)
+            seen = bu->paths[e].group_id != NULL && strcmp(bu->paths[e].group_id, g) == 0;
+        if (!seen)
+            json_array_append_new(j_details, json_pack("{s:s, s:s}", "key", "GroupId", "value", g));
+    }
+    json_t *j_targets = json_pack("[{s:s, s:s, s:s, s:[]}]", "id", bu->id, "type", "User",
+                                  "userPrincipalName", bu->upn, "modifiedProperties");
     char *details = json_dumps(j_details, JSON_COMPACT);
+    char *targets = json_dumps(j_targets, JSON_COMPACT);
     struct audit_record rec = {.activity = "LicenseAssignmentAttributeConcurrencyException",
                                .category = "UserManagement",
                                .operation_type = "Update",
@@ -66,11 +82,14 @@ static void audit_concurrency(struct db_conn *conn, const char *context)
                                .result_reason = "Concurrent license processing of the same user; "
                                                 "retried automatically.",
                                .initiated_by = licensing_app_initiator,
+                               .target_resources = targets,
                                .additional_details = details};
     struct lic_error err;
     db_audit_write(conn, &rec, &err);
     free(details);
+    free(targets);
     json_decref(j_details);
+    json_decref(j_targets);
 }
 
 /* Evaluates and saves a batch of users inside the caller's transaction. */
@@ -84,16 +103,18 @@ static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, co
         list[i] = ids[i];
     struct lic_batch b = {0};
     struct lic_result *results = calloc((size_t)n + 1, sizeof(*results));
+    char *contended = calloc((size_t)n + 1, 1);
     int rc = -1;
-    if (results == NULL)
+    if (results == NULL || contended == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
-    int contended = db_licensing_lock_users(conn, list, n, 1, err);
-    if (contended < 0)
+    }
+    if (db_licensing_lock_users(conn, list, n, contended, err) < 0 ||
+        db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
         goto out;
-    if (contended)
-        audit_concurrency(conn, group_id ? group_id : "user reprocessing");
-    if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
-        goto out;
+    for (int i = 0; i < n; i++)
+        if (contended[i] && b.users[i].found)
+            audit_concurrency(conn, &b.users[i], group_id);
     for (int i = 0; i < n; i++) {
         if (!b.users[i].found)
             continue;
@@ -122,6 +143,7 @@ out:
     for (int i = 0; results && i < n; i++)
         licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
     free(results);
+    free(contended);
     db_licensing_batch_free(&b);
     free(list);
     return rc;
