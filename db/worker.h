@@ -17,10 +17,21 @@ struct work_job {
 };
 
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
- * worker holds; distinct ids in queue order (the order seats are handed out in). Returns how many
- * users (*claimed: how many queue items), or -1. */
+ * worker holds; those a group job has yet to reach are parked for it instead (*parked); distinct
+ * ids in queue order (the order seats are handed out in). Returns how many users (*claimed: how
+ * many queue items), or -1. */
 int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], int *claimed,
-                        struct lic_error *err);
+                        int *parked, struct lic_error *err);
+
+/* A group job's page claims the items queued for its members (its evaluation covers them), but
+ * none another worker holds. How many, or -1. */
+int db_work_claim_members(struct db_conn *conn, const char *const *ids, int n,
+                          struct lic_error *err);
+
+/* Which of the users a group job has yet to reach (awaiting[i] = 1): their seats are given in
+ * that job's membership order. How many, or -1. */
+int db_work_awaiting_group(struct db_conn *conn, const char *const *ids, int n, char *awaiting,
+                           struct lic_error *err);
 
 /* Claims one user's queued items (inside the caller's transaction): how many, or -1. */
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err);
@@ -50,7 +61,8 @@ int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_
 int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
                                      struct lic_error *err);
 
-/* Repairs drift: requeues groups not ProcessingComplete that have no job queued. */
+/* Repairs drift: requeues groups not ProcessingComplete that have no job queued, and looks at
+ * parked user items again. */
 int db_work_sweep(struct db_conn *conn, struct lic_error *err);
 
 /* LISTEN licensingd_work on conn, then waits up to timeout_ms for a notification: 1 woken,

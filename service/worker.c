@@ -15,6 +15,7 @@
 
 #include "db/audit.h"
 #include "db/licensing.h"
+#include "db/queue.h"
 #include "db/worker.h"
 #include "service/assignment.h"
 #include "service/engine/licensing.h"
@@ -92,6 +93,56 @@ static void audit_concurrency(struct db_conn *conn, const struct lic_batch_user 
     json_decref(j_targets);
 }
 
+/* Loads the batch with its SKU rows locked. Outside a group's job, a user whom a group job has
+ * yet to reach goes back to the queue instead (semantics §4.6): that job gives the seats in
+ * membership order. Checked after the load, under the SKU locks, so a group license that landed
+ * since the claim is seen with its job; list and *n shrink to the users kept. */
+static int load(struct db_conn *conn, const char **list, char *contended, int *n,
+                const char *group_id, struct lic_batch *b, struct lic_error *err)
+{
+    char *awaiting = calloc((size_t)*n + 1, 1);
+    int rc = -1;
+    while (awaiting != NULL) {
+        if (db_licensing_load(conn, list, *n, NULL, 0, LIC_LOAD_LOCK_SKUS, b, err) != 0)
+            break;
+        int waiting = group_id ? 0 : db_work_awaiting_group(conn, list, *n, awaiting, err);
+        if (waiting <= 0) {
+            rc = waiting;
+            break;
+        }
+        db_licensing_batch_free(b);
+        log_event(LOG_INFO, "users_await_group", "%d of %d users back to the queue for a group job",
+                  waiting, *n);
+        int kept = 0;
+        for (int i = 0; i < *n; i++) {
+            if (!awaiting[i]) {
+                contended[kept] = contended[i];
+                list[kept++] = list[i];
+            } else if (db_queue_push(conn, QUEUE_USER, list[i],
+                                     "waiting for its group's processing", err) != 0)
+                goto out;
+        }
+        *n = kept;
+    }
+    if (awaiting == NULL)
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+out:
+    free(awaiting);
+    return rc;
+}
+
+/* A group job's page: the items queued for its members are covered by this evaluation (taken
+ * before the load, so every change they stand for is seen). */
+static int claim_members(struct db_conn *conn, const char **list, int n, struct lic_error *err)
+{
+    int claimed = db_work_claim_members(conn, list, n, err);
+    if (claimed < 0)
+        return -1;
+    if (claimed > 0)
+        log_event(LOG_INFO, "group_batch", "claimed %d items for %d members", claimed, n);
+    return 0;
+}
+
 /* Evaluates and saves a batch of users inside the caller's transaction. */
 static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, const char *group_id,
                          int *failed, struct lic_error *err)
@@ -110,7 +161,8 @@ static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, co
         goto out;
     }
     if (db_licensing_lock_users(conn, list, n, contended, err) < 0 ||
-        db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
+        (group_id != NULL && claim_members(conn, list, n, err) != 0) ||
+        load(conn, list, contended, &n, group_id, &b, err) != 0)
         goto out;
     for (int i = 0; i < n; i++)
         if (contended[i] && b.users[i].found)
@@ -178,8 +230,13 @@ static int run_once(struct db_conn *conn, char (*ids)[GUID_SIZE])
     lic_error_clear(&err);
     if (db_begin(conn, &err) != 0)
         return -1;
-    int claimed = 0;
-    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &err);
+    int claimed = 0, parked = 0;
+    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &parked, &err);
+    if (n == 0 && parked > 0) { /* nothing claimed, but the parked items are set aside */
+        if (db_commit(conn, &err) != 0)
+            goto fail;
+        return 1;
+    }
     if (n > 0) {
         if (process_users(conn, ids, n, NULL, NULL, &err) != 0 || db_commit(conn, &err) != 0) {
             db_rollback(conn);

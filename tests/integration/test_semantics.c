@@ -233,6 +233,78 @@ START_TEST(concurrency_exception_is_recorded_on_each_user)
 }
 END_TEST
 
+/* Sum of the "claimed N items" lines of one kind (user_batch, group_batch) in the server's log. */
+static long claimed_in_log(const struct th_server *s, const char *kind)
+{
+    FILE *f = fopen(s->log_path, "r");
+    long total = 0;
+    char line[4096], tag[64];
+    snprintf(tag, sizeof(tag), "\"%s\"", kind);
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "\"claimed ");
+        if (p && strstr(line, tag))
+            total += atol(p + 9);
+    }
+    if (f)
+        fclose(f);
+    return total;
+}
+
+START_TEST(member_work_waits_for_the_group_job_which_takes_it)
+{
+    enum { MEMBERS = 20 };
+    const char *g = "5a000000-0000-0000-0000-000000000003";
+    char ids[MEMBERS][GUID_SIZE];
+    make_group(&srv, g, "Waiting");
+    for (int i = 0; i < MEMBERS; i++) {
+        char upn[64];
+        snprintf(ids[i], GUID_SIZE, "53000000-0000-0000-0000-%012d", i);
+        snprintf(upn, sizeof(upn), "waiting%d@contoso.com", i);
+        make_user(&srv, ids[i], upn, "US");
+        th_sql_execf(&srv,
+                     "INSERT INTO group_members (group_id, member_id, member_type) VALUES ('%s',"
+                     " '%s', 'user')",
+                     g, ids[i]);
+    }
+    /* The group's job is held on its first member; meanwhile every member's own work arrives. */
+    PGconn *holder = th_db(&srv);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "BEGIN; SELECT id FROM users WHERE id = '%s' FOR UPDATE", ids[0]);
+    PQclear(PQexec(holder, sql));
+    assign_to_group(&srv, g, E1);
+    long users_before = claimed_in_log(&srv, "user_batch");
+    long group_before = claimed_in_log(&srv, "group_batch");
+    th_sql_execf(&srv,
+                 "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', member_id, "
+                 "'test' FROM group_members WHERE group_id = '%s' ORDER BY member_seq;"
+                 "NOTIFY licensingd_work",
+                 g);
+    /* The workers set it aside for the job (parked), instead of racing the job for seats. */
+    long parked = 0;
+    for (int i = 0; i < 200 && parked < MEMBERS; i++) {
+        usleep(50000);
+        parked = th_sql_longf(&srv,
+                              "SELECT count(*) FROM work_queue WHERE kind = 'user' AND run_after"
+                              " = 'infinity' AND target_id IN (SELECT member_id FROM "
+                              "group_members WHERE group_id = '%s')",
+                              g);
+    }
+    ck_assert_int_eq(parked, MEMBERS);
+    PQclear(PQexec(holder, "COMMIT"));
+    PQfinish(holder);
+    wait_idle(&srv, g);
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM license_assignment_states WHERE group_id ="
+                                  " '%s' AND state = 'Active'",
+                                  g),
+                     MEMBERS);
+    /* The job's evaluation covered the members' work: it took their items, nothing ran twice. */
+    usleep(300000); /* a batch's log line follows its commit */
+    ck_assert_int_eq(claimed_in_log(&srv, "group_batch") - group_before, MEMBERS);
+    ck_assert_int_eq(claimed_in_log(&srv, "user_batch") - users_before, 0);
+}
+END_TEST
+
 /* One trial: members 1..30 join a group one by one (their worker items may still be queued),
  * then a 10-seat product is assigned to the group at once. User ids run against membership
  * order, so only membership order can pick the first ten. Returns how many of the first ten
@@ -332,6 +404,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, direct_assignment_needs_the_users_own_usage_location);
     tcase_add_test(tc, concurrency_exception_is_recorded_on_each_user);
+    tcase_add_test(tc, member_work_waits_for_the_group_job_which_takes_it);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_two_workers);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_four_workers);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_two_replicas);
