@@ -51,10 +51,18 @@ static const struct db_stmt stmt_claim_members = {
     "   FOR UPDATE SKIP LOCKED)",
     1};
 
-/* A job finished (or the sweep runs): parked items are looked at again. */
+/* A group job finished or failed: parked items are looked at again (those another job still
+ * awaits are parked again by the next claim). */
 static const struct db_stmt stmt_unpark = {
     "work_unpark",
     "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'", 0};
+
+/* The sweep's repair, when no group job can be awaited any more. */
+static const struct db_stmt stmt_unpark_idle = {
+    "work_unpark_idle",
+    "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'"
+    "   AND NOT EXISTS (SELECT 1 FROM work_queue j WHERE j.kind = 'group' AND j.attempts = 0)",
+    0};
 
 static const struct db_stmt stmt_claim_user = {
     "work_claim_user",
@@ -271,7 +279,9 @@ int db_work_defer_job(struct db_conn *conn, long long id, const char *reason, st
     char text[24];
     snprintf(text, sizeof(text), "%lld", id);
     const char *params[] = {text, reason};
-    return exec_params(conn, &stmt_defer_job, params, err);
+    if (exec_params(conn, &stmt_defer_job, params, err) != 0)
+        return -1;
+    return exec_params(conn, &stmt_unpark, NULL, err);
 }
 
 int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err)
@@ -379,7 +389,7 @@ int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
 
 int db_work_sweep(struct db_conn *conn, struct lic_error *err)
 {
-    if (exec_params(conn, &stmt_unpark, NULL, err) != 0)
+    if (exec_params(conn, &stmt_unpark_idle, NULL, err) != 0)
         return -1;
     return exec_params(conn, &stmt_sweep, NULL, err);
 }

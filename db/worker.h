@@ -36,7 +36,8 @@ int db_work_awaiting_group(struct db_conn *conn, const char *const *ids, int n, 
 /* Claims one user's queued items (inside the caller's transaction): how many, or -1. */
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err);
 
-/* Puts failing work back with a growing delay (2^attempts s, at most 5 min) and its error. */
+/* Puts failing work back with a growing delay (2^attempts s, at most 5 min) and its error; a
+ * failing job no longer holds the user items parked for it. */
 int db_work_defer_users(struct db_conn *conn, const char (*ids)[GUID_SIZE], int n,
                         const char *reason, struct lic_error *err);
 int db_work_defer_job(struct db_conn *conn, long long id, const char *reason,
@@ -62,7 +63,7 @@ int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
                                      struct lic_error *err);
 
 /* Repairs drift: requeues groups not ProcessingComplete that have no job queued, and looks at
- * parked user items again. */
+ * parked user items again when no group job can be awaiting them. */
 int db_work_sweep(struct db_conn *conn, struct lic_error *err);
 
 /* LISTEN licensingd_work on conn, then waits up to timeout_ms for a notification: 1 woken,

@@ -305,6 +305,24 @@ START_TEST(member_work_waits_for_the_group_job_which_takes_it)
 }
 END_TEST
 
+START_TEST(parked_work_no_group_job_awaits_is_released_by_the_sweep)
+{
+    /* Work parked for a job that is gone (finished elsewhere, or failing) runs after all. */
+    const char *u = "54000000-0000-0000-0000-000000000001";
+    make_user(&srv, u, "parked@contoso.com", "US");
+    th_sql_execf(&srv,
+                 "INSERT INTO work_queue (kind, target_id, reason, run_after) VALUES ('user', '%s',"
+                 " 'test', 'infinity')",
+                 u);
+    long left = 1;
+    for (int i = 0; i < 200 && left > 0; i++) {
+        usleep(50000);
+        left = th_sql_longf(&srv, "SELECT count(*) FROM work_queue WHERE target_id = '%s'", u);
+    }
+    ck_assert_int_eq(left, 0);
+}
+END_TEST
+
 /* One trial: members 1..30 join a group one by one (their worker items may still be queued),
  * then a 10-seat product is assigned to the group at once. User ids run against membership
  * order, so only membership order can pick the first ten. Returns how many of the first ten
@@ -323,7 +341,8 @@ static int seat_order_trial(const struct th_server *s, int trial)
     make_group(s, group, "Order");
     for (int i = 0; i < MEMBERS; i++) {
         char upn[64];
-        snprintf(ids[i], GUID_SIZE, "5d%06d-0000-0000-0000-%012d", trial, MEMBERS - i);
+        snprintf(ids[i], GUID_SIZE, "5d%06u-0000-0000-0000-%012u", (unsigned)trial % 1000000u,
+                 (unsigned)(MEMBERS - i));
         snprintf(upn, sizeof(upn), "order%d.%d@contoso.com", trial, i);
         make_user(s, ids[i], upn, "US");
     }
@@ -396,7 +415,7 @@ END_TEST
 
 int main(void)
 {
-    const char *env[] = {"LICENSINGD_WORKERS=2", NULL};
+    const char *env[] = {"LICENSINGD_WORKERS=2", "LICENSINGD_SWEEP_SECONDS=1", NULL};
     th_server_start(&srv, "semantics", env);
     th_sql_exec(&srv, catalog_sql);
     Suite *s = suite_create("semantics");
@@ -405,6 +424,7 @@ int main(void)
     tcase_add_test(tc, direct_assignment_needs_the_users_own_usage_location);
     tcase_add_test(tc, concurrency_exception_is_recorded_on_each_user);
     tcase_add_test(tc, member_work_waits_for_the_group_job_which_takes_it);
+    tcase_add_test(tc, parked_work_no_group_job_awaits_is_released_by_the_sweep);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_two_workers);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_four_workers);
     tcase_add_test(tc, last_seats_go_to_the_earliest_members_with_two_replicas);
