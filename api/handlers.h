@@ -73,5 +73,10 @@ API_HANDLER(api_organization_list);
 API_HANDLER(api_organization_update);
 API_HANDLER(api_audit_list);
 /* end Directory */
+/* console: api/console.c (the admin console's files under /admin/) */
+API_HANDLER(api_console_index);
+API_HANDLER(api_console_config);
+API_HANDLER(api_console_file);
+/* end console */
 
 #endif

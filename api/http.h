@@ -30,7 +30,7 @@ struct api_request {
     struct MHD_Connection *connection;
 };
 
-#define API_MAX_HEADERS 4
+#define API_MAX_HEADERS 8
 
 struct api_response {
     unsigned status;

@@ -77,6 +77,16 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
     }
     if (!(ops & need))
         return unsupported_op(filter_op_name(op), property, err);
+    if (type == FCOL_JSON_MEMBER) {
+        if (lit->type != FILTER_LIT_STRING && lit->type != FILTER_LIT_GUID)
+            return bad_literal(property, "must be a quoted string", err);
+        sqlb_add(b, "(");
+        sqlb_add(b, sql);
+        sqlb_add(b, " @> jsonb_build_array(lower(");
+        sqlb_param(b, lit->text);
+        sqlb_add(b, ")))");
+        return 0;
+    }
     sqlb_add(b, "(");
     sqlb_add(b, sql);
     sqlb_add(b, sql_ops[op]);
@@ -107,6 +117,8 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
         sqlb_param(b, lit->text);
         sqlb_add(b, "::timestamptz");
         break;
+    case FCOL_JSON_MEMBER:
+        break; /* answered above */
     }
     sqlb_add(b, ")");
     return 0;
@@ -172,27 +184,6 @@ static int comparison(struct sql_builder *b, const char *property, const char *s
     return 0;
 }
 
-/* eq / in on a lambda over a jsonb array of text values: containment, one test per value. */
-static int containment(struct sql_builder *b, const struct filter_lambda *l,
-                       const struct filter_node *n, struct lic_error *err)
-{
-    if (n->body_is_func || (n->op != FILTER_EQ && n->op != FILTER_IN))
-        return unsupported_op(n->body_is_func ? "function" : filter_op_name(n->op), l->property,
-                              err);
-    sqlb_add(b, "(");
-    for (int i = 0; i < n->nvalues; i++) {
-        if (n->values[i].type != FILTER_LIT_STRING && n->values[i].type != FILTER_LIT_GUID)
-            return bad_literal(l->property, "must be a quoted string", err);
-        sqlb_add(b, i > 0 ? " OR " : "");
-        sqlb_add(b, l->values_array);
-        sqlb_add(b, " @> jsonb_build_array(lower(");
-        sqlb_param(b, n->values[i].text);
-        sqlb_add(b, "))");
-    }
-    sqlb_add(b, ")");
-    return 0;
-}
-
 static const struct filter_column *find_column(const struct filter_schema *s, const char *name)
 {
     for (const struct filter_column *c = s->columns; c && c->name; c++)
@@ -250,8 +241,6 @@ int filter_sql_compile(const struct filter_node *n, const struct filter_schema *
         const struct filter_lambda *l = find_lambda(s, n);
         if (l == NULL)
             return unsupported_property(s, n->property, err);
-        if (l->values_array != NULL)
-            return containment(b, l, n, err);
         sqlb_add(b, l->open);
         int rc = n->body_is_func ? function(b, l->property, l->elem, l->type, l->ops, n->func,
                                             &n->values[0], err)

@@ -11,6 +11,7 @@ enum filter_col_type {
     FCOL_UUID,
     FCOL_BOOL,
     FCOL_TIME,
+    FCOL_JSON_MEMBER, /* sql is a jsonb array of lower-case strings: eq is membership (@>, GIN) */
 };
 
 /* Which operators a column allows (Graph's per-property list, reference §1). */
@@ -36,9 +37,6 @@ struct filter_lambda {
     const char *elem;
     enum filter_col_type type;
     unsigned ops;
-    /* When set (open and elem unused): a jsonb array of the values, so that eq and in compile
-     * to containment (array @> ["value"], lower()ed), which a GIN index serves. */
-    const char *values_array;
 };
 
 struct filter_schema {

@@ -51,13 +51,9 @@ static const struct db_stmt stmt_claim_members = {
     "   FOR UPDATE SKIP LOCKED)",
     1};
 
-/* A group job finished or failed: parked items are looked at again (those another job still
- * awaits are parked again by the next claim). */
 static const struct db_stmt stmt_unpark = {
     "work_unpark",
     "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'", 0};
-
-/* The sweep's repair, when no group job can be awaited any more. */
 static const struct db_stmt stmt_unpark_idle = {
     "work_unpark_idle",
     "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'"
@@ -145,8 +141,12 @@ static const struct db_stmt stmt_sweep = {
     "    AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.kind = 'group' AND w.target_id = g.id)",
     0};
 
+/* Exec, check, clear: 0 or -1 with err. */
 static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
-                       struct lic_error *err);
+                       struct lic_error *err)
+{
+    return db_exec_command(conn, stmt, params, err) < 0 ? -1 : 0;
+}
 
 static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char (*ids)[GUID_SIZE], int n, const char *second,
@@ -253,6 +253,11 @@ int db_work_awaiting_group(struct db_conn *conn, const char *const *ids, int n, 
     return count;
 }
 
+int db_work_unpark_users(struct db_conn *conn, int unless_a_job_awaits, struct lic_error *err)
+{
+    return exec_params(conn, unless_a_job_awaits ? &stmt_unpark_idle : &stmt_unpark, NULL, err);
+}
+
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err)
 {
     const char *params[] = {user_id};
@@ -268,10 +273,8 @@ int db_work_defer_users(struct db_conn *conn, const char (*ids)[GUID_SIZE], int 
                         const char *reason, struct lic_error *err)
 {
     PGresult *r = ids_exec(conn, &stmt_defer_users, ids, n, reason, err);
-    if (r == NULL)
-        return -1;
     PQclear(r);
-    return 0;
+    return r != NULL ? 0 : -1;
 }
 
 int db_work_defer_job(struct db_conn *conn, long long id, const char *reason, struct lic_error *err)
@@ -279,9 +282,7 @@ int db_work_defer_job(struct db_conn *conn, long long id, const char *reason, st
     char text[24];
     snprintf(text, sizeof(text), "%lld", id);
     const char *params[] = {text, reason};
-    if (exec_params(conn, &stmt_defer_job, params, err) != 0)
-        return -1;
-    return exec_params(conn, &stmt_unpark, NULL, err);
+    return exec_params(conn, &stmt_defer_job, params, err);
 }
 
 int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_error *err)
@@ -293,7 +294,7 @@ int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_err
     if (found) {
         memset(job, 0, sizeof(*job));
         job->id = atoll(PQgetvalue(r, 0, 0));
-        snprintf(job->kind, sizeof(job->kind), "%s", PQgetvalue(r, 0, 1));
+        job->kind = (enum queue_kind)db_queue_kind_parse(PQgetvalue(r, 0, 1));
         snprintf(job->target, sizeof(job->target), "%s", PQgetvalue(r, 0, 2));
         job->cursor_seq = atoll(PQgetvalue(r, 0, 3));
         job->done = atoi(PQgetvalue(r, 0, 4));
@@ -344,16 +345,6 @@ int db_group_member_page(struct db_conn *conn, const char *group_id, long long a
     return n;
 }
 
-static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
-                       struct lic_error *err)
-{
-    PGresult *r = db_exec(conn, stmt, params, err);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err)
 {
     char id[24], cur[24], done[16], failed[16];
@@ -370,10 +361,9 @@ int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_
     char id[24], gen[24];
     snprintf(id, sizeof(id), "%lld", job->id);
     snprintf(gen, sizeof(gen), "%lld", job->generation);
-    if (strcmp(job->kind, "group") == 0) {
+    if (job->kind == QUEUE_GROUP) {
         const char *params[] = {job->target, gen, id};
-        if (exec_params(conn, &stmt_group_complete, params, err) != 0 ||
-            exec_params(conn, &stmt_unpark, NULL, err) != 0)
+        if (exec_params(conn, &stmt_group_complete, params, err) != 0)
             return -1;
     }
     const char *params[] = {id};
@@ -389,8 +379,6 @@ int db_work_requeue_count_violations(struct db_conn *conn, const char *sku_id,
 
 int db_work_sweep(struct db_conn *conn, struct lic_error *err)
 {
-    if (exec_params(conn, &stmt_unpark_idle, NULL, err) != 0)
-        return -1;
     return exec_params(conn, &stmt_sweep, NULL, err);
 }
 

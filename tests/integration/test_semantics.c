@@ -222,7 +222,6 @@ START_TEST(concurrency_exception_is_recorded_on_each_user)
     /* Only eq and in, on quoted ids: the rest is Graph's 400, never a 500. */
     const char *bad[] = {"targetResources/any(t:t/id%20ne%20'x')",
                          "targetResources/any(t:startswith(t/id,'x'))",
-                         "targetResources/any(t:t/displayName%20eq%20'x')",
                          "targetResources/any(t:t/id%20eq%20true)"};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         snprintf(path, sizeof(path), "/v1.0/auditLogs/directoryAudits?$filter=%s", bad[k]);
