@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "service/base/arena.h"
 #include "service/base/guid.h"
@@ -142,15 +141,18 @@ static int run_command_with_ids(struct db_conn *conn, const struct db_stmt *stmt
     return r != NULL ? 0 : -1;
 }
 
-/* flags[i] = 1 when ids[i] is not among the first column of r. */
-static void flag_missing(const char *const *ids, int n, PGresult *r, char *flags)
+/* flags[i] = 1 when ids[i] is not among the first column of r; 0, or -1 when memory runs out. */
+static int flag_missing(const char *const *ids, int n, PGresult *r, char *flags,
+                        struct lic_error *err)
 {
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int k = 0; k < PQntuples(r) && !seen; k++)
-            seen = strcasecmp(ids[i], PQgetvalue(r, k, 0)) == 0;
-        flags[i] = !seen;
-    }
+    struct id_map seen;
+    int rc = id_map_init(&seen, PQntuples(r));
+    for (int k = 0; rc == 0 && k < PQntuples(r); k++)
+        rc = id_map_add(&seen, PQgetvalue(r, k, 0)) < 0 ? -1 : 0;
+    for (int i = 0; rc == 0 && i < n; i++)
+        flags[i] = id_map_get(&seen, ids[i]) < 0;
+    id_map_free(&seen);
+    return rc == 0 ? 0 : out_of_memory(err);
 }
 
 int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
@@ -159,35 +161,33 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
     if (contended == NULL)
         return run_command_with_ids(conn, &stmt_lock, ids, n, err);
     /* Take what is free; the users another transaction holds are the contended ones. */
+    memset(contended, 0, (size_t)n);
     if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0)
         return -1;
     PGresult *r = run_with_ids(conn, &stmt_lock_skip, ids, n, err);
     if (r == NULL)
         return -1;
-    flag_missing(ids, n, r, contended);
-    int all = PQntuples(r) == n;
-    PQclear(r);
-    if (all)
+    if (PQntuples(r) == n) {
+        PQclear(r);
         return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
+    }
+    int rc = flag_missing(ids, n, r, contended, err);
+    PQclear(r);
     /* Wait for them after all, in id order with nothing held, as without contention. */
-    if (db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0 ||
+    if (rc != 0 || db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0 ||
         (r = run_with_ids(conn, &stmt_lock, ids, n, err)) == NULL)
         return -1;
     /* Users missing from the table were never contended: nobody holds them. */
     char *missing = calloc((size_t)n + 1, 1);
-    if (missing == NULL) {
-        PQclear(r);
-        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    }
-    flag_missing(ids, n, r, missing);
+    rc = missing != NULL ? flag_missing(ids, n, r, missing, err) : out_of_memory(err);
     PQclear(r);
     int count = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; rc == 0 && i < n; i++) {
         contended[i] &= !missing[i];
         count += contended[i];
     }
     free(missing);
-    return count;
+    return rc == 0 ? count : -1;
 }
 
 /* ---- ids seen while loading, by index ---- */
