@@ -1,4 +1,6 @@
-/* The HTTP front: requests in, Graph JSON out, on libmicrohttpd's epoll thread pool. */
+/* The HTTP front: requests in, Graph JSON out. libmicrohttpd's epoll threads read requests and
+ * apply the edge rules (api/edge.c); handlers run on request threads with a deadline, so a slow
+ * database never holds up /healthz or the reading of other requests. */
 #ifndef LICENSINGD_HTTP_H
 #define LICENSINGD_HTTP_H
 
@@ -10,12 +12,15 @@
 #include "api/router.h"
 
 struct db_pool;
+struct db_probe;
+struct edge_query;
 struct MHD_Connection;
 
 /* What every handler can reach; read-only after start-up. */
 struct api_app {
     const struct config *cfg;
     struct db_pool *pool;
+    struct db_probe *probe; /* /readyz's own connection; NULL pings through the pool */
 };
 
 struct api_request {
@@ -28,6 +33,9 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
+    const struct edge_query *query; /* the decoded query string */
+    const char *base_url;           /* "https://host" for links (see api_base_url) */
+    const char *client_address;     /* the peer, or the client a trusted proxy names */
 };
 
 #define API_MAX_HEADERS 8
@@ -46,8 +54,16 @@ struct api_response {
 const char *api_query(const struct api_request *req, const char *name);
 const char *api_header(const struct api_request *req, const char *name);
 
-/* "http://host:port" for links, from LICENSINGD_PUBLIC_URL or the Host header. */
+/* "http://host:port" for links: LICENSINGD_PUBLIC_URL; else what a trusted proxy says
+ * (Forwarded, X-Forwarded-Proto/-Host); else the Host header when LICENSINGD_ALLOWED_HOSTS lists
+ * it; else the listening address. A Host the operator did not allow is never reflected. */
 void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size);
+
+/* Who is calling, for throttling: today the client address (the peer, or the client a trusted
+ * proxy names). With bearer tokens (issue 10) the verified token's appid/azp, else its sub, comes
+ * first: the identity middleware records the caller on the request and this function returns
+ * it, prefixed "app:" / "sub:" so it cannot collide with an address. */
+void api_client_key(const struct api_request *req, char *out, size_t size);
 
 /* Responses: each takes ownership of what it is given. */
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body);
