@@ -102,7 +102,7 @@ static int begin_user(struct db_conn *conn, const char *user_id, const char *con
                       int n_skus, struct lic_batch *b, struct lic_error *err)
 {
     const char *ids[] = {user_id};
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
+    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
         db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS, b, err) != 0)
         return -1;
     if (!b->users[0].found)
@@ -144,6 +144,7 @@ int licensing_assign_direct(struct db_pool *pool, const struct audit_actor *by, 
         goto out;
     if (license_request_check(req, err) != 0 ||
         license_request_check_catalog(req, &before, err) != 0 ||
+        license_request_check_usage_location(req, &before, err) != 0 ||
         check_removals(conn, &before, req, err) != 0) {
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
