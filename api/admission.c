@@ -1,6 +1,7 @@
-/* The edge rules applied to one request, before its body is read: limits (431, 413), the route
- * on the raw path (400, 404, 405, OPTIONS and CORS preflight), the Host and proxy headers, the
- * client's token bucket (429) and the media type of a body (415). */
+/* The edge rules applied to one request, before its body is read: limits (431, 413), the bearer
+ * token (401), the route on the raw path (400, 404, 405, OPTIONS and CORS preflight), the Host
+ * and proxy headers, the route's permission (403), the client's token bucket (429) and the media
+ * type of a body (415). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "api/auth.h"
 #include "api/handlers.h"
 #include "api/http_internal.h"
 #include "api/throttle.h"
+#include "service/base/metrics.h"
 
 static int printable_ascii(const char *s, size_t max)
 {
@@ -57,22 +60,21 @@ static int resolve_origin_and_host(struct api_server *server, struct request_sta
             snprintf(st->client, sizeof(st->client), "%s", fwd.client);
     }
     const char *host = fwd.host[0] != '\0' ? fwd.host : header(st, "Host");
+    const char *scheme = fwd.proto[0] ? fwd.proto : cfg->tls_cert[0] ? "https" : "http";
     int allowed = server->hosts.count == 0 || edge_host_allowed(&server->hosts, host);
     if (cfg->public_url[0] != '\0') {
         snprintf(st->base_url, sizeof(st->base_url), "%s", cfg->public_url);
     } else if (fwd.host[0] != '\0') {
-        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", fwd.proto[0] ? fwd.proto : "http",
-                 fwd.host);
+        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", scheme, fwd.host);
     } else if (server->hosts.count > 0 && allowed) {
-        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", fwd.proto[0] ? fwd.proto : "http",
-                 host);
+        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", scheme, host);
     } else {
         const char *a = cfg->listen_addr;
         int v6 = strchr(a, ':') != NULL;
         if (strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0)
-            snprintf(st->base_url, sizeof(st->base_url), "http://localhost:%u", cfg->port);
+            snprintf(st->base_url, sizeof(st->base_url), "%s://localhost:%u", scheme, cfg->port);
         else
-            snprintf(st->base_url, sizeof(st->base_url), "http://%s%s%s:%u", v6 ? "[" : "", a,
+            snprintf(st->base_url, sizeof(st->base_url), "%s://%s%s%s:%u", scheme, v6 ? "[" : "", a,
                      v6 ? "]" : "", cfg->port);
     }
     const char *origin = header(st, "Origin");
@@ -201,19 +203,14 @@ static int admit_route(struct request_state *st)
     return 1;
 }
 
-/* The client's token bucket: 429 with Retry-After when it is empty; 1 when answered. */
-static int admit_rate(struct api_server *server, struct request_state *st)
+/* Takes cost from key's bucket; 0 when it had enough, else 1 with the 429 prepared. */
+static int take_or_429(struct api_server *server, struct request_state *st, const char *key,
+                       double cost)
 {
-    if (server->throttle == NULL || http_is_probe(st->route))
-        return 0;
-    char key[THROTTLE_KEY_MAX];
-    struct api_request req = http_request_of(st);
-    api_client_key(&req, key, sizeof(key));
-    double cost = st->method == HTTP_GET || st->method == HTTP_HEAD ? THROTTLE_READ_COST
-                                                                    : THROTTLE_WRITE_COST;
     double wait = 0;
     if (throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait))
         return 0;
+    metrics_add(METRIC_THROTTLED, 1);
     unsigned seconds = (unsigned)wait;
     if ((double)seconds < wait || seconds == 0)
         seconds++;
@@ -225,12 +222,70 @@ static int admit_rate(struct api_server *server, struct request_state *st)
     return 1;
 }
 
+/* The bearer token comes before anything says whether a path exists (api/auth.c): a 401 with
+ * the challenge when one is needed and missing or bad. Failures cost the address a write from
+ * its bucket, so guessing tokens is throttled like writing. 1 when answered. */
+static int admit_token(struct api_server *server, struct request_state *st)
+{
+    if (st->method == HTTP_OPTIONS)
+        return 0; /* CORS preflights carry no credentials; they answer nothing but headers */
+    const struct route *route = NULL;
+    struct route_params params;
+    unsigned allowed = 0;
+    enum route_match m =
+        router_match(api_routes, api_routes_count, st->method, st->path, &route, &params, &allowed);
+    if (!api_auth_required(server->app, m == ROUTE_FOUND ? route : NULL, st->path))
+        return 0;
+    struct api_request req = http_request_of(st);
+    struct lic_error err;
+    lic_error_clear(&err);
+    if (api_auth_authenticate(server->app, &req, &st->caller, &err) == 0) {
+        st->authenticated = 1;
+        return 0;
+    }
+    char key[THROTTLE_KEY_MAX];
+    snprintf(key, sizeof(key), "%s", st->client);
+    if (server->throttle != NULL && take_or_429(server, st, key, THROTTLE_WRITE_COST))
+        return 1;
+    char challenge[512];
+    api_auth_challenge(&err, header(st, "Authorization") != NULL, challenge, sizeof(challenge));
+    http_prepare_error(st, 401, err.code, "%s", err.message);
+    http_add_out_header(st, "WWW-Authenticate", challenge);
+    return 1;
+}
+
+/* The route's permission (api/routes.c) against the token's: 403; 1 when answered. */
+static int admit_permission(struct request_state *st)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    if (!st->authenticated || api_auth_authorize(&st->caller, st->route, &err) == 0)
+        return 0;
+    http_prepare_error(st, 403, err.code, "%s", err.message);
+    return 1;
+}
+
+/* The client's token bucket: 429 with Retry-After when it is empty; 1 when answered. */
+static int admit_rate(struct api_server *server, struct request_state *st)
+{
+    if (server->throttle == NULL || http_is_probe(st->route))
+        return 0;
+    char key[THROTTLE_KEY_MAX];
+    struct api_request req = http_request_of(st);
+    api_client_key(&req, key, sizeof(key));
+    double cost = st->method == HTTP_GET || st->method == HTTP_HEAD ? THROTTLE_READ_COST
+                                                                    : THROTTLE_WRITE_COST;
+    return take_or_429(server, st, key, cost);
+}
+
 int http_admit(struct api_server *server, struct request_state *st)
 {
     const char *cid = header(st, "client-request-id");
     st->client_request_id = cid != NULL && printable_ascii(cid, 128) ? cid : NULL;
     int host_allowed = resolve_origin_and_host(server, st) == 0;
     int rc = admit_limits(server->app->cfg, st);
+    if (rc == 0)
+        rc = admit_token(server, st);
     if (rc == 0)
         rc = admit_route(st);
     if (rc != 0)
@@ -240,7 +295,7 @@ int http_admit(struct api_server *server, struct request_state *st)
                            "The Host header names a host this service does not answer for.");
         return 1;
     }
-    if (admit_rate(server, st) != 0)
+    if (admit_permission(st) != 0 || admit_rate(server, st) != 0)
         return 1;
     if ((st->method == HTTP_POST || st->method == HTTP_PATCH || st->method == HTTP_PUT) &&
         has_body(st) && !edge_media_is_json(header(st, "Content-Type"))) {

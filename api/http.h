@@ -15,12 +15,15 @@ struct db_pool;
 struct db_probe;
 struct edge_query;
 struct MHD_Connection;
+struct token_verifier;
+struct auth_caller;
 
 /* What every handler can reach; read-only after start-up. */
 struct api_app {
     const struct config *cfg;
     struct db_pool *pool;
-    struct db_probe *probe; /* /readyz's own connection; NULL pings through the pool */
+    struct db_probe *probe;        /* /readyz's own connection; NULL pings through the pool */
+    struct token_verifier *tokens; /* NULL: --insecure-no-auth */
 };
 
 struct api_request {
@@ -33,9 +36,10 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
-    const struct edge_query *query; /* the decoded query string */
-    const char *base_url;           /* "https://host" for links (see api_base_url) */
-    const char *client_address;     /* the peer, or the client a trusted proxy names */
+    const struct edge_query *query;   /* the decoded query string */
+    const char *base_url;             /* "https://host" for links (see api_base_url) */
+    const char *client_address;       /* the peer, or the client a trusted proxy names */
+    const struct auth_caller *caller; /* from the bearer token; NULL: open route or auth off */
 };
 
 #define API_MAX_HEADERS 8
