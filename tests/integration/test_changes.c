@@ -106,7 +106,7 @@ END_TEST
 START_TEST(a_user_changed_by_several_statements_is_recorded_once_per_transaction)
 {
     char uid[GUID_SIZE];
-    create_user("chg_once", uid);
+    make_user(&srv, "chg_once@contoso.com", "chg_once", "", uid);
 #define UPDATED                                                                                    \
     "SELECT count(*) FROM directory_changes WHERE object_id = '%s' AND resource = 'user'"          \
     " AND change_type = 'updated'"
