@@ -75,3 +75,17 @@ int db_array_parse_uuids(struct arena *a, const char *text, const char ***out)
     *out = items;
     return k;
 }
+
+PGresult *db_exec_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
+                      int n, struct lic_error *err)
+{
+    char *list = db_array_literal(ids, n);
+    if (list == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    const char *params[] = {list};
+    PGresult *r = db_exec(conn, stmt, params, err);
+    free(list);
+    return r;
+}

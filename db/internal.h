@@ -56,6 +56,11 @@ void db_array_end(struct buf *b);
 /* "{\"a\",\"b\"}" for n items (NULL items are SQL NULLs); malloc'd, NULL when out of memory. */
 char *db_array_literal(const char *const *items, int n);
 
+/* Runs stmt with ids as its one parameter ($1::uuid[]); the result (caller PQclear()s) or NULL
+ * with err. */
+PGresult *db_exec_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
+                      int n, struct lic_error *err);
+
 /* Splits a uuid[] value's text ("{a,b}") into strings allocated in a: how many, 0 for none or
  * NULL, -1 when memory runs out. */
 struct arena;

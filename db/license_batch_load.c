@@ -17,18 +17,6 @@
 #define BATCH_IDS "unnest($1::uuid[]) AS x(id)"
 #define BATCH_IDS_IN_ORDER "unnest($1::uuid[]) WITH ORDINALITY AS x(id, ord)"
 
-/* Locked in id order, so two batches sharing users never wait for each other in a cycle. */
-static const struct db_stmt stmt_lock = {
-    "lic_lock_users",
-    "SELECT u.id FROM (SELECT DISTINCT id FROM " BATCH_IDS " ORDER BY id) x"
-    " CROSS JOIN LATERAL (SELECT id FROM users WHERE id = x.id FOR UPDATE) u",
-    1};
-static const struct db_stmt stmt_lock_skip = {
-    "lic_lock_users_skip",
-    "SELECT u.id FROM (SELECT DISTINCT id FROM " BATCH_IDS " ORDER BY id) x"
-    " CROSS JOIN LATERAL (SELECT id FROM users WHERE id = x.id FOR UPDATE SKIP LOCKED) u",
-    1};
-
 static const struct db_stmt stmt_users = {
     "lic_users",
     "SELECT u.id, u.user_principal_name, u.mail, coalesce(u.usage_location, ''),"
@@ -145,75 +133,12 @@ static int out_of_memory(struct lic_error *err)
     return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
 }
 
-static PGresult *run_with_ids(struct db_conn *conn, const struct db_stmt *stmt,
-                              const char *const *ids, int n, struct lic_error *err)
-{
-    char *list = db_array_literal(ids, n);
-    if (list == NULL) {
-        out_of_memory(err);
-        return NULL;
-    }
-    const char *params[] = {list};
-    PGresult *r = db_exec(conn, stmt, params, err);
-    free(list);
-    return r;
-}
-
 static int run_command_with_ids(struct db_conn *conn, const struct db_stmt *stmt,
                                 const char *const *ids, int n, struct lic_error *err)
 {
-    PGresult *r = run_with_ids(conn, stmt, ids, n, err);
+    PGresult *r = db_exec_ids(conn, stmt, ids, n, err);
     PQclear(r);
     return r != NULL ? 0 : -1;
-}
-
-/* flags[i] = 1 when ids[i] is not among the first column of r; 0, or -1 when memory runs out. */
-static int flag_missing(const char *const *ids, int n, PGresult *r, char *flags,
-                        struct lic_error *err)
-{
-    struct id_map seen;
-    int rc = id_map_init(&seen, PQntuples(r));
-    for (int k = 0; rc == 0 && k < PQntuples(r); k++)
-        rc = id_map_add(&seen, PQgetvalue(r, k, 0)) < 0 ? -1 : 0;
-    for (int i = 0; rc == 0 && i < n; i++)
-        flags[i] = id_map_get(&seen, ids[i]) < 0;
-    id_map_free(&seen);
-    return rc == 0 ? 0 : out_of_memory(err);
-}
-
-int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
-                            struct lic_error *err)
-{
-    if (contended == NULL)
-        return run_command_with_ids(conn, &stmt_lock, ids, n, err);
-    /* Take what is free; the users another transaction holds are the contended ones. */
-    memset(contended, 0, (size_t)n);
-    if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0)
-        return -1;
-    PGresult *r = run_with_ids(conn, &stmt_lock_skip, ids, n, err);
-    if (r == NULL)
-        return -1;
-    if (PQntuples(r) == n) {
-        PQclear(r);
-        return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
-    }
-    int rc = flag_missing(ids, n, r, contended, err);
-    PQclear(r);
-    /* Wait for them after all, in id order with nothing held, as without contention. */
-    if (rc != 0 || db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0 ||
-        (r = run_with_ids(conn, &stmt_lock, ids, n, err)) == NULL)
-        return -1;
-    /* Users missing from the table were never contended: nobody holds them. */
-    char *missing = calloc((size_t)n + 1, 1);
-    rc = missing != NULL ? flag_missing(ids, n, r, missing, err) : out_of_memory(err);
-    PQclear(r);
-    int count = 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        contended[i] &= !missing[i];
-        count += contended[i];
-    }
-    free(missing);
-    return rc == 0 ? count : -1;
 }
 
 /* ---- ids seen while loading, by index ---- */
@@ -301,7 +226,7 @@ static int load_plans(struct loader *L, struct db_conn *conn, struct lic_error *
     int rc = -1;
     for (int round = 0, loaded = 0; round < 2 && loaded < L->plans.map.count; round++) {
         int upto = L->plans.map.count;
-        rounds[round] = run_with_ids(conn, &stmt_plans, L->plans.ids + loaded, upto - loaded, err);
+        rounds[round] = db_exec_ids(conn, &stmt_plans, L->plans.ids + loaded, upto - loaded, err);
         if (rounds[round] == NULL)
             goto out;
         loaded = upto;
@@ -369,7 +294,7 @@ static PGresult *read_skus(struct loader *L, struct db_conn *conn, unsigned flag
     int n = L->skus.map.count;
     if ((flags & LIC_LOAD_LOCK_SKUS) && run_command_with_ids(conn, &stmt_lock_skus, ids, n, err))
         return NULL;
-    PGresult *r = run_with_ids(conn, &stmt_skus, ids, n, err);
+    PGresult *r = db_exec_ids(conn, &stmt_skus, ids, n, err);
     if (r == NULL || (flags & LIC_LOAD_LOCK_SKUS) || !(flags & LIC_LOAD_LOCK_SKUS_WHEN_SHORT))
         return r;
     int short_of_seats = 0;
@@ -791,12 +716,12 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
     int rc = -1;
     if (start_batch(&L, ids, n, err) != 0)
         goto out;
-    if ((r[USERS] = run_with_ids(conn, &stmt_users, ids, n, err)) == NULL ||
+    if ((r[USERS] = db_exec_ids(conn, &stmt_users, ids, n, err)) == NULL ||
         (r[ORG] = db_exec(conn, &stmt_org, NULL, err)) == NULL ||
-        (r[HELD] = run_with_ids(conn, &stmt_held, ids, n, err)) == NULL ||
-        (r[DIRECT] = run_with_ids(conn, &stmt_direct, ids, n, err)) == NULL ||
-        (r[GROUPS] = run_with_ids(conn, &stmt_groups, ids, n, err)) == NULL ||
-        (r[STATES] = run_with_ids(conn, &stmt_states, ids, n, err)) == NULL)
+        (r[HELD] = db_exec_ids(conn, &stmt_held, ids, n, err)) == NULL ||
+        (r[DIRECT] = db_exec_ids(conn, &stmt_direct, ids, n, err)) == NULL ||
+        (r[GROUPS] = db_exec_ids(conn, &stmt_groups, ids, n, err)) == NULL ||
+        (r[STATES] = db_exec_ids(conn, &stmt_states, ids, n, err)) == NULL)
         goto out;
     if (load_users(&L, r[USERS], r[ORG]) != 0 || collect_skus(&L, r[HELD], HELD_SKU) != 0 ||
         collect_skus(&L, r[DIRECT], DIRECT_SKU) != 0 ||
