@@ -82,4 +82,3 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
     free(missing);
     return rc == 0 ? count : -1;
 }
-
