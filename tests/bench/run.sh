@@ -6,7 +6,8 @@
 #   BENCH_SECONDS  length of each load test, wrk and pgbench alike (default 15)
 #   BENCH_CLIENTS  connections of wrk and pgbench (default 32)
 #   BENCH_KEEP=1   keep the cluster and the server's log under BENCH_DIR (default: a temporary dir)
-# The server runs with its defaults; LICENSINGD_* variables in the environment reach it.
+# The server runs with its defaults and --insecure-no-auth (no bearer tokens: the load generators
+# send none); LICENSINGD_* variables in the environment reach it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${LICENSINGD_BIN:-build/licensingd}
@@ -127,7 +128,7 @@ for _ in $(seq 50); do
     p=$((20000 + RANDOM % 40000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
-LICENSINGD_RATE_LIMIT=${LICENSINGD_RATE_LIMIT:-0} LOG_LEVEL=${LOG_LEVEL:-warn} PORT=$port "$bin" serve 2>"$pgdir/server.log" &
+LICENSINGD_RATE_LIMIT=${LICENSINGD_RATE_LIMIT:-0} LOG_LEVEL=${LOG_LEVEL:-warn} PORT=$port "$bin" serve --insecure-no-auth 2>"$pgdir/server.log" &
 pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
