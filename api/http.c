@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +86,8 @@ void api_reply_json(struct api_response *res, unsigned status, json_t *j_body)
     json_decref(res->j_body);
     res->status = status;
     res->j_body = j_body;
+    /* Graph's media type for OData payloads; its error bodies are plain application/json. */
+    res->content_type = status < 400 ? API_ODATA_JSON : NULL;
 }
 
 void api_reply_empty(struct api_response *res, unsigned status)
@@ -222,6 +225,21 @@ static enum MHD_Result reply_error_now(struct MHD_Connection *connection, struct
     return respond(connection, st, &req, &ex.res);
 }
 
+/* Graph answers a path under /v1.0/ that names no resource with 400 and the first segment it
+ * could not resolve; anything outside the API is plainly not there (404). */
+static void unknown_path_error(const char *path, struct lic_error *err)
+{
+    char segment[128];
+    router_unknown_segment(api_routes, api_routes_count, path, segment, sizeof(segment));
+    if (strncasecmp(path, "/v1.0/", 6) == 0 && segment[0] != '\0' &&
+        printable_ascii(segment, sizeof(segment)))
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                      "Resource not found for the segment '%s'.", segment);
+    else
+        lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                      "Resource not found for the segment '%.200s'.", path);
+}
+
 static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection *connection,
                                 struct request_state *st, const char *url)
 {
@@ -252,8 +270,7 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
     enum route_match m =
         router_match(api_routes, api_routes_count, method, url, &route, &req.params, &allowed);
     if (m == ROUTE_NO_PATH) {
-        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource not found for the segment '%s'.", url);
+        unknown_path_error(url, &err);
         return reply_error_now(connection, st, client_id, &err, NULL);
     }
     if (m == ROUTE_NO_METHOD) {

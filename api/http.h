@@ -32,6 +32,10 @@ struct api_request {
 
 #define API_MAX_HEADERS 4
 
+/* The Content-Type of Graph's JSON answers. */
+#define API_ODATA_JSON                                                                             \
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
+
 struct api_response {
     unsigned status;
     json_t *j_body;           /* owned: rendered and freed by the HTTP layer */

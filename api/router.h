@@ -43,9 +43,16 @@ void router_allow_header(unsigned mask, char *out, size_t size);
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
 /* Finds the route for method and path. On ROUTE_NO_METHOD, *allowed holds the methods the path
- * does accept. A HEAD request matches GET routes. Trailing slashes are ignored. */
+ * does accept. A HEAD request matches GET routes. Trailing slashes are ignored and a run of
+ * slashes counts as one ("/v1.0//users"). */
 enum route_match router_match(const struct route *table, size_t count, unsigned method,
                               const char *path, const struct route **found,
                               struct route_params *params, unsigned *allowed);
+
+/* For a path no route matches: the first segment no route accepts after the ones before it (the
+ * last segment when every one is accepted but the path is too short or too long), as Graph names
+ * it in "Resource not found for the segment 'nope'."; "" for a path that has none. */
+void router_unknown_segment(const struct route *table, size_t count, const char *path, char *out,
+                            size_t size);
 
 #endif
