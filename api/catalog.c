@@ -12,6 +12,8 @@
 #include "api/odata.h"
 
 #define MAX_LIST_ITEMS 1000 /* ids or codes in one request body list */
+#define SKU_TYPE "microsoft.graph.subscribedSku"
+#define PLAN_TYPE "microsoft.graph.licensing.servicePlan"
 
 static const char *const sku_properties[] = {
     "accountId",    "accountName",  "appliesTo", "capabilityStatus", "consumedUnits",   "id",
@@ -199,16 +201,31 @@ static void reply_entity(const struct api_app *app, const struct api_request *re
 
 /* ---- subscribedSkus ---- */
 
+/* Graph returns the tenant's subscribedSkus whole and supports only $select on them: a paging or
+ * filtering option is refused rather than ignored. */
+#define SKUS_MAX 100000
+
+static int only_select(const struct api_request *req, struct lic_error *err)
+{
+    static const char *const refused[] = {"$top",    "$skip",   "$skiptoken", "$filter", "$orderby",
+                                          "$search", "$expand", "$count",     NULL};
+    for (int i = 0; refused[i] != NULL; i++)
+        if (api_query(req, refused[i]) != NULL)
+            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
+                                 "The query option '%s' is not supported on subscribedSkus; it "
+                                 "supports only $select.",
+                                 refused[i]);
+    return 0;
+}
+
 void api_skus_list(const struct api_app *app, const struct api_request *req,
                    struct api_response *res)
 {
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    int top = 0;
-    char after[GUID_SIZE];
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, &mask, &err) != 0 ||
-        page_options(req, &top, after, &err) != 0) {
+    if (odata_parse_select(api_query(req, "$select"), sku_properties, SKU_TYPE, &mask, &err) != 0 ||
+        only_select(req, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -219,15 +236,14 @@ void api_skus_list(const struct api_app *app, const struct api_request *req,
     struct db_sku *skus = NULL;
     int n = 0;
     if (load_account(conn, &acct, &err) == 0 &&
-        db_skus_list(conn, after[0] ? after : NULL, top + 1, &skus, &n, &err) == 0) {
+        db_skus_list(conn, NULL, SKUS_MAX, &skus, &n, &err) == 0) {
         json_t *j_items = json_array();
-        for (int i = 0; i < n && i < top; i++) {
+        for (int i = 0; i < n; i++) {
             json_t *j_sku = sku_json(&skus[i], &acct);
             odata_apply_select(j_sku, sku_properties, mask);
             json_array_append_new(j_items, j_sku);
         }
-        const char *key[] = {n > top ? skus[top - 1].sku_id : NULL};
-        odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, n > top ? key : NULL, 1);
+        odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, NULL, 0);
     }
     db_skus_free(skus, n);
     finish(app, conn, res, &err);
@@ -238,7 +254,7 @@ void api_sku_get(const struct api_app *app, const struct api_request *req, struc
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, &mask, &err) != 0) {
+    if (odata_parse_select(api_query(req, "$select"), sku_properties, SKU_TYPE, &mask, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -577,7 +593,8 @@ void api_plans_list(const struct api_app *app, const struct api_request *req,
     int top = 0, nparts = 0;
     char parts[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX], after_id[GUID_SIZE] = "";
     const char *token = api_query(req, "$skiptoken");
-    if (odata_parse_select(api_query(req, "$select"), plan_properties, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), plan_properties, PLAN_TYPE, &mask, &err) !=
+            0 ||
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
         (token != NULL &&
          ((nparts = odata_skiptoken_decode(token, parts, ODATA_KEY_PARTS, &err)) != 2 ||
@@ -630,7 +647,8 @@ void api_plan_get(const struct api_app *app, const struct api_request *req,
     lic_error_clear(&err);
     uint64_t mask = 0;
     char id[GUID_SIZE];
-    if (odata_parse_select(api_query(req, "$select"), plan_properties, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), plan_properties, PLAN_TYPE, &mask, &err) !=
+            0 ||
         plan_id_param(req, id, &err) != 0) {
         api_reply_error(res, &err);
         return;

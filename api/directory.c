@@ -5,13 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct list_kind list_users = {
-    "users",         user_props,    LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
-    db_users_list,   render_users,  db_users_get,
-    db_users_by_ids, UCOL_SORT_KEY, UCOL_ID};
-const struct list_kind list_groups = {"groups",         group_props,   LIST_FILTER | LIST_ORDER,
-                                      db_groups_list,   render_groups, db_groups_get,
-                                      db_groups_by_ids, GCOL_SORT_KEY, GCOL_ID};
+const struct list_kind list_users = {.set = "users",
+                                     .type = "microsoft.graph.user",
+                                     .props = user_props,
+                                     .features = LIST_FILTER | LIST_ORDER | LIST_ORDER_UPN,
+                                     .list = db_users_list,
+                                     .render = render_users,
+                                     .get = db_users_get,
+                                     .by_ids = db_users_by_ids,
+                                     .sort_col = UCOL_SORT_KEY,
+                                     .id_col = UCOL_ID};
+const struct list_kind list_groups = {.set = "groups",
+                                      .type = "microsoft.graph.group",
+                                      .props = group_props,
+                                      .features = LIST_FILTER | LIST_ORDER,
+                                      .list = db_groups_list,
+                                      .render = render_groups,
+                                      .get = db_groups_get,
+                                      .by_ids = db_groups_by_ids,
+                                      .sort_col = GCOL_SORT_KEY,
+                                      .id_col = GCOL_ID};
 
 void directory_finish(const struct api_app *app, struct db_conn *conn, int rc,
                       const struct lic_error *err, struct api_response *res)
@@ -134,7 +147,7 @@ void directory_list(const struct api_app *app, const struct api_request *req,
     int rc = -1;
     char key[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX];
     struct db_page page = {.after_id = NULL};
-    if (list_options_parse(req, kind->props, kind->features, &o, &err) != 0 ||
+    if (list_options_parse(req, kind->props, kind->type, kind->features, &o, &err) != 0 ||
         list_options_after(&o, key, sizeof(key), &page.after_id, &err) != 0)
         goto out;
     page.filter = o.filter;
@@ -181,7 +194,7 @@ void directory_count(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     int rc = -1;
     if (list_options_count_allowed(req, &err) != 0 ||
-        list_options_parse(req, kind->props, LIST_FILTER, &o, &err) != 0)
+        list_options_parse(req, kind->props, kind->type, LIST_FILTER, &o, &err) != 0)
         goto out;
     struct db_page page = {.filter = o.filter, .top = 0, .count = 1};
     long count = 0;
@@ -205,7 +218,7 @@ void directory_get(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     uint64_t mask = 0;
     int rc = -1;
-    if (odata_parse_select(api_query(req, "$select"), kind->props, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), kind->props, kind->type, &mask, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
         kind->get(conn, req->params.values[0], 0, &rows, &err) != 0)
         goto out;

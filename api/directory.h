@@ -13,7 +13,8 @@
 
 /* A keyset-paged collection of users or groups. */
 struct list_kind {
-    const char *set; /* "users": @odata.context */
+    const char *set;  /* "users": @odata.context */
+    const char *type; /* "microsoft.graph.user" */
     const char *const *props;
     unsigned features; /* enum list_features */
     int (*list)(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,

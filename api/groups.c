@@ -170,7 +170,8 @@ API_HANDLER(api_groups_members)
     int rc = -1;
     long count = -1;
     const char *after = NULL;
-    if (list_options_parse(req, member_props, 0, &o, &err) != 0 ||
+    if (list_options_parse(req, member_props, "microsoft.graph.directoryObject", 0, &o, &err) !=
+            0 ||
         list_options_after_numbers(&o, 1, &after, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
         db_members_list(conn, req->params.values[0], o.top, after, &rows, &count, o.count, &err) !=

@@ -26,6 +26,7 @@ API_HANDLER(api_metrics);
 API_HANDLER(api_user_assign_license);
 API_HANDLER(api_user_reprocess);
 API_HANDLER(api_user_license_details);
+API_HANDLER(api_user_license_detail);
 API_HANDLER(api_group_assign_license);
 API_HANDLER(api_group_reprocess);
 API_HANDLER(api_group_members_with_errors);
@@ -70,8 +71,10 @@ API_HANDLER(api_groups_members_count);
 API_HANDLER(api_groups_member_add);
 API_HANDLER(api_groups_member_remove);
 API_HANDLER(api_organization_list);
+API_HANDLER(api_organization_get);
 API_HANDLER(api_organization_update);
 API_HANDLER(api_audit_list);
+API_HANDLER(api_audit_get);
 /* end Directory */
 
 #endif

@@ -30,14 +30,16 @@ static int parse_orderby(const char *orderby, unsigned features, struct list_opt
         o->order = DB_ORDER_DISPLAY_NAME;
     else if ((features & LIST_ORDER_UPN) && orders_by(orderby, "userPrincipalName"))
         o->order = DB_ORDER_UPN;
+    else if ((features & LIST_ORDER_NEWEST) && strcasecmp(orderby, "activityDateTime desc") == 0)
+        o->order = DB_ORDER_DISPLAY_NAME; /* unused: the list is newest first already */
     else
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
                              "Unsupported $orderby clause: '%.100s'.", orderby);
     return 0;
 }
 
-int list_options_parse(const struct api_request *req, const char *const *props, unsigned features,
-                       struct list_options *o, struct lic_error *err)
+int list_options_parse(const struct api_request *req, const char *const *props, const char *type,
+                       unsigned features, struct list_options *o, struct lic_error *err)
 {
     memset(o, 0, sizeof(*o));
     if (api_query(req, "$skip") != NULL)
@@ -51,7 +53,7 @@ int list_options_parse(const struct api_request *req, const char *const *props, 
                                  "The query option '%s' is not supported on this collection.",
                                  unsupported[i]);
     if (odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &o->top, err) != 0 ||
-        odata_parse_select(api_query(req, "$select"), props, &o->select, err) != 0)
+        odata_parse_select(api_query(req, "$select"), props, type, &o->select, err) != 0)
         return -1;
     const char *filter = api_query(req, "$filter");
     if (filter != NULL) {

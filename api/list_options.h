@@ -22,12 +22,17 @@ struct list_options {
 };
 
 /* What a list supports beyond $top, $select, $skiptoken and $count. */
-enum list_features { LIST_FILTER = 1, LIST_ORDER_UPN = 2, LIST_ORDER = 4 };
+enum list_features {
+    LIST_FILTER = 1,
+    LIST_ORDER_UPN = 2,
+    LIST_ORDER = 4,
+    LIST_ORDER_NEWEST = 8, /* "activityDateTime desc": the order such a list always has */
+};
 
-/* Parses $top, $select (over props), $filter, $orderby, $skiptoken, $count; rejects $skip.
- * o is for list_options_free whatever this returns. */
-int list_options_parse(const struct api_request *req, const char *const *props, unsigned features,
-                       struct list_options *o, struct lic_error *err)
+/* Parses $top, $select (over props of type, "microsoft.graph.user"), $filter, $orderby, $skiptoken,
+ * $count; rejects $skip. o is for list_options_free whatever this returns. */
+int list_options_parse(const struct api_request *req, const char *const *props, const char *type,
+                       unsigned features, struct list_options *o, struct lic_error *err)
     __attribute__((warn_unused_result));
 void list_options_free(struct list_options *o);
 

@@ -25,8 +25,8 @@ int odata_parse_top(const char *text, int max, int *top, struct lic_error *err)
     return 0;
 }
 
-int odata_parse_select(const char *text, const char *const *allowed, uint64_t *mask,
-                       struct lic_error *err)
+int odata_parse_select(const char *text, const char *const *allowed, const char *type,
+                       uint64_t *mask, struct lic_error *err)
 {
     *mask = 0;
     if (text == NULL)
@@ -49,9 +49,8 @@ int odata_parse_select(const char *text, const char *const *allowed, uint64_t *m
             }
             if (found < 0)
                 return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                                     "Could not find a property named '%.*s' on type "
-                                     "'microsoft.graph' entity.",
-                                     (int)(trimmed > 128 ? 128 : trimmed), p);
+                                     "Could not find a property named '%.*s' on type '%s'.",
+                                     (int)(trimmed > 128 ? 128 : trimmed), p, type);
             *mask |= (uint64_t)1 << found;
         }
         p += len;

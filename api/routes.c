@@ -36,8 +36,10 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1.0/groups/{id}/members/$ref", api_groups_member_add},
     {HTTP_DELETE, "/v1.0/groups/{id}/members/{memberId}/$ref", api_groups_member_remove},
     {HTTP_GET, "/v1.0/organization", api_organization_list},
+    {HTTP_GET, "/v1.0/organization/{id}", api_organization_get},
     {HTTP_PATCH, "/v1.0/organization/{id}", api_organization_update},
     {HTTP_GET, "/v1.0/auditLogs/directoryAudits", api_audit_list},
+    {HTTP_GET, "/v1.0/auditLogs/directoryAudits/{id}", api_audit_get},
     /* end Directory */
     /* change notifications */
     {HTTP_GET, "/v1.0/subscriptions", api_subscriptions_list},
@@ -49,6 +51,7 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1.0/users/{id}/assignLicense", api_user_assign_license},
     {HTTP_POST, "/v1.0/users/{id}/reprocessLicenseAssignment", api_user_reprocess},
     {HTTP_GET, "/v1.0/users/{id}/licenseDetails", api_user_license_details},
+    {HTTP_GET, "/v1.0/users/{id}/licenseDetails/{detailId}", api_user_license_detail},
     /* licensing on groups, and where admins look */
     {HTTP_POST, "/v1.0/groups/{id}/assignLicense", api_group_assign_license},
     {HTTP_POST, "/v1.0/groups/{id}/reprocessLicenseAssignment", api_group_reprocess},

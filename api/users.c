@@ -158,7 +158,7 @@ API_HANDLER(api_users_member_of)
     int rc = -1;
     const char *after = NULL;
     long count = -1;
-    if (list_options_parse(req, group_props, 0, &o, &err) != 0 ||
+    if (list_options_parse(req, group_props, "microsoft.graph.group", 0, &o, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
         db_users_get(conn, req->params.values[0], 0, &user, &err) != 0 ||
         list_options_after_id(&o, &after, &err) != 0 ||
