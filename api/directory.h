@@ -35,6 +35,16 @@ int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind, cons
                         int n, uint64_t mask, int with_type, json_t *j_items,
                         struct lic_error *err);
 
+/* Users and groups (types[i] "user" or "group") with @odata.type, in the order of ids (objects
+ * gone meanwhile are skipped), relations loaded once; all_props renders every property (for a
+ * $select over several types applied after), else each type's default representation. */
+int render_directory_objects(struct db_conn *conn, const char *const *ids, const char *const *types,
+                             int n, int all_props, json_t *j_items, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+/* A directoryObject's properties for $select across users and groups (each keeps what it has). */
+extern const char *const member_props[];
+
 /* GET /{set} with every option, GET /{set}/$count, and GET /{set}/{id} with $select. */
 void directory_list(const struct api_app *app, const struct api_request *req,
                     struct api_response *res, const struct list_kind *kind);

@@ -60,6 +60,9 @@ API_HANDLER(api_users_create);
 API_HANDLER(api_users_update);
 API_HANDLER(api_users_delete);
 API_HANDLER(api_users_member_of);
+API_HANDLER(api_users_member_of_count);
+API_HANDLER(api_users_member_of_groups);
+API_HANDLER(api_users_transitive_member_of);
 API_HANDLER(api_groups_list);
 API_HANDLER(api_groups_count);
 API_HANDLER(api_groups_get);
@@ -68,6 +71,11 @@ API_HANDLER(api_groups_update);
 API_HANDLER(api_groups_delete);
 API_HANDLER(api_groups_members);
 API_HANDLER(api_groups_members_count);
+API_HANDLER(api_groups_members_users);
+API_HANDLER(api_groups_members_users_count);
+API_HANDLER(api_groups_members_groups);
+API_HANDLER(api_groups_members_groups_count);
+API_HANDLER(api_groups_transitive_members);
 API_HANDLER(api_groups_member_add);
 API_HANDLER(api_groups_member_remove);
 API_HANDLER(api_organization_list);
@@ -75,6 +83,9 @@ API_HANDLER(api_organization_get);
 API_HANDLER(api_organization_update);
 API_HANDLER(api_audit_list);
 API_HANDLER(api_audit_get);
+/* api/directory_objects.c */
+API_HANDLER(api_directory_object_get);
+API_HANDLER(api_directory_objects_get_by_ids);
 /* end Directory */
 
 #endif

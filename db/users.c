@@ -251,3 +251,22 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
     return db_rows_exec_counted(conn, &stmt_member_of, &stmt_member_of_count, params, want_count,
                                 rows, count, err);
 }
+
+static const struct db_stmt stmt_transitive_member_of = {
+    "dir_user_transitive_member_of",
+    "WITH RECURSIVE up(id) AS ("
+    " SELECT group_id FROM group_members WHERE member_id = $1::uuid"
+    " UNION SELECT m.group_id FROM group_members m JOIN up ON m.member_id = up.id)"
+    " SELECT id FROM up WHERE ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3::integer",
+    3};
+
+int db_users_transitive_member_of(struct db_conn *conn, const char *user_id, int top,
+                                  const char *after_id, struct db_rows **rows,
+                                  struct lic_error *err)
+{
+    assert(after_id == NULL || guid_valid(after_id));
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", top + 1);
+    const char *params[] = {user_id, after_id, limit};
+    return db_rows_exec(conn, &stmt_transitive_member_of, params, rows, err);
+}

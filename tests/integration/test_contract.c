@@ -197,6 +197,244 @@ START_TEST(members_with_license_errors_honours_select)
 }
 END_TEST
 
+/* Nested: outer contains inner and ann; inner contains bob. */
+struct nest {
+    char outer[GUID_SIZE], inner[GUID_SIZE], ann[GUID_SIZE], bob[GUID_SIZE];
+};
+
+static void make_nest(const char *tag, struct nest *n)
+{
+    char name[64], upn[96];
+    snprintf(name, sizeof(name), "Outer %s", tag);
+    make_group(&srv, name, n->outer);
+    snprintf(name, sizeof(name), "Inner %s", tag);
+    make_group(&srv, name, n->inner);
+    snprintf(upn, sizeof(upn), "ann.%s@contoso.com", tag);
+    make_user(&srv, upn, "Ann", "", n->ann);
+    snprintf(upn, sizeof(upn), "bob.%s@contoso.com", tag);
+    make_user(&srv, upn, "Bob", "", n->bob);
+    ck_assert_int_eq(add_member(&srv, n->outer, n->inner), 204);
+    ck_assert_int_eq(add_member(&srv, n->outer, n->ann), 204);
+    ck_assert_int_eq(add_member(&srv, n->inner, n->bob), 204);
+}
+
+static int has_id(json_t *items, const char *id)
+{
+    for (size_t i = 0; i < json_array_size(items); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(items, i), "id")), id) == 0)
+            return 1;
+    return 0;
+}
+
+START_TEST(directory_object_by_id_is_typed)
+{
+    struct nest n;
+    make_nest("dobj", &n);
+    char path[160];
+    struct th_response r;
+    snprintf(path, sizeof(path), "/v1.0/directoryObjects/%s", n.ann);
+    get(path, 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "@odata.type")),
+                     "#microsoft.graph.user");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), n.ann);
+    ck_assert_ptr_nonnull(json_object_get(r.json, "userPrincipalName"));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "@odata.context")),
+                                 "#directoryObjects/$entity"));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/directoryObjects/%s?$select=displayName", n.inner);
+    get(path, 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "@odata.type")),
+                     "#microsoft.graph.group");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "displayName")), "Inner dobj");
+    ck_assert_ptr_null(json_object_get(r.json, "mailNickname"));
+    th_response_free(&r);
+    get("/v1.0/directoryObjects/00000000-0000-4000-8000-000000000000", 404, &r);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(get_by_ids_answers_in_order_and_by_type)
+{
+    struct nest n;
+    make_nest("byids", &n);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"ids\":[\"%s\",\"%s\",\"00000000-0000-4000-8000-000000000000\",\"%s\"]}", n.bob,
+             n.outer, n.ann);
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/directoryObjects/getByIds", body, NULL, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_t *v = value_of(&r);
+    ck_assert_int_eq(json_array_size(v), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 0), "id")), n.bob);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(v, 1), "@odata.type")),
+                     "#microsoft.graph.group");
+    th_response_free(&r);
+    snprintf(body, sizeof(body), "{\"ids\":[\"%s\",\"%s\"],\"types\":[\"group\"]}", n.bob, n.outer);
+    th_request(&srv, "POST", "/v1.0/directoryObjects/getByIds", body, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 1);
+    ck_assert(has_id(value_of(&r), n.outer));
+    th_response_free(&r);
+    ck_assert_int_eq(call(&srv, "POST", "/v1.0/directoryObjects/getByIds", "{\"ids\":\"x\"}"), 400);
+    ck_assert_int_eq(call(&srv, "POST", "/v1.0/directoryObjects/getByIds", "{\"ids\":[\"x\"]}"),
+                     400);
+}
+END_TEST
+
+START_TEST(member_of_count_and_type_casts)
+{
+    struct nest n;
+    make_nest("casts", &n);
+    char path[200];
+    struct th_response r;
+    snprintf(path, sizeof(path), "/v1.0/users/%s/memberOf/$count", n.ann);
+    ck_assert_int_eq(call(&srv, "GET", path, NULL), 400); /* needs ConsistencyLevel */
+    th_request(&srv, "GET", path, NULL, EVENTUAL_HEADERS, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "1");
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/users/%s/memberOf/microsoft.graph.group", n.ann);
+    get(path, 200, &r);
+    ck_assert(has_id(value_of(&r), n.outer));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r.json, "@odata.context")), "#groups"));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/users/%s/memberOf/microsoft.graph.group/$count", n.ann);
+    th_request(&srv, "GET", path, NULL, EVENTUAL_HEADERS, &r);
+    ck_assert_str_eq(r.body, "1");
+    th_response_free(&r);
+    /* outer holds a user and a group: each cast keeps its own type. */
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/microsoft.graph.user", n.outer);
+    get(path, 200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 1);
+    ck_assert(has_id(value_of(&r), n.ann));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r.json, "@odata.context")), "#users"));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/microsoft.graph.group", n.outer);
+    get(path, 200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 1);
+    ck_assert(has_id(value_of(&r), n.inner));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/microsoft.graph.user/$count", n.outer);
+    th_request(&srv, "GET", path, NULL, EVENTUAL_HEADERS, &r);
+    ck_assert_str_eq(r.body, "1");
+    th_response_free(&r);
+    snprintf(path, sizeof(path),
+             "/v1.0/groups/%s/members/microsoft.graph.user?$select=userPrincipalName", n.outer);
+    get(path, 200, &r);
+    ck_assert_ptr_nonnull(json_object_get(json_array_get(value_of(&r), 0), "userPrincipalName"));
+    ck_assert_ptr_null(json_object_get(json_array_get(value_of(&r), 0), "displayName"));
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(transitive_membership_goes_through_nested_groups)
+{
+    struct nest n;
+    make_nest("trans", &n);
+    ck_assert_int_eq(add_member(&srv, n.inner, n.outer), 204); /* a cycle ends too */
+    char path[200];
+    struct th_response r;
+    snprintf(path, sizeof(path), "/v1.0/users/%s/transitiveMemberOf", n.bob);
+    get(path, 200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 2);
+    ck_assert(has_id(value_of(&r), n.inner));
+    ck_assert(has_id(value_of(&r), n.outer));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/users/%s/memberOf", n.bob);
+    get(path, 200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 1);
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s/transitiveMembers?$top=2", n.outer);
+    get(path, 200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 2);
+    const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
+    ck_assert_ptr_nonnull(next);
+    struct th_response r2;
+    get(strstr(next, "/v1.0/"), 200, &r2);
+    json_t *all = json_array();
+    json_array_extend(all, value_of(&r));
+    json_array_extend(all, value_of(&r2));
+    ck_assert_int_eq(json_array_size(all), 3); /* inner, ann, bob; not outer itself */
+    ck_assert(has_id(all, n.inner) && has_id(all, n.ann) && has_id(all, n.bob));
+    json_decref(all);
+    th_response_free(&r2);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(expand_members_on_a_group_and_the_list)
+{
+    struct nest n;
+    make_nest("expand", &n);
+    char path[200];
+    struct th_response r;
+    snprintf(path, sizeof(path), "/v1.0/groups/%s?$expand=members", n.outer);
+    get(path, 200, &r);
+    json_t *m = json_object_get(r.json, "members");
+    ck_assert_int_eq(json_array_size(m), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(m, 0), "@odata.type")),
+                     "#microsoft.graph.group");
+    ck_assert(has_id(m, n.ann));
+    th_response_free(&r);
+    get("/v1.0/groups?$filter=startswith(displayName,'Inner%20expand')&$expand=members($select="
+        "id,displayName)&$select=id",
+        200, &r);
+    json_t *g = json_array_get(value_of(&r), 0);
+    m = json_object_get(g, "members");
+    ck_assert_int_eq(json_array_size(m), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(m, 0), "id")), n.bob);
+    ck_assert_ptr_null(json_object_get(json_array_get(m, 0), "userPrincipalName"));
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s?$expand=owners", n.outer);
+    get(path, 400, &r);
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1.0/users/%s?$expand=members", n.ann);
+    get(path, 400, &r);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(search_with_eventual_consistency)
+{
+    char id[GUID_SIZE], other[GUID_SIZE];
+    make_user(&srv, "adele.search@contoso.com", "Adele Searchable", "", id);
+    make_user(&srv, "alex.search@contoso.com", "Alex Wilber", "", other);
+    const char *h[] = {"ConsistencyLevel: eventual", NULL};
+    struct th_response r;
+    th_request(&srv, "GET", "/v1.0/users?$search=%22displayName:adele%22", NULL, h, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 1);
+    ck_assert(has_id(value_of(&r), id));
+    th_response_free(&r);
+    /* A word's start anywhere in the name; OR joins clauses; $count counts the matches. */
+    th_request(&srv, "GET",
+               "/v1.0/users?$search=%22displayName:searchable%22%20OR%20%22displayName:wilber%22"
+               "&$count=true",
+               NULL, h, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "@odata.count")), 2);
+    th_response_free(&r);
+    th_request(&srv, "GET", "/v1.0/users?$search=%22displayName:dele%22", NULL, h, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 0); /* not a word's start */
+    th_response_free(&r);
+    th_request(&srv, "GET", "/v1.0/users?$search=%22displayName:100%25%22", NULL, h, &r);
+    ck_assert_int_eq(r.status, 200); /* LIKE's wildcards are plain text */
+    ck_assert_int_eq(json_array_size(value_of(&r)), 0);
+    th_response_free(&r);
+    ck_assert_int_eq(call(&srv, "GET", "/v1.0/users?$search=%22displayName:adele%22", NULL), 400);
+    th_request(&srv, "GET", "/v1.0/users?$search=adele", NULL, h, &r);
+    ck_assert_int_eq(r.status, 400);
+    th_response_free(&r);
+    th_request(&srv, "GET", "/v1.0/groups?$search=%22shoeSize:9%22", NULL, h, &r);
+    ck_assert_int_eq(r.status, 400);
+    th_response_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "contract", NULL);
@@ -212,6 +450,12 @@ int main(void)
     tcase_add_test(tc, license_detail_by_id);
     tcase_add_test(tc, directory_audit_by_id_and_newest_first_order);
     tcase_add_test(tc, members_with_license_errors_honours_select);
+    tcase_add_test(tc, directory_object_by_id_is_typed);
+    tcase_add_test(tc, get_by_ids_answers_in_order_and_by_type);
+    tcase_add_test(tc, member_of_count_and_type_casts);
+    tcase_add_test(tc, transitive_membership_goes_through_nested_groups);
+    tcase_add_test(tc, expand_members_on_a_group_and_the_list);
+    tcase_add_test(tc, search_with_eventual_consistency);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
