@@ -41,7 +41,7 @@ void api_user_reply(const struct api_app *app, const struct api_request *req,
 /* Answers with the group's Graph representation. */
 void api_group_reply(const struct api_app *app, const struct api_request *req,
                      struct api_response *res, const char *group_id, unsigned status);
-/* api/catalog.c (catalog: subscribedSkus and licensing/servicePlans) */
+/* Catalog: api/skus.c (subscribedSkus) and api/plans.c (licensing/servicePlans) */
 API_HANDLER(api_skus_list);
 API_HANDLER(api_skus_create);
 API_HANDLER(api_sku_get);

@@ -9,6 +9,7 @@ const char *db_demo_file(const char *name);
 
 /* Runs db/demo/directory.sql (groups, users, memberships; idempotent) in the caller's
  * transaction. */
-int db_demo_load_directory(struct db_conn *conn, struct lic_error *err);
+int db_demo_load_directory(struct db_conn *conn, struct lic_error *err)
+    __attribute__((warn_unused_result));
 
 #endif

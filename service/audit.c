@@ -25,6 +25,12 @@ static const struct {
                                     "GroupManagement", "Assign"},
     [AUDIT_LICENSE_CONCURRENCY] = {"LicenseAssignmentAttributeConcurrencyException",
                                    "UserManagement", "Update"},
+    [AUDIT_ADD_SKU] = {"Add subscribedSku", "DirectoryManagement", "Add"},
+    [AUDIT_UPDATE_SKU] = {"Update subscribedSku", "DirectoryManagement", "Update"},
+    [AUDIT_DELETE_SKU] = {"Delete subscribedSku", "DirectoryManagement", "Delete"},
+    [AUDIT_UPDATE_PLAN] = {"Update service plan", "DirectoryManagement", "Update"},
+    [AUDIT_IMPORT_CATALOG] = {"Import product catalog", "DirectoryManagement", "Update"},
+    [AUDIT_IMPORT_PLAN_RULES] = {"Import service plan rules", "DirectoryManagement", "Update"},
 };
 
 const char *audit_activity_name(enum audit_activity a)

@@ -30,6 +30,13 @@ enum audit_activity {
     AUDIT_GROUP_LICENSE_START,  /* "Start applying group based license to users" */
     AUDIT_GROUP_LICENSE_FINISH, /* "Finish applying group based license to users" */
     AUDIT_LICENSE_CONCURRENCY,  /* LicenseAssignmentAttributeConcurrencyException */
+    /* catalog (service/skus.c, service/plans.c, service/catalog_import.c) */
+    AUDIT_ADD_SKU,
+    AUDIT_UPDATE_SKU, /* prepaidUnits (seats) and capabilityStatus */
+    AUDIT_DELETE_SKU,
+    AUDIT_UPDATE_PLAN,       /* a service plan's names and rules */
+    AUDIT_IMPORT_CATALOG,    /* import-catalog FILE.csv, load-demo */
+    AUDIT_IMPORT_PLAN_RULES, /* import-catalog --rules, load-demo */
     AUDIT_ACTIVITY_COUNT
 };
 

@@ -5,10 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "db/catalog.h"
-#include "service/catalog.h"
-#include "service/base/country.h"
+#include "service/base/buf.h"
 #include "service/base/csv.h"
+#include "service/catalog.h"
 
 /* The CSV's columns, found by header name so a reordered export still imports. */
 enum column {
@@ -18,9 +17,9 @@ enum column {
     COL_PLAN_NAME,
     COL_PLAN_ID,
     COL_PLAN_DISPLAY,
-    N_COLUMNS
+    COL_COUNT
 };
-static const char *const column_names[N_COLUMNS] = {
+static const char *const column_names[COL_COUNT] = {
     "Product_Display_Name", "String_Id",       "GUID",
     "Service_Plan_Name",    "Service_Plan_Id", "Service_Plans_Included_Friendly_Names"};
 
@@ -37,28 +36,18 @@ static char *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
-    char *data = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 65536 > cap) {
-            cap = cap * 2 + 65536;
-            char *grown = realloc(data, cap + 1);
-            if (grown == NULL) {
-                free(data);
-                fclose(f);
-                return NULL;
-            }
-            data = grown;
-        }
-        size_t got = fread(data + *len, 1, cap - *len, f);
-        *len += got;
-        if (got == 0)
+    struct buf b = {0};
+    size_t got;
+    do {
+        if (buf_reserve(&b, 65536) != 0)
             break;
-    }
+        got = fread(b.data + b.len, 1, 65536, f);
+        b.len += got;
+        b.data[b.len] = '\0';
+    } while (got > 0);
     fclose(f);
-    data[*len] = '\0';
-    return data;
+    *len = b.len;
+    return buf_take(&b);
 }
 
 struct parsed {
@@ -83,24 +72,22 @@ static void parsed_free(struct parsed *p)
     free(p->rows);
 }
 
-/* Parses every record; malformed ones are reported with their line and skipped. */
-static int parse_csv(const char *path, const char *data, size_t len, struct parsed *p)
+/* Reads the header and finds each column in it; -1 (reported) when one is missing. */
+static int read_header(const char *path, struct csv_reader *reader, int col[COL_COUNT],
+                       int *header_fields)
 {
-    struct csv_reader reader;
     struct csv_record rec;
     char reason[128];
-    int col[N_COLUMNS], header_fields = 0, rc;
-    csv_reader_init(&reader, data, len);
-    while ((rc = csv_next(&reader, &rec, reason, sizeof(reason))) != 1) {
+    int rc;
+    while ((rc = csv_next(reader, &rec, reason, sizeof(reason))) != 1) {
         if (rc == 0) {
             fprintf(stderr, "%s: empty file\n", path);
-            csv_reader_free(&reader);
             return -1;
         }
-        fprintf(stderr, "%s:%ld: malformed header: %s\n", path, reader.line, reason);
+        fprintf(stderr, "%s:%ld: malformed header: %s\n", path, reader->line, reason);
     }
-    header_fields = rec.nfields;
-    for (int c = 0; c < N_COLUMNS; c++) {
+    *header_fields = rec.nfields;
+    for (int c = 0; c < COL_COUNT; c++) {
         col[c] = -1;
         for (int f = 0; f < rec.nfields; f++)
             if (strcmp(rec.fields[f], column_names[c]) == 0)
@@ -108,14 +95,28 @@ static int parse_csv(const char *path, const char *data, size_t len, struct pars
         if (col[c] < 0) {
             fprintf(stderr, "%s:%ld: no column '%s' in the header\n", path, rec.line,
                     column_names[c]);
-            csv_reader_free(&reader);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* Parses every record; malformed ones are reported with their line and skipped. */
+static int parse_csv(const char *path, const char *data, size_t len, struct parsed *p)
+{
+    struct csv_reader reader;
+    struct csv_record rec;
+    char reason[128];
+    int col[COL_COUNT], header_fields = 0, rc;
+    csv_reader_init(&reader, data, len);
+    if (read_header(path, &reader, col, &header_fields) != 0) {
+        csv_reader_free(&reader);
+        return -1;
     }
     /* Each record gives at most 6 strings. */
     p->cap = len / 16 + 16;
     p->rows = calloc(p->cap, sizeof(*p->rows));
-    p->strings = calloc(p->cap * N_COLUMNS, sizeof(*p->strings));
+    p->strings = calloc(p->cap * COL_COUNT, sizeof(*p->strings));
     if (p->rows == NULL || p->strings == NULL) {
         csv_reader_free(&reader);
         return -1;
@@ -205,38 +206,41 @@ static void report_duplicate_names(const char *path, const struct parsed *p)
     free(order);
 }
 
-int catalog_run_transaction(const struct config *cfg, const char *what,
-                            int (*work)(struct db_conn *conn, void *arg, struct lic_error *err),
-                            void *arg)
+struct db_conn *catalog_command_connect(const struct config *cfg, const char *what)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    struct db_conn *conn = db_connect(cfg->database_url, &err);
     unsigned applied = 0;
-    int rc = conn ? db_migrate(conn, &applied, &err) : -1;
-    if (rc == 0)
-        rc = db_begin(conn, &err);
-    if (rc == 0)
-        rc = work(conn, arg, &err);
-    if (rc == 0)
-        rc = db_commit(conn, &err);
+    struct db_conn *conn = db_connect(cfg->database_url, &err);
+    if (conn != NULL && db_migrate(conn, &applied, &err) == 0)
+        return conn;
     db_disconnect(conn);
-    if (rc != 0) {
-        fprintf(stderr, "%s: failed, nothing was changed: %s\n", what, err.message);
-        return 1;
-    }
-    return 0;
+    fprintf(stderr, "%s: failed, nothing was changed: %s\n", what, err.message);
+    return NULL;
 }
 
-struct csv_work {
-    const struct parsed *parsed;
-    struct catalog_import_counts counts;
-};
-
-static int write_csv(struct db_conn *conn, void *arg, struct lic_error *err)
+/* Runs one of the catalog's bulk writes on a standalone connection; 0 ok, 1 failure (reported). */
+static int run(const struct config *cfg, const char *path, const void *input, void *counts,
+               int (*write)(struct db_conn *conn, const char *path, const void *input, void *counts,
+                            struct lic_error *err))
 {
-    struct csv_work *w = arg;
-    return db_catalog_import(conn, w->parsed->rows, w->parsed->n, 1, &w->counts, err);
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = catalog_command_connect(cfg, "import-catalog");
+    if (conn == NULL)
+        return 1;
+    int rc = write(conn, path, input, counts, &err);
+    db_disconnect(conn);
+    if (rc != 0)
+        fprintf(stderr, "import-catalog: failed, nothing was changed: %s\n", err.message);
+    return rc != 0;
+}
+
+static int write_csv(struct db_conn *conn, const char *path, const void *input, void *counts,
+                     struct lic_error *err)
+{
+    const struct parsed *p = input;
+    return catalog_import_csv(conn, path, p->rows, p->n, counts, err);
 }
 
 static int import_csv(const struct config *cfg, const char *path)
@@ -259,12 +263,12 @@ static int import_csv(const struct config *cfg, const char *path)
     fprintf(stderr, "import-catalog: %zu rows read, %zu skipped (%.0f ms); writing\n", p.n,
             p.skipped, now_ms() - t0);
 
-    struct csv_work w = {.parsed = &p};
-    rc = catalog_run_transaction(cfg, "import-catalog", write_csv, &w);
+    struct catalog_import_counts counts;
+    rc = run(cfg, path, &p, &counts, write_csv);
     parsed_free(&p);
     if (rc != 0)
         return 1;
-    const struct catalog_import_counts *c = &w.counts;
+    const struct catalog_import_counts *c = &counts;
     long changes = c->skus_added + c->skus_updated + c->plans_added + c->plans_updated +
                    c->links_added + c->links_moved + c->links_removed;
     fprintf(stderr, "import-catalog: done in %.0f ms\n", now_ms() - t0);
@@ -277,196 +281,10 @@ static int import_csv(const struct config *cfg, const char *path)
     return 0;
 }
 
-/* ---- rules ---- */
-
-#define MAX_SAME_NAME 8
-
-/* Resolves a plan name: servicePlanIds first, else every plan with that name. */
-static int resolve(struct db_conn *conn, json_t *j_ids, const char *name, char (*ids)[GUID_SIZE],
-                   int *n, struct lic_error *err)
+static int write_rules(struct db_conn *conn, const char *path, const void *input, void *counts,
+                       struct lic_error *err)
 {
-    const char *id = json_string_value(json_object_get(j_ids, name));
-    if (id != NULL && guid_normalize(id, ids[0]) == 0) {
-        *n = 1;
-        return 0;
-    }
-    if (db_catalog_plans_by_name(conn, name, ids, MAX_SAME_NAME, n, err) != 0)
-        return -1;
-    if (*n == 0)
-        fprintf(stderr, "rules: no service plan named '%s'; its rule is skipped\n", name);
-    return 0;
-}
-
-static int apply_conflicts(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
-                           struct catalog_rules_counts *c, struct lic_error *err)
-{
-    size_t i;
-    json_t *j_pair;
-    json_array_foreach(json_object_get(j_rules, "mutuallyExclusive"), i, j_pair)
-    {
-        const char *a = json_string_value(json_array_get(j_pair, 0));
-        const char *b = json_string_value(json_array_get(j_pair, 1));
-        char ia[MAX_SAME_NAME][GUID_SIZE], ib[MAX_SAME_NAME][GUID_SIZE];
-        int na = 0, nb = 0;
-        if (a == NULL || b == NULL || json_array_size(j_pair) != 2) {
-            fprintf(stderr, "rules: mutuallyExclusive[%zu] is not a pair of names\n", i);
-            c->skipped++;
-            continue;
-        }
-        if (resolve(conn, j_ids, a, ia, &na, err) != 0 ||
-            resolve(conn, j_ids, b, ib, &nb, err) != 0)
-            return -1;
-        if (na == 0 || nb == 0)
-            c->skipped++;
-        for (int x = 0; x < na; x++)
-            for (int y = 0; y < nb; y++) {
-                int added = 0;
-                if (strcmp(ia[x], ib[y]) == 0)
-                    continue;
-                if (db_catalog_conflict_add(conn, ia[x], ib[y], &added, err) != 0)
-                    return -1;
-                c->conflicts_added += added;
-            }
-    }
-    return 0;
-}
-
-static int apply_prerequisites(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
-                               struct catalog_rules_counts *c, struct lic_error *err)
-{
-    const char *name;
-    json_t *j_list;
-    json_object_foreach(json_object_get(j_rules, "requiresAnyOf"), name, j_list)
-    {
-        char plans[MAX_SAME_NAME][GUID_SIZE], req[64][GUID_SIZE];
-        const char *req_ids[64];
-        int np = 0, nreq = 0;
-        if (resolve(conn, j_ids, name, plans, &np, err) != 0)
-            return -1;
-        size_t i;
-        json_t *j_name;
-        json_array_foreach(j_list, i, j_name)
-        {
-            char found[MAX_SAME_NAME][GUID_SIZE];
-            int nf = 0;
-            const char *rname = json_string_value(j_name);
-            if (rname == NULL)
-                continue;
-            if (resolve(conn, j_ids, rname, found, &nf, err) != 0)
-                return -1;
-            for (int k = 0; k < nf && nreq < 64; k++) {
-                memcpy(req[nreq], found[k], GUID_SIZE);
-                req_ids[nreq] = req[nreq];
-                nreq++;
-            }
-        }
-        if (np == 0 || nreq == 0) {
-            c->skipped++;
-            continue;
-        }
-        for (int k = 0; k < np; k++) {
-            int changed = 0;
-            if (db_catalog_prerequisites_replace(conn, plans[k], req_ids, nreq, &changed, err) != 0)
-                return -1;
-            c->prerequisites_changed += changed;
-        }
-    }
-    return 0;
-}
-
-static int apply_countries(struct db_conn *conn, json_t *j_rules, json_t *j_ids,
-                           struct catalog_rules_counts *c, struct lic_error *err)
-{
-    const char *name;
-    json_t *j_list;
-    json_object_foreach(json_object_get(j_rules, "unavailableIn"), name, j_list)
-    {
-        char plans[MAX_SAME_NAME][GUID_SIZE];
-        const char *codes[300];
-        int np = 0, ncodes = 0;
-        size_t i;
-        json_t *j_code;
-        json_array_foreach(j_list, i, j_code)
-        {
-            const char *code = json_string_value(j_code);
-            if (!country_is_valid(code)) {
-                fprintf(stderr,
-                        "rules: unavailableIn.%s: '%s' is not an ISO 3166-1 alpha-2 "
-                        "code; skipped\n",
-                        name, code ? code : "?");
-                c->skipped++;
-            } else if (ncodes < 300) {
-                codes[ncodes++] = code;
-            }
-        }
-        if (resolve(conn, j_ids, name, plans, &np, err) != 0)
-            return -1;
-        if (np == 0)
-            c->skipped++;
-        for (int k = 0; k < np; k++) {
-            int changed = 0;
-            if (db_catalog_countries_replace(conn, plans[k], codes, ncodes, &changed, err) != 0)
-                return -1;
-            c->countries_changed += changed;
-        }
-    }
-    return 0;
-}
-
-int catalog_apply_rules(struct db_conn *conn, json_t *j_rules, struct catalog_rules_counts *c,
-                        struct lic_error *err)
-{
-    memset(c, 0, sizeof(*c));
-    json_t *j_ids = json_object_get(j_rules, "servicePlanIds");
-    const char *name;
-    json_t *j_id;
-    /* Plans the rules name that the CSV lacks are created from servicePlanIds. */
-    json_object_foreach(j_ids, name, j_id)
-    {
-        char id[GUID_SIZE];
-        int created = 0;
-        if (guid_normalize(json_string_value(j_id), id) != 0) {
-            fprintf(stderr, "rules: servicePlanIds.%s is not a GUID; skipped\n", name);
-            c->skipped++;
-            continue;
-        }
-        if (db_catalog_plan_ensure(conn, id, name, &created, err) != 0)
-            return -1;
-        c->plans_added += created;
-    }
-    if (apply_conflicts(conn, j_rules, j_ids, c, err) != 0 ||
-        apply_prerequisites(conn, j_rules, j_ids, c, err) != 0 ||
-        apply_countries(conn, j_rules, j_ids, c, err) != 0)
-        return -1;
-    size_t i;
-    json_t *j_name;
-    json_array_foreach(json_object_get(j_rules, "provisionsMailbox"), i, j_name)
-    {
-        char plans[MAX_SAME_NAME][GUID_SIZE];
-        int np = 0;
-        if (!json_is_string(j_name))
-            continue;
-        if (resolve(conn, j_ids, json_string_value(j_name), plans, &np, err) != 0)
-            return -1;
-        for (int k = 0; k < np; k++) {
-            int changed = 0;
-            if (db_catalog_mailbox_set(conn, plans[k], 1, &changed, err) != 0)
-                return -1;
-            c->mailbox_changed += changed;
-        }
-    }
-    return 0;
-}
-
-struct rules_work {
-    json_t *j_rules;
-    struct catalog_rules_counts counts;
-};
-
-static int write_rules(struct db_conn *conn, void *arg, struct lic_error *err)
-{
-    struct rules_work *w = arg;
-    return catalog_apply_rules(conn, w->j_rules, &w->counts, err);
+    return catalog_import_rules(conn, path, (json_t *)input, counts, err);
 }
 
 static int import_rules(const struct config *cfg, const char *path)
@@ -481,12 +299,11 @@ static int import_rules(const struct config *cfg, const char *path)
     json_t *j_rules = json_object_get(j_root, "rules");
     if (!json_is_object(j_rules))
         j_rules = j_root;
-    struct rules_work w = {.j_rules = j_rules};
-    int rc = catalog_run_transaction(cfg, "import-catalog", write_rules, &w);
+    struct catalog_rules_counts c;
+    int rc = run(cfg, path, j_rules, &c, write_rules);
     json_decref(j_root);
     if (rc != 0)
         return 1;
-    const struct catalog_rules_counts c = w.counts;
     long changes = c.plans_added + c.conflicts_added + c.prerequisites_changed +
                    c.countries_changed + c.mailbox_changed;
     printf("%s: %ld plans added, %ld conflicts added, %ld prerequisite lists, %ld country "

@@ -1,6 +1,6 @@
 /* The catalog API, end to end: subscribedSkus in Graph's shape with $select and paging, SKU
- * create/patch/delete rules, consumedUnits with several paths, licensedUsers, and the service
- * plan rules with their validation. */
+ * create/patch/delete rules, consumedUnits with several paths, licensedUsers, the service
+ * plan rules with their validation, and the directoryAudit records of every change. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +396,109 @@ START_TEST(plans_list_is_keyset_paged_by_name)
 }
 END_TEST
 
+/* The directoryAudits named activity (the API's $filter), newest first; r owns the list. */
+static json_t *audits(const char *activity, struct th_response *r)
+{
+    char filter[160], path[512];
+    snprintf(filter, sizeof(filter), "activityDisplayName eq '%s'", activity);
+    char *enc = th_urlencode(filter);
+    snprintf(path, sizeof(path), "/v1.0/auditLogs/directoryAudits?$filter=%s", enc);
+    free(enc);
+    request("GET", path, NULL, r);
+    ck_assert_msg(r->status == 200, "%s", r->body);
+    return json_object_get(r->json, "value");
+}
+
+static json_t *first_target(json_t *j_record)
+{
+    return json_array_get(json_object_get(j_record, "targetResources"), 0);
+}
+
+/* The modifiedProperties entry name of the record's target, or NULL. */
+static json_t *change(json_t *j_record, const char *name)
+{
+    size_t i;
+    json_t *j_mod;
+    json_array_foreach(json_object_get(first_target(j_record), "modifiedProperties"), i, j_mod)
+    {
+        if (strcmp(json_string_value(json_object_get(j_mod, "displayName")), name) == 0)
+            return j_mod;
+    }
+    return NULL;
+}
+
+/* A record of list on target_id with this result whose change name went from old_value to
+ * new_value (name NULL: any record), or whose resultReason holds reason (reason NULL: any). */
+static json_t *find(json_t *list, const char *target_id, const char *result, const char *name,
+                    const char *old_value, const char *new_value, const char *reason)
+{
+    size_t i;
+    json_t *j_rec;
+    json_array_foreach(list, i, j_rec)
+    {
+        json_t *j_mod = name ? change(j_rec, name) : NULL;
+        const char *old_text = json_string_value(json_object_get(j_mod, "oldValue"));
+        if (strcmp(json_string_value(json_object_get(first_target(j_rec), "id")), target_id) != 0 ||
+            strcmp(json_string_value(json_object_get(j_rec, "result")), result) != 0 ||
+            (reason && !strstr(json_string_value(json_object_get(j_rec, "resultReason")), reason)))
+            continue;
+        if (name == NULL)
+            return j_rec;
+        if (j_mod != NULL &&
+            (old_value ? old_text && strcmp(old_text, old_value) == 0
+                       : json_is_null(json_object_get(j_mod, "oldValue"))) &&
+            strcmp(json_string_value(json_object_get(j_mod, "newValue")), new_value) == 0)
+            return j_rec;
+    }
+    return NULL;
+}
+
+START_TEST(sku_seat_and_plan_changes_and_refusals_are_audited)
+{
+    struct th_response r;
+    json_t *list = audits("Add subscribedSku", &r);
+    json_t *j_rec = find(list, SKU_A, "success", "prepaidUnits.enabled", NULL, "5", NULL);
+    ck_assert_msg(j_rec != NULL, "%s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(j_rec, "category")), "DirectoryManagement");
+    ck_assert_str_eq(json_string_value(json_object_get(j_rec, "operationType")), "Add");
+    ck_assert_str_eq(json_string_value(json_object_get(first_target(j_rec), "type")),
+                     "SubscribedSku");
+    ck_assert_str_eq(json_string_value(json_object_get(first_target(j_rec), "displayName")),
+                     "TEST_PACK_A");
+    /* The refused second POST of SKU_B is recorded as a failure with Graph's reason. */
+    ck_assert_ptr_nonnull(find(list, SKU_B, "success", NULL, NULL, NULL, NULL));
+    ck_assert_ptr_nonnull(find(list, SKU_B, "failure", NULL, NULL, NULL, "already exists"));
+    th_response_free(&r);
+
+    /* Seats: old and new prepaidUnits.enabled, the refused lowering too, and the status. */
+    list = audits("Update subscribedSku", &r);
+    ck_assert_ptr_nonnull(find(list, SKU_A, "success", "prepaidUnits.enabled", "5", "1", NULL));
+    ck_assert_ptr_nonnull(find(list, SKU_A, "success", "prepaidUnits.enabled", "1", "4", NULL));
+    ck_assert_ptr_nonnull(
+        find(list, SKU_A, "success", "capabilityStatus", "Enabled", "Warning", NULL));
+    ck_assert_ptr_nonnull(
+        find(list, SKU_A, "failure", "prepaidUnits.enabled", "5", "0", "seats are consumed"));
+    th_response_free(&r);
+
+    list = audits("Delete subscribedSku", &r);
+    ck_assert_int_eq(json_array_size(list), 4); /* three refusals, then the delete (newest) */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "result")),
+                     "success");
+    ck_assert_ptr_nonnull(find(list, SKU_A, "failure", NULL, NULL, NULL, "still in use"));
+    th_response_free(&r);
+
+    list = audits("Update service plan", &r);
+    ck_assert_ptr_nonnull(
+        find(list, PLAN_1, "success", "provisionsMailbox", "false", "true", NULL));
+    ck_assert_ptr_nonnull(
+        find(list, PLAN_1, "success", "unavailableInCountries", "[]", "[\"GB\",\"US\"]", NULL));
+    ck_assert_ptr_nonnull(
+        find(list, PLAN_1, "success", "conflictsWith", "[\"" PLAN_2 "\"]", "[]", NULL));
+    ck_assert_ptr_nonnull(find(list, PLAN_1, "failure", NULL, NULL, NULL, "does not exist"));
+    th_response_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     /* An API-only replica: the queued work this suite checks stays in the queue. */
@@ -421,6 +524,7 @@ int main(void)
     tcase_add_test(tc, plan_rules_are_replaced_atomically_and_conflicts_are_symmetric);
     tcase_add_test(tc, plan_rule_validation_errors_are_400_and_change_nothing);
     tcase_add_test(tc, plans_list_is_keyset_paged_by_name);
+    tcase_add_test(tc, sku_seat_and_plan_changes_and_refusals_are_audited);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -1,6 +1,6 @@
 /* import-catalog and load-demo, end to end: the real Microsoft CSV (counts, idempotence, seats
- * untouched, the duplicate names), malformed rows with their line numbers, the rules file, and
- * the demo loaded twice. */
+ * untouched, the duplicate names), malformed rows with their line numbers, the rules file, the
+ * demo loaded twice, and the directoryAudit records of what each load changed. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +300,97 @@ START_TEST(load_demo_is_idempotent)
 }
 END_TEST
 
+START_TEST(bulk_loads_write_one_audit_record_per_kind_of_change)
+{
+    const char *csv = "/tmp/licensingd-import-audited.csv", *rules = "/tmp/licensingd-rules.json";
+    const char *by_import = "initiated_by->'app'->>'displayName' = 'licensingd import-catalog'";
+    write_file(csv, "Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,"
+                    "Service_Plans_Included_Friendly_Names\n"
+                    "Audited Pack,AUDITED_PACK,dddddddd-0000-4000-8000-000000000001,AUDITED_ONE,"
+                    "dddddddd-0000-4000-8000-0000000000d1,Audited one\n"
+                    "Audited Pack,AUDITED_PACK,dddddddd-0000-4000-8000-000000000001,AUDITED_TWO,"
+                    "dddddddd-0000-4000-8000-0000000000d2,Audited two\n");
+    write_file(rules, "{\"mutuallyExclusive\":[[\"AUDITED_ONE\",\"AUDITED_TWO\"]]}");
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+             " 'Import product catalog' AND category = 'DirectoryManagement' AND %s AND"
+             " additional_details @> '[{\"key\":\"source\",\"value\":\"%s\"},"
+             " {\"key\":\"skusAdded\",\"value\":\"1\"}, {\"key\":\"servicePlansAdded\","
+             " \"value\":\"2\"}]'",
+             by_import, csv);
+    struct cli r;
+    for (int i = 0; i < 2; i++) { /* the second import changes nothing and records nothing */
+        run_cli("import-catalog /tmp/licensingd-import-audited.csv", &r);
+        ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+        ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    }
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+        " 'Import service plan rules' AND %s AND additional_details @>"
+        " '[{\"key\":\"source\",\"value\":\"%s\"}, {\"key\":\"conflictsAdded\",\"value\":\"1\"}]'",
+        by_import, rules);
+    for (int i = 0; i < 2; i++) {
+        run_cli("import-catalog --rules /tmp/licensingd-rules.json", &r);
+        ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+        ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    }
+    unlink(csv);
+    unlink(rules);
+
+    /* The demo (loaded by the test before): one record per kind of change it made; loading it
+     * again records nothing. */
+    const char *demo_sql = "SELECT count(*) FROM directory_audits WHERE"
+                           " initiated_by->'app'->>'displayName' = 'licensingd load-demo'";
+    long demo = th_sql_long(&srv, demo_sql);
+    /* One per SKU given seats, with the seats it was given: the 23 with seats but E3, whose seats
+     * the first test bought. */
+    const char *seeded = "FROM directory_audits a JOIN skus s ON s.sku_id::text ="
+                         " a.target_resources->0->>'id' WHERE a.activity_display_name ="
+                         " 'Update subscribedSku' AND a.initiated_by->'app'->>'displayName' ="
+                         " 'licensingd load-demo'";
+    snprintf(sql, sizeof(sql), "SELECT count(*) %s", seeded);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 22);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) %s AND a.target_resources->0->'modifiedProperties' @>"
+             " jsonb_build_array(jsonb_build_object('displayName', 'prepaidUnits.enabled',"
+             " 'oldValue', '0', 'newValue', s.prepaid_enabled::text))",
+             seeded);
+    ck_assert_int_eq(th_sql_long(&srv, sql), 22);
+    /* Its catalog and rules were all imported before it ran: the seats were its only change. */
+    ck_assert_int_eq(demo, 22);
+    run_cli("load-demo", &r);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_int_eq(th_sql_long(&srv, demo_sql), demo);
+
+    /* With one of E3's plans and the Exchange conflict lost, the demo puts both back: one catalog
+     * record and one rules record. */
+    th_sql_exec(&srv, "DELETE FROM sku_service_plans WHERE sku_id ="
+                      " '6fd2c87f-b296-42f0-b197-1e91e994b900' AND position = 1;"
+                      " DELETE FROM service_plan_conflicts c USING service_plans a, service_plans b"
+                      " WHERE a.id = c.plan_a AND b.id = c.plan_b AND"
+                      " ARRAY[a.name, b.name] <@ ARRAY['EXCHANGE_S_STANDARD',"
+                      " 'EXCHANGE_S_ENTERPRISE']");
+    run_cli("load-demo", &r);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_int_eq(th_sql_long(&srv, demo_sql), demo + 2);
+    ck_assert_int_eq(
+        th_sql_long(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+                          " 'Import product catalog' AND initiated_by->'app'->>'displayName' ="
+                          " 'licensingd load-demo' AND additional_details @>"
+                          " '[{\"key\":\"source\",\"value\":\"load-demo\"},"
+                          " {\"key\":\"skuPlansAdded\",\"value\":\"1\"}]'"),
+        1);
+    ck_assert_int_eq(
+        th_sql_long(&srv, "SELECT count(*) FROM directory_audits WHERE activity_display_name ="
+                          " 'Import service plan rules' AND initiated_by->'app'->>'displayName' ="
+                          " 'licensingd load-demo' AND additional_details @>"
+                          " '[{\"key\":\"conflictsAdded\",\"value\":\"1\"}]'"),
+        1);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "import", NULL);
@@ -313,6 +404,7 @@ int main(void)
     tcase_add_test(tc, unreadable_file_or_missing_columns_fail_without_changes);
     tcase_add_test(tc, rules_file_loads_conflicts_prerequisites_countries_once);
     tcase_add_test(tc, load_demo_is_idempotent);
+    tcase_add_test(tc, bulk_loads_write_one_audit_record_per_kind_of_change);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
