@@ -5,21 +5,22 @@
 #include <string.h>
 
 #include "db/audit.h"
+#include "api/metadata.h"
 #include "api/directory.h"
 
-static const char *const audit_props[] = {"id",
-                                          "category",
-                                          "correlationId",
-                                          "result",
-                                          "resultReason",
-                                          "activityDisplayName",
-                                          "activityDateTime",
-                                          "loggedByService",
-                                          "operationType",
-                                          "initiatedBy",
-                                          "targetResources",
-                                          "additionalDetails",
-                                          NULL};
+const char *const api_audit_props[] = {"id",
+                                       "category",
+                                       "correlationId",
+                                       "result",
+                                       "resultReason",
+                                       "activityDisplayName",
+                                       "activityDateTime",
+                                       "loggedByService",
+                                       "operationType",
+                                       "initiatedBy",
+                                       "targetResources",
+                                       "additionalDetails",
+                                       NULL};
 
 static json_t *audit_json(const struct db_rows *rows, int i)
 {
@@ -49,7 +50,7 @@ API_HANDLER(api_audit_list)
     struct db_rows *rows = NULL;
     int rc = -1;
     const char *after[2]; /* activityDateTime in microseconds, id */
-    if (list_options_parse(req, audit_props, AUDIT_TYPE, LIST_FILTER | LIST_ORDER_NEWEST, &o,
+    if (list_options_parse(req, api_audit_props, AUDIT_TYPE, LIST_FILTER | LIST_ORDER_NEWEST, &o,
                            &err) != 0 ||
         list_options_after_numbers(&o, 2, after, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
@@ -59,7 +60,7 @@ API_HANDLER(api_audit_list)
     json_t *j_items = json_array();
     for (int i = 0; i < n; i++) {
         json_t *j = audit_json(rows, i);
-        odata_apply_select(j, audit_props, o.select);
+        odata_apply_select(j, api_audit_props, o.select);
         json_array_append_new(j_items, j);
     }
     const char *parts[] = {n > 0 ? db_rows_get(rows, n - 1, ACOL_SORT_KEY) : NULL,
@@ -85,7 +86,8 @@ API_HANDLER(api_audit_get)
     const char *key = req->params.values[0];
     const char *number = strncmp(key, "LICD_", 5) == 0 ? key + 5 : "";
     size_t digits = strspn(number, "0123456789");
-    if (odata_parse_select(api_query(req, "$select"), audit_props, AUDIT_TYPE, &mask, &err) != 0)
+    if (odata_parse_select(api_query(req, "$select"), api_audit_props, AUDIT_TYPE, &mask, &err) !=
+        0)
         goto out;
     if (digits == 0 || digits > 18 || number[digits] != '\0' ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
@@ -101,7 +103,7 @@ API_HANDLER(api_audit_get)
     odata_context(app, req, "auditLogs/directoryAudits", 1, context, sizeof(context));
     json_t *j = json_pack("{s:s}", "@odata.context", context);
     json_t *j_audit = audit_json(rows, 0);
-    odata_apply_select(j_audit, audit_props, mask);
+    odata_apply_select(j_audit, api_audit_props, mask);
     json_object_update(j, j_audit);
     json_decref(j_audit);
     api_reply_json(res, 200, j);

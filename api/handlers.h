@@ -8,6 +8,9 @@
 #define API_HANDLER(name)                                                                          \
     void name(const struct api_app *app, const struct api_request *req, struct api_response *res)
 
+/* api/metadata.c */
+API_HANDLER(api_metadata);
+
 /* api/health.c */
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);

@@ -11,6 +11,7 @@
 #include "service/engine/licensing.h"
 #include "service/assignment.h"
 #include "service/base/guid.h"
+#include "api/metadata.h"
 #include "api/directory.h"
 #include "api/handlers.h"
 #include "api/odata.h"
@@ -194,7 +195,8 @@ static void detail_id(const char *user_id, const char *sku_id, char out[48])
     out[o] = '\0';
 }
 
-static const char *const detail_props[] = {"id", "skuId", "skuPartNumber", "servicePlans", NULL};
+const char *const api_license_detail_props[] = {"id", "skuId", "skuPartNumber", "servicePlans",
+                                                NULL};
 
 /* The user's licenseDetails: the collection, or (one != NULL) the one with that id. */
 static void license_details(const struct api_app *app, const struct api_request *req,
@@ -204,7 +206,7 @@ static void license_details(const struct api_app *app, const struct api_request 
     lic_error_clear(&err);
     char id[GUID_SIZE];
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), detail_props,
+    if (odata_parse_select(api_query(req, "$select"), api_license_detail_props,
                            "microsoft.graph.licenseDetails", &mask, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0) {
         api_reply_error(res, &err);
@@ -235,7 +237,7 @@ static void license_details(const struct api_app *app, const struct api_request 
             json_pack("{s:s, s:O, s:O, s:O}", "id", did, "skuId", json_object_get(j_row, "skuId"),
                       "skuPartNumber", json_object_get(j_row, "skuPartNumber"), "servicePlans",
                       json_object_get(j_row, "servicePlans"));
-        odata_apply_select(j_item, detail_props, mask);
+        odata_apply_select(j_item, api_license_detail_props, mask);
         json_array_append_new(j_items, j_item);
     }
     json_decref(j_rows);

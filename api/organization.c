@@ -4,17 +4,18 @@
 
 #include "service/base/country.h"
 #include "service/directory.h"
+#include "api/metadata.h"
 #include "api/body_fields.h"
 #include "api/directory.h"
 
-static const char *const org_props[] = {"id",
-                                        "displayName",
-                                        "countryLetterCode",
-                                        "verifiedDomains",
-                                        "createdDateTime",
-                                        "assignedPlans",
-                                        "provisionedPlans",
-                                        NULL};
+const char *const api_org_props[] = {"id",
+                                     "displayName",
+                                     "countryLetterCode",
+                                     "verifiedDomains",
+                                     "createdDateTime",
+                                     "assignedPlans",
+                                     "provisionedPlans",
+                                     NULL};
 
 static json_t *org_json(const struct db_rows *rows, int i)
 {
@@ -38,7 +39,7 @@ static void reply_org(const struct api_app *app, const struct api_request *req,
     struct db_rows *rows = NULL;
     uint64_t mask = 0;
     int rc = -1;
-    if (odata_parse_select(api_query(req, "$select"), org_props, "microsoft.graph.organization",
+    if (odata_parse_select(api_query(req, "$select"), api_org_props, "microsoft.graph.organization",
                            &mask, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL || db_org_get(conn, &rows, &err) != 0)
         goto out;
@@ -47,7 +48,7 @@ static void reply_org(const struct api_app *app, const struct api_request *req,
         if (one != NULL && strcasecmp(one, db_rows_get(rows, i, OCOL_ID)) != 0)
             continue;
         json_t *j = org_json(rows, i);
-        odata_apply_select(j, org_props, mask);
+        odata_apply_select(j, api_org_props, mask);
         json_array_append_new(j_items, j);
     }
     if (one == NULL) {

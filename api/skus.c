@@ -7,10 +7,11 @@
 
 #include "db/catalog.h"
 #include "service/catalog.h"
+#include "api/metadata.h"
 #include "api/catalog.h"
 #include "api/odata.h"
 
-static const char *const sku_properties[] = {
+const char *const api_sku_props[] = {
     "accountId",    "accountName",  "appliesTo", "capabilityStatus", "consumedUnits",   "id",
     "prepaidUnits", "servicePlans", "skuId",     "skuPartNumber",    "subscriptionIds", NULL};
 
@@ -167,7 +168,7 @@ API_HANDLER(api_skus_list)
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, SKU_TYPE, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), api_sku_props, SKU_TYPE, &mask, &err) != 0 ||
         only_select(req, &err) != 0) {
         api_reply_error(res, &err);
         return;
@@ -183,7 +184,7 @@ API_HANDLER(api_skus_list)
         json_t *j_items = json_array();
         for (int i = 0; i < n; i++) {
             json_t *j_sku = sku_json(&skus[i], &acct);
-            odata_apply_select(j_sku, sku_properties, mask);
+            odata_apply_select(j_sku, api_sku_props, mask);
             json_array_append_new(j_items, j_sku);
         }
         odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, NULL, 0);
@@ -197,7 +198,7 @@ API_HANDLER(api_sku_get)
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, SKU_TYPE, &mask, &err) != 0) {
+    if (odata_parse_select(api_query(req, "$select"), api_sku_props, SKU_TYPE, &mask, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -209,7 +210,7 @@ API_HANDLER(api_sku_get)
     struct db_sku sku;
     if (get_sku(conn, sku_id, &sku, &err) == 0) {
         api_catalog_reply_entity(app, req, res, 200, "subscribedSkus", sku_json(&sku, &acct),
-                                 sku_properties, mask);
+                                 api_sku_props, mask);
         db_sku_free(&sku);
     }
     api_catalog_finish(app, conn, res, &err);
@@ -396,7 +397,7 @@ static void reply_created(const struct api_app *app, const struct api_request *r
                  sku_id);
         api_add_header(res, "Location", location);
         api_catalog_reply_entity(app, req, res, 201, "subscribedSkus", sku_json(&created, &acct),
-                                 sku_properties, 0);
+                                 api_sku_props, 0);
         db_sku_free(&created);
     }
     api_catalog_finish(app, conn, res, &err);

@@ -435,6 +435,25 @@ START_TEST(search_with_eventual_consistency)
 }
 END_TEST
 
+START_TEST(metadata_document_is_served_as_xml)
+{
+    struct th_response r;
+    get("/v1.0/$metadata", 200, &r);
+    char type[128];
+    th_header(&r, "Content-Type", type, sizeof(type));
+    ck_assert_str_eq(type, "application/xml");
+    ck_assert_ptr_nonnull(strstr(r.body, "<edmx:Edmx Version=\"4.0\""));
+    ck_assert_ptr_nonnull(
+        strstr(r.body, "<EntityType Name=\"user\" BaseType=\"graph.directoryObject\""));
+    th_response_free(&r);
+    /* Every @odata.context points at it. */
+    get("/v1.0/users?$top=1", 200, &r);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "@odata.context")),
+                                 "/v1.0/$metadata#users"));
+    th_response_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "contract", NULL);
@@ -456,6 +475,7 @@ int main(void)
     tcase_add_test(tc, transitive_membership_goes_through_nested_groups);
     tcase_add_test(tc, expand_members_on_a_group_and_the_list);
     tcase_add_test(tc, search_with_eventual_consistency);
+    tcase_add_test(tc, metadata_document_is_served_as_xml);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
