@@ -86,6 +86,9 @@ API_HANDLER(api_organization_get);
 API_HANDLER(api_organization_update);
 API_HANDLER(api_audit_list);
 API_HANDLER(api_audit_get);
+/* api/delta.c */
+API_HANDLER(api_users_delta);
+API_HANDLER(api_groups_delta);
 /* api/directory_objects.c */
 API_HANDLER(api_directory_object_get);
 API_HANDLER(api_directory_objects_get_by_ids);

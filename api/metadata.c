@@ -163,11 +163,12 @@ static void entity_type(struct buf *b, const struct metadata_entity *e)
                    "<NavigationProperty Name=\"transitiveMembers\" "
                    "Type=\"Collection(graph.directoryObject)\"/>");
     if (strcmp(e->name, "user") == 0)
-        buf_add(b, "<NavigationProperty Name=\"memberOf\" Type=\"Collection(graph.directoryObject)\"/>"
-                   "<NavigationProperty Name=\"transitiveMemberOf\" "
-                   "Type=\"Collection(graph.directoryObject)\"/>"
-                   "<NavigationProperty Name=\"licenseDetails\" "
-                   "Type=\"Collection(graph.licenseDetails)\" ContainsTarget=\"true\"/>");
+        buf_add(b,
+                "<NavigationProperty Name=\"memberOf\" Type=\"Collection(graph.directoryObject)\"/>"
+                "<NavigationProperty Name=\"transitiveMemberOf\" "
+                "Type=\"Collection(graph.directoryObject)\"/>"
+                "<NavigationProperty Name=\"licenseDetails\" "
+                "Type=\"Collection(graph.licenseDetails)\" ContainsTarget=\"true\"/>");
     buf_add(b, "</EntityType>");
 }
 
@@ -245,11 +246,12 @@ static const char container[] =
 char *metadata_document(void)
 {
     struct buf b = {0};
-    buf_add(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-                "<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">"
-                "<edmx:DataServices>"
-                "<Schema Namespace=\"microsoft.graph\" Alias=\"graph\" "
-                "xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">");
+    buf_add(&b,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+            "<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">"
+            "<edmx:DataServices>"
+            "<Schema Namespace=\"microsoft.graph\" Alias=\"graph\" "
+            "xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">");
     buf_add(&b, graph_types);
     for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
         if (strchr(entities[i].name, '.') == NULL)

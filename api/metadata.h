@@ -13,9 +13,9 @@ extern const char *const api_plan_props[];           /* api/plans.c (extension) 
 
 /* One entity type of the document: its name, and the names of its properties in order. */
 struct metadata_entity {
-    const char *name;               /* "user", or "licensing.servicePlan" for an extension */
-    const char *const *select;      /* the $select list the service accepts for it */
-    const char *const *inherited;   /* properties declared by its base types, or NULL */
+    const char *name;             /* "user", or "licensing.servicePlan" for an extension */
+    const char *const *select;    /* the $select list the service accepts for it */
+    const char *const *inherited; /* properties declared by its base types, or NULL */
 };
 
 /* The entity types described, in document order; *n receives their number. */

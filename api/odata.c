@@ -224,7 +224,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 {
     (void)kind;
     struct link_builder *b = cls;
-    if (strcasecmp(key, "$skiptoken") == 0)
+    if (strcasecmp(key, "$skiptoken") == 0 || strcasecmp(key, "$deltatoken") == 0)
         return MHD_YES;
     append(b, b->first ? "?" : "&", 1);
     b->first = 0;
@@ -238,6 +238,12 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 
 char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token)
 {
+    return odata_link_with(app, req, "$skiptoken", token);
+}
+
+char *odata_link_with(const struct api_app *app, const struct api_request *req, const char *name,
+                      const char *token)
+{
     struct link_builder b = {.buf = malloc(256), .len = 0, .cap = 256, .first = 1};
     if (b.buf == NULL)
         return NULL;
@@ -248,7 +254,8 @@ char *odata_next_link(const struct api_app *app, const struct api_request *req, 
     append_escaped(&b, req->path);
     MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, add_arg, &b);
     append(&b, b.first ? "?" : "&", 1);
-    append(&b, "$skiptoken=", 11);
+    append(&b, name, strlen(name));
+    append(&b, "=", 1);
     append_escaped(&b, token);
     return b.buf;
 }

@@ -49,6 +49,9 @@ void odata_context(const struct api_app *app, const struct api_request *req, con
 /* The request's own URL with $skiptoken replaced by token (other options kept, in order).
  * Owned by caller (free). */
 char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token);
+/* The same with name=token instead ("$deltatoken"); $skiptoken and $deltatoken are dropped. */
+char *odata_link_with(const struct api_app *app, const struct api_request *req, const char *name,
+                      const char *token);
 
 /* {"@odata.context", ["@odata.count"], "value", ["@odata.nextLink"]}. Steals j_items.
  * count < 0 omits @odata.count; next_link NULL omits the link. */

@@ -140,6 +140,13 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
                        struct db_rows **rows, long *count, int want_count,
                        struct lic_error *err) DB_MUST_CHECK;
 
+/* Every user (or group) in id order after after_id (a valid id, or NULL from the start), up to
+ * limit rows: the initial round of a delta query. */
+int db_users_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                        struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+int db_groups_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                         struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+
 /* Groups. Ordered by displayName only (the caller refuses any other order). */
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                    long *count, struct lic_error *err) DB_MUST_CHECK;

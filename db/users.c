@@ -270,3 +270,20 @@ int db_users_transitive_member_of(struct db_conn *conn, const char *user_id, int
     const char *params[] = {user_id, after_id, limit};
     return db_rows_exec(conn, &stmt_transitive_member_of, params, rows, err);
 }
+
+static const struct db_stmt stmt_by_id_page = {
+    "dir_users_by_id_page",
+    "SELECT " USER_COLUMNS "'' FROM users u"
+    " WHERE u.id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY u.id"
+    " LIMIT $2::integer",
+    2};
+
+int db_users_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                        struct db_rows **rows, struct lic_error *err)
+{
+    assert(after_id == NULL || guid_valid(after_id));
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {after_id, lim};
+    return db_rows_exec(conn, &stmt_by_id_page, params, rows, err);
+}
