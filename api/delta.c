@@ -81,8 +81,7 @@ static int decode_state(const char *name, const char *token, int groups, struct 
 }
 
 /* $select, with "members" (groups) taken out of it: members@delta is not a property. */
-static int parse_select(const struct api_request *req, struct delta_query *q,
-                        struct lic_error *err)
+static int parse_select(const struct api_request *req, struct delta_query *q, struct lic_error *err)
 {
     const char *select = api_query(req, "$select");
     q->with_members = q->st.groups && select == NULL;
@@ -118,9 +117,9 @@ static json_t *removed(const char *id)
 
 static const char *odata_type_of(const char *type)
 {
-    return type == NULL                    ? "#microsoft.graph.directoryObject"
+    return type == NULL                ? "#microsoft.graph.directoryObject"
            : strcmp(type, "user") == 0 ? "#microsoft.graph.user"
-                                           : "#microsoft.graph.group";
+                                       : "#microsoft.graph.group";
 }
 
 /* ---- the initial round ---- */
@@ -204,8 +203,8 @@ static int initial_groups(struct db_conn *conn, struct delta_query *q, json_t *j
             char seq[24];
             snprintf(seq, sizeof(seq), "%lld", q->st.after_seq);
             long long last = q->st.after_seq;
-            rc = add_members(conn, q->st.after_id, continuing ? seq : NULL, &budget, j_group,
-                             &last, &more, err);
+            rc = add_members(conn, q->st.after_id, continuing ? seq : NULL, &budget, j_group, &last,
+                             &more, err);
             q->st.after_seq = more ? last : -1;
         } else {
             q->st.after_seq = -1;
@@ -265,8 +264,8 @@ out:
 static int changed_groups(struct db_conn *conn, struct delta_query *q, const struct db_change *ch,
                           int n, json_t *j_items, struct lic_error *err)
 {
-    json_t *j_order = json_array();       /* group ids in first-seen order */
-    json_t *j_members = json_object();    /* group id -> {member id: last change} */
+    json_t *j_order = json_array();    /* group ids in first-seen order */
+    json_t *j_members = json_object(); /* group id -> {member id: last change} */
     const char **ids = calloc((size_t)n + 1, sizeof(*ids));
     struct db_rows *groups = NULL, *types = NULL;
     json_t *j_now = json_array();
@@ -299,9 +298,9 @@ static int changed_groups(struct db_conn *conn, struct delta_query *q, const str
     }
     for (int i = 0; i < ngroups; i++)
         gids[i] = json_string_value(json_array_get(j_order, (size_t)i));
-    int ok = (ngroups == 0 || (db_groups_by_ids(conn, gids, ngroups, &groups, err) == 0 &&
-                               render_groups(conn, groups, groups->nrows, q->mask, 0, j_now,
-                                             err) == 0)) &&
+    int ok = (ngroups == 0 ||
+              (db_groups_by_ids(conn, gids, ngroups, &groups, err) == 0 &&
+               render_groups(conn, groups, groups->nrows, q->mask, 0, j_now, err) == 0)) &&
              (nmembers == 0 || db_directory_objects_types(conn, ids, nmembers, &types, err) == 0);
     if (!ok) {
         free(gids);
@@ -328,8 +327,8 @@ static int changed_groups(struct db_conn *conn, struct delta_query *q, const str
                 for (int k = 0; types && k < types->nrows && type == NULL; k++)
                     if (strcmp(db_rows_get(types, k, 0), member) == 0)
                         type = db_rows_get(types, k, 1);
-                json_t *j_m = json_pack("{s:s, s:s}", "@odata.type", odata_type_of(type), "id",
-                                        member);
+                json_t *j_m =
+                    json_pack("{s:s, s:s}", "@odata.type", odata_type_of(type), "id", member);
                 if (strcmp(json_string_value(j_type), "deleted") == 0)
                     json_object_set_new(j_m, "@removed", json_pack("{s:s}", "reason", "deleted"));
                 json_array_append_new(j_list, j_m);

@@ -8,6 +8,9 @@
 #define API_HANDLER(name)                                                                          \
     void name(const struct api_app *app, const struct api_request *req, struct api_response *res)
 
+/* api/batch.c */
+API_HANDLER(api_batch);
+
 /* api/metadata.c */
 API_HANDLER(api_metadata);
 

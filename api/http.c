@@ -54,14 +54,32 @@ static void new_request_id(char out[GUID_SIZE])
              b[14], b[15]);
 }
 
+static const char *pair(const struct api_pairs *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcasecmp(p->names[i], name) == 0)
+            return p->values[i];
+    return NULL;
+}
+
 const char *api_query(const struct api_request *req, const char *name)
 {
+    if (req->inner_query != NULL)
+        return pair(req->inner_query, name);
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *api_header(const struct api_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+    if (req->inner_headers != NULL) {
+        const char *value = pair(req->inner_headers, name);
+        /* Graph: the batch's own credentials (and host) apply to each of its requests. */
+        if (value != NULL ||
+            (strcasecmp(name, "Authorization") != 0 && strcasecmp(name, "Host") != 0))
+            return value;
+    }
+    return req->connection ? MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name)
+                           : NULL;
 }
 
 void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size)
@@ -159,6 +177,18 @@ static const struct api_request *current_request(const struct api_response *res)
     return ((const struct exchange *)res)->req;
 }
 
+void api_exchange(const struct api_app *app, const struct api_request *req,
+                  const struct route *route, const struct lic_error *err, struct api_response *out)
+{
+    struct exchange ex = {.req = req};
+    ex.res.status = 500;
+    if (route != NULL)
+        route->handler(app, req, &ex.res);
+    else
+        api_reply_error(&ex.res, err);
+    *out = ex.res;
+}
+
 static int printable_ascii(const char *s, size_t max)
 {
     size_t n = 0;
@@ -227,7 +257,7 @@ static enum MHD_Result reply_error_now(struct MHD_Connection *connection, struct
 
 /* Graph answers a path under /v1.0/ that names no resource with 400 and the first segment it
  * could not resolve; anything outside the API is plainly not there (404). */
-static void unknown_path_error(const char *path, struct lic_error *err)
+void api_unknown_path_error(const char *path, struct lic_error *err)
 {
     char segment[128];
     router_unknown_segment(api_routes, api_routes_count, path, segment, sizeof(segment));
@@ -270,7 +300,7 @@ static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection
     enum route_match m =
         router_match(api_routes, api_routes_count, method, url, &route, &req.params, &allowed);
     if (m == ROUTE_NO_PATH) {
-        unknown_path_error(url, &err);
+        api_unknown_path_error(url, &err);
         return reply_error_now(connection, st, client_id, &err, NULL);
     }
     if (m == ROUTE_NO_METHOD) {

@@ -18,6 +18,13 @@ struct api_app {
     struct db_pool *pool;
 };
 
+/* Name/value pairs of a request made in-process ($batch): its query options and headers. */
+struct api_pairs {
+    int n;
+    const char *const *names;
+    const char *const *values;
+};
+
 struct api_request {
     unsigned method;
     const char *method_name;
@@ -28,6 +35,9 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
+    /* A request of a $batch: its own query and headers instead of the connection's (the batch's
+     * Authorization and Host still apply); NULL for a request sent alone. */
+    const struct api_pairs *inner_query, *inner_headers;
 };
 
 #define API_MAX_HEADERS 4
@@ -59,6 +69,15 @@ void api_reply_empty(struct api_response *res, unsigned status);
 void api_reply_text(struct api_response *res, unsigned status, char *text);
 void api_reply_error(struct api_response *res, const struct lic_error *err);
 void api_add_header(struct api_response *res, const char *name, const char *value);
+
+/* The refusal of a path no route matches: Graph's 400 naming the unknown segment under /v1.0/,
+ * else 404. */
+void api_unknown_path_error(const char *path, struct lic_error *err);
+
+/* Runs one request in-process: route's handler, or (route NULL) the refusal err, answered into
+ * *out as if sent alone (the caller frees out->j_body and out->text). */
+void api_exchange(const struct api_app *app, const struct api_request *req,
+                  const struct route *route, const struct lic_error *err, struct api_response *out);
 
 /* Parses the JSON body as an object; on failure fills err (400) and returns NULL. */
 json_t *api_parse_body(const struct api_request *req, struct lic_error *err);

@@ -252,7 +252,12 @@ char *odata_link_with(const struct api_app *app, const struct api_request *req, 
     api_base_url(app, req, base, sizeof(base));
     append(&b, base, strlen(base));
     append_escaped(&b, req->path);
-    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, add_arg, &b);
+    if (req->inner_query != NULL) /* a request of a $batch: its own options */
+        for (int i = 0; i < req->inner_query->n; i++)
+            add_arg(&b, MHD_GET_ARGUMENT_KIND, req->inner_query->names[i],
+                    req->inner_query->values[i]);
+    else
+        MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, add_arg, &b);
     append(&b, b.first ? "?" : "&", 1);
     append(&b, name, strlen(name));
     append(&b, "=", 1);

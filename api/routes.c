@@ -7,6 +7,7 @@ const struct route api_routes[] = {
     {HTTP_GET, "/readyz", api_health_ready},
     {HTTP_GET, "/metrics", api_metrics},
     {HTTP_GET, "/v1.0/$metadata", api_metadata},
+    {HTTP_POST, "/v1.0/$batch", api_batch},
     /* catalog: subscribedSkus (Graph + extensions) and licensing/servicePlans (extension) */
     {HTTP_GET, "/v1.0/subscribedSkus", api_skus_list},
     {HTTP_POST, "/v1.0/subscribedSkus", api_skus_create},

@@ -20,7 +20,8 @@ static const struct db_stmt stmt_read = {
     "   AND (txid, seq) > ($2::xid8, $3::bigint)"
     "   AND txid < pg_snapshot_xmin(pg_current_snapshot())"
     "   AND ($4::uuid IS NULL OR resource <> 'member' OR parent_id = $4::uuid)"
-    " ORDER BY txid, seq LIMIT $5",
+    /* Qualified: a bare "txid" would name the text column of the select list (text order). */
+    " ORDER BY directory_changes.txid, directory_changes.seq LIMIT $5",
     5};
 
 static const struct db_stmt stmt_prune = {

@@ -454,6 +454,117 @@ START_TEST(metadata_document_is_served_as_xml)
 }
 END_TEST
 
+static json_t *response_of(json_t *batch, const char *id)
+{
+    json_t *list = json_object_get(batch, "responses");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(list, i), "id")), id) == 0)
+            return json_array_get(list, i);
+    return NULL;
+}
+
+static long status_of(json_t *batch, const char *id)
+{
+    return (long)json_integer_value(json_object_get(response_of(batch, id), "status"));
+}
+
+START_TEST(batch_answers_each_request_as_if_alone)
+{
+    char g[GUID_SIZE], u[GUID_SIZE];
+    make_group(&srv, "Batch group", g);
+    make_user(&srv, "batch.user@contoso.com", "Batch User", "", u);
+    char body[4096];
+    snprintf(body, sizeof(body),
+             "{\"requests\":["
+             "{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users?$top=1&$select=id\"},"
+             "{\"id\":\"2\",\"method\":\"POST\",\"url\":\"/groups/%s/members/$ref\","
+             "\"headers\":{\"Content-Type\":\"application/json\"},"
+             "\"body\":{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"}},"
+             "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"groups/%s/members/$count\","
+             "\"headers\":{\"ConsistencyLevel\":\"eventual\"},\"dependsOn\":[\"2\"]},"
+             "{\"id\":\"4\",\"method\":\"GET\",\"url\":\"/nope\"},"
+             "{\"id\":\"5\",\"method\":\"GET\",\"url\":\"/users/nobody@contoso.com\"},"
+             "{\"id\":\"6\",\"method\":\"DELETE\",\"url\":\"/groups/%s\",\"dependsOn\":[\"5\"]}"
+             "]}",
+             g, u, g, g);
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/$batch", body, NULL, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "responses")), 6);
+    ck_assert_int_eq(status_of(r.json, "1"), 200);
+    json_t *one = response_of(r.json, "1");
+    ck_assert_int_eq(json_array_size(json_object_get(json_object_get(one, "body"), "value")), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(one, "headers"), "Content-Type")),
+        "application/json;odata.metadata=minimal;odata.streaming=true;"
+        "IEEE754Compatible=false");
+    ck_assert_int_eq(status_of(r.json, "2"), 204);
+    ck_assert_int_eq(status_of(r.json, "3"), 200);
+    /* text/plain comes base64-encoded: "1" */
+    ck_assert_str_eq(json_string_value(json_object_get(response_of(r.json, "3"), "body")), "MQ==");
+    ck_assert_int_eq(status_of(r.json, "4"), 400);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(response_of(r.json, "4"), "body"), "error"),
+            "message")),
+        "Resource not found for the segment 'nope'.");
+    ck_assert_int_eq(status_of(r.json, "5"), 404);
+    ck_assert_int_eq(status_of(r.json, "6"), 424); /* its dependency failed: not run */
+    th_response_free(&r);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    ck_assert_int_eq(call(&srv, "GET", path, NULL), 200);
+}
+END_TEST
+
+START_TEST(batch_limit_and_malformed_batches_are_400)
+{
+    char body[8192] = "{\"requests\":[";
+    for (int i = 0; i < 21; i++)
+        snprintf(body + strlen(body), sizeof(body) - strlen(body),
+                 "%s{\"id\":\"%d\",\"method\":\"GET\",\"url\":\"/users\"}", i ? "," : "", i);
+    strcat(body, "]}");
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/$batch", body, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(error_message(&r), "Number of requests inside batch exceeds the limit.");
+    th_response_free(&r);
+    th_request(&srv, "POST", "/v1.0/$batch",
+               "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/groups\","
+               "\"body\":{\"displayName\":\"x\"}}]}",
+               NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(error_message(&r),
+                     "Write request id : 1 does not contain Content-Type header or body.");
+    th_response_free(&r);
+    const char *bad[] = {
+        "not json",
+        "{}",
+        "{\"requests\":[]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"BREW\",\"url\":\"/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"https://x/v1.0/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"},"
+        "{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/"
+        "users\",\"dependsOn\":[\"9\"]}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"DELETE\",\"url\":\"/users/x\","
+        "\"dependsOn\":[\"2\"]},{\"id\":\"2\",\"method\":\"GET\",\"url\":\"/users\","
+        "\"dependsOn\":[\"1\"]}]}",
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/$batch\","
+        "\"headers\":{\"Content-Type\":\"application/json\"},\"body\":{\"requests\":[]}}]}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        th_request(&srv, "POST", "/v1.0/$batch", bad[i], NULL, &r);
+        long status = r.status;
+        if (i == sizeof(bad) / sizeof(bad[0]) - 1) /* a nested batch: refused inside */
+            status = status_of(r.json, "1");
+        ck_assert_msg(status == 400, "%s -> %ld %s", bad[i], r.status, r.body);
+        th_response_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "contract", NULL);
@@ -476,6 +587,8 @@ int main(void)
     tcase_add_test(tc, expand_members_on_a_group_and_the_list);
     tcase_add_test(tc, search_with_eventual_consistency);
     tcase_add_test(tc, metadata_document_is_served_as_xml);
+    tcase_add_test(tc, batch_answers_each_request_as_if_alone);
+    tcase_add_test(tc, batch_limit_and_malformed_batches_are_400);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

@@ -160,9 +160,8 @@ START_TEST(groups_carry_members_delta)
     json_t *members = json_object_get(find(all, g), "members@delta");
     ck_assert_int_eq(json_array_size(members), 1);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(members, 0), "id")), a);
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_array_get(members, 0), "@odata.type")),
-        "#microsoft.graph.user");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(members, 0), "@odata.type")),
+                     "#microsoft.graph.user");
     json_decref(all);
 
     ck_assert_int_eq(add_member(&srv, g, b), 204);
