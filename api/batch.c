@@ -9,8 +9,8 @@
 #include "service/base/buf.h"
 #include "api/handlers.h"
 
-#define BATCH_MAX 20        /* Graph's limit */
-#define BATCH_PAIRS_MAX 64  /* query options or headers of one request */
+#define BATCH_MAX 20       /* Graph's limit */
+#define BATCH_PAIRS_MAX 64 /* query options or headers of one request */
 #define BATCH_URL_MAX 2048
 
 /* One request of the batch, decoded. */
@@ -36,9 +36,9 @@ static int invalid(struct lic_error *err, const char *why)
 
 static int hex(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'                 ? c - '0'
            : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                  : -1;
+                                                : -1;
 }
 
 /* Percent-decodes s in place ('+' as a space when plus); -1 for a bad escape or %00. */
@@ -263,8 +263,8 @@ static json_t *run_step(const struct api_app *app, const struct api_request *out
         lic_error_set(&err, LIC_ERR_BAD_REQUEST, "FailedDependency",
                       "Request id '%.64s' depends on request '%.64s', which failed.", s->id, dep);
     } else {
-        enum route_match m = router_match(api_routes, api_routes_count, s->method, s->path,
-                                          &route, &req.params, &allowed);
+        enum route_match m = router_match(api_routes, api_routes_count, s->method, s->path, &route,
+                                          &req.params, &allowed);
         if (m == ROUTE_FOUND && route->handler == api_batch)
             lic_error_set(&err, LIC_ERR_BAD_REQUEST, "BadRequest",
                           "A batch cannot hold another batch.");
@@ -286,8 +286,8 @@ static json_t *run_step(const struct api_app *app, const struct api_request *out
         json_object_set_new(j_headers, "Content-Type", json_string(type));
     for (int i = 0; i < res.header_count; i++)
         json_object_set_new(j_headers, res.header_names[i], json_string(res.header_values[i]));
-    json_t *j = json_pack("{s:s, s:i, s:o}", "id", s->id, "status", (int)res.status, "headers",
-                          j_headers);
+    json_t *j =
+        json_pack("{s:s, s:i, s:o}", "id", s->id, "status", (int)res.status, "headers", j_headers);
     if (res.j_body != NULL)
         json_object_set_new(j, "body", res.j_body); /* steals */
     else if (res.text != NULL)                      /* not JSON: base64, as Graph sends it */

@@ -98,9 +98,9 @@ import base64, sys
 t = sys.stdin.read().strip().split("$deltatoken=")[1]
 print(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)).decode().split("\x1f")[2])')
 sql -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-        SELECT txid::text, seq, resource, object_id, coalesce(parent_id::text, ''), change_type
-          FROM directory_changes
-         WHERE resource = ANY (string_to_array('user', ','))
-           AND (txid, seq) > ('${pos%%.*}'::xid8, ${pos##*.}::bigint)
-           AND txid < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY directory_changes.txid, directory_changes.seq LIMIT 500"
+        SELECT c.txid::text, c.seq, c.resource, c.object_id FROM unnest(string_to_array('user', ',')) r(resource)
+         CROSS JOIN LATERAL (SELECT * FROM directory_changes d WHERE d.resource = r.resource
+                AND (d.txid, d.seq) > ('${pos%%.*}'::xid8, ${pos##*.}::bigint)
+                AND d.txid < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY d.txid, d.seq LIMIT 500) c
+         ORDER BY c.txid, c.seq LIMIT 500"
