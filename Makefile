@@ -75,6 +75,19 @@ $(OBJDIR)/gen/demo.o: build/gen/demo.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 # end catalog
 
+# console: the admin console (api/console/) compiled into the binary, served under /admin/.
+CONSOLE_FILES := $(sort $(wildcard api/console/*))
+LIB_OBJ  += $(OBJDIR)/gen/console.o
+
+build/gen/console.c: build/tools/embed $(CONSOLE_FILES)
+	@mkdir -p $(@D)
+	build/tools/embed $@ api_console_files $(CONSOLE_FILES)
+
+$(OBJDIR)/gen/console.o: build/gen/console.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+# end console
+
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(pc_cflags) -MMD -MP -c -o $@ $<

@@ -337,6 +337,41 @@ out:
     return rc;
 }
 
+/* With the current token the '/' after *property: reads more segments into *property
+ * ("initiatedBy/user/id"), or stops at "/any" with *is_lambda set and "any" current. */
+static int property_path(struct parser *p, char **property, int *is_lambda)
+{
+    *is_lambda = 0;
+    while (p->tok == TOK_SLASH) {
+        if (next(p) != 0)
+            return -1;
+        if (is_word(p, "any")) {
+            *is_lambda = 1;
+            return 0;
+        }
+        if (p->tok != TOK_WORD || !is_identifier(p->text))
+            return fail_syntax(p, "a property was expected after '/'");
+        size_t a = strlen(*property), b = strlen(p->text);
+        char *joined = malloc(a + b + 2);
+        if (joined == NULL)
+            return fail_syntax(p, "out of memory");
+        memcpy(joined, *property, a);
+        joined[a] = '/';
+        memcpy(joined + a + 1, p->text, b + 1);
+        free(*property);
+        *property = joined;
+        char *segment = p->text;
+        p->text = NULL;
+        int rc = next(p);
+        if (rc == 0 && p->tok == TOK_LPAREN) /* all(...), or another function we do not know */
+            rc = fail_unsupported(p, segment);
+        free(segment);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static struct filter_node *parse_or(struct parser *p);
 
 static struct filter_node *parse_primary(struct parser *p)
@@ -380,7 +415,15 @@ static struct filter_node *parse_primary(struct parser *p)
         }
         n->property = p->text;
         p->text = NULL;
-        if (next(p) != 0 || expect(p, TOK_COMMA, "',' was expected") != 0 || add_value(p, n) != 0 ||
+        int is_lambda = 0;
+        if (next(p) != 0 ||
+            (p->tok == TOK_SLASH && property_path(p, &n->property, &is_lambda) != 0))
+            goto fail;
+        if (is_lambda) {
+            fail_syntax(p, "a property was expected as the first argument");
+            goto fail;
+        }
+        if (expect(p, TOK_COMMA, "',' was expected") != 0 || add_value(p, n) != 0 ||
             expect(p, TOK_RPAREN, "')' was expected") != 0)
             goto fail;
         goto done;
@@ -396,22 +439,21 @@ static struct filter_node *parse_primary(struct parser *p)
         free(property);
         goto fail;
     }
-    if (p->tok == TOK_SLASH) {
+    int is_lambda = 0;
+    if (p->tok == TOK_SLASH && property_path(p, &property, &is_lambda) != 0) {
+        free(property);
+        goto fail;
+    }
+    if (is_lambda) {
         n = new_node(p, FILTER_ANY);
         if (n == NULL) {
             free(property);
             goto fail;
         }
         n->property = property;
-        if (next(p) != 0)
+        if (next(p) != 0 || lambda(p, n) != 0)
             goto fail;
-        if (is_word(p, "any")) {
-            if (next(p) != 0 || lambda(p, n) != 0)
-                goto fail;
-            goto done;
-        }
-        fail_unsupported(p, p->tok == TOK_WORD ? p->text : "path expressions");
-        goto fail;
+        goto done;
     }
     n = new_node(p, FILTER_CMP);
     if (n == NULL) {

@@ -96,5 +96,10 @@ API_HANDLER(api_groups_delta);
 API_HANDLER(api_directory_object_get);
 API_HANDLER(api_directory_objects_get_by_ids);
 /* end Directory */
+/* console: api/console.c (the admin console's files under /admin/) */
+API_HANDLER(api_console_index);
+API_HANDLER(api_console_config);
+API_HANDLER(api_console_file);
+/* end console */
 
 #endif

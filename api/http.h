@@ -40,7 +40,7 @@ struct api_request {
     const struct api_pairs *inner_query, *inner_headers;
 };
 
-#define API_MAX_HEADERS 4
+#define API_MAX_HEADERS 8
 
 /* The Content-Type of Graph's JSON answers. */
 #define API_ODATA_JSON                                                                             \

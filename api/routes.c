@@ -75,6 +75,11 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1.0/groups/{id}/membersWithLicenseErrors", api_group_members_with_errors},
     {HTTP_GET, "/v1.0/licensing/errors", api_license_errors},
     {HTTP_GET, "/v1.0/licensing/overview", api_license_overview},
+    /* console: the admin console (static files of api/console/, and its sign-in settings) */
+    {HTTP_GET, "/admin", api_console_index},
+    {HTTP_GET, "/admin/config.json", api_console_config},
+    {HTTP_GET, "/admin/{file}", api_console_file},
+    /* end console */
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -77,6 +77,16 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
     }
     if (!(ops & need))
         return unsupported_op(filter_op_name(op), property, err);
+    if (type == FCOL_JSON_MEMBER) {
+        if (lit->type != FILTER_LIT_STRING && lit->type != FILTER_LIT_GUID)
+            return bad_literal(property, "must be a quoted string", err);
+        sqlb_add(b, "(");
+        sqlb_add(b, sql);
+        sqlb_add(b, " @> jsonb_build_array(lower(");
+        sqlb_param(b, lit->text);
+        sqlb_add(b, ")))");
+        return 0;
+    }
     sqlb_add(b, "(");
     sqlb_add(b, sql);
     sqlb_add(b, sql_ops[op]);
@@ -107,6 +117,8 @@ static int compare(struct sql_builder *b, const char *property, const char *sql,
         sqlb_param(b, lit->text);
         sqlb_add(b, "::timestamptz");
         break;
+    case FCOL_JSON_MEMBER:
+        break; /* answered above */
     }
     sqlb_add(b, ")");
     return 0;

@@ -11,6 +11,7 @@ enum filter_col_type {
     FCOL_UUID,
     FCOL_BOOL,
     FCOL_TIME,
+    FCOL_JSON_MEMBER, /* sql is a jsonb array of lower-case strings: eq is membership (@>, GIN) */
 };
 
 /* Which operators a column allows (Graph's per-property list, reference §1). */

@@ -6,6 +6,8 @@ libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl
 # Node.js runs the contract and browser checks; the machine image brings a recent one, Debian's is
 # the fallback.
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+# More packages a caller needs besides (tests/browser/run.sh asks for chromium).
+pkgs="$pkgs $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,5 +1,5 @@
-/* Build tool: writes a C file holding the given files (migrations, demo data) as a named array
- * of struct db_migration {base name, text}, in argument order. */
+/* Build tool: writes a C file holding the given files (migrations, demo data, the console) as a
+ * named array of struct db_migration {base name, text}, in argument order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -58,6 +58,14 @@ static const struct option_spec options[] = {
      "drop a batch failing this long, with a lifecycle 'missed' (default 14400)"},
     {"--notify-poll-ms", "LICENSINGD_NOTIFY_POLL_MS", OPT_UINT, FIELD(notify_poll_ms), 50, 60000,
      "how often an idle subscription looks for changes (default 500)"},
+    /* console */
+    {"--console-oidc-issuer", "LICENSINGD_CONSOLE_OIDC_ISSUER", OPT_STRING,
+     FIELD(console_oidc_issuer), 0, 0, "OpenID Connect issuer the admin console signs in with"},
+    {"--console-client-id", "LICENSINGD_CONSOLE_CLIENT_ID", OPT_STRING, FIELD(console_client_id), 0,
+     0, "the console's client id at that issuer"},
+    {"--console-oidc-scopes", "LICENSINGD_CONSOLE_OIDC_SCOPES", OPT_STRING,
+     FIELD(console_oidc_scopes), 0, 0, "scopes the console asks for (default \"openid profile\")"},
+    /* end console */
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -79,6 +87,7 @@ void config_defaults(struct config *cfg, unsigned cores)
     cfg->notify_retry_base_ms = 1000;
     cfg->notify_retry_window_s = 4 * 3600;
     cfg->notify_poll_ms = 500;
+    snprintf(cfg->console_oidc_scopes, sizeof(cfg->console_oidc_scopes), "openid profile");
 }
 
 static int parse_unsigned(const char *text, unsigned long min, unsigned long max,
@@ -145,6 +154,27 @@ static int apply(struct config *cfg, const struct option_spec *o, const char *so
     return -1;
 }
 
+/* console: an issuer is an http(s) URL without query or fragment, and needs a client id. */
+static int validate_console(struct config *cfg, char *err, size_t err_size)
+{
+    const char *issuer = cfg->console_oidc_issuer;
+    if (issuer[0] == '\0')
+        return 0;
+    if ((strncmp(issuer, "https://", 8) != 0 && strncmp(issuer, "http://", 7) != 0) ||
+        strpbrk(issuer, "?#\"' <>\\") != NULL) {
+        snprintf(err, err_size,
+                 "LICENSINGD_CONSOLE_OIDC_ISSUER: '%s' must be an http:// or https:// URL", issuer);
+        return -1;
+    }
+    if (cfg->console_client_id[0] == '\0') {
+        snprintf(err, err_size,
+                 "LICENSINGD_CONSOLE_CLIENT_ID: must be set with LICENSINGD_CONSOLE_OIDC_ISSUER");
+        return -1;
+    }
+    return 0;
+}
+/* end console */
+
 static int validate(struct config *cfg, char *err, size_t err_size)
 {
     unsigned char addr[sizeof(struct in6_addr)];
@@ -167,6 +197,8 @@ static int validate(struct config *cfg, char *err, size_t err_size)
     size_t n = strlen(cfg->public_url);
     while (n > 0 && cfg->public_url[n - 1] == '/')
         cfg->public_url[--n] = '\0';
+    if (validate_console(cfg, err, err_size) != 0)
+        return -1;
     if (cfg->db_pool_size == 0)
         cfg->db_pool_size = cfg->http_threads + cfg->workers + 2;
     return 0;

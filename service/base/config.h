@@ -25,6 +25,11 @@ struct config {
     unsigned notify_retry_base_ms;  /* first retry delay; doubles per failed attempt */
     unsigned notify_retry_window_s; /* failing this long, a batch is dropped ('missed') */
     unsigned notify_poll_ms;        /* how often an idle subscription looks for changes */
+    /* console: the admin console's OpenID Connect sign-in (empty issuer = paste a token) */
+    char console_oidc_issuer[256];
+    char console_client_id[128];
+    char console_oidc_scopes[256];
+    /* end console */
 };
 
 /* Looks up an environment variable; tests pass their own. */

@@ -3,7 +3,7 @@
 # a stamp records the lockfile installed; concurrent runs wait for each other on a lock file.
 set -euo pipefail
 dir=${1:?usage: tests/contract/install.sh DIR}
-command -v npm >/dev/null 2>command -v npm >/dev/null 2>&1 || tools/deps.sh node1 || tools/deps.sh
+command -v npm >/dev/null 2>&1 || tools/deps.sh
 stamp="$dir/node_modules/.installed-lock"
 exec 9>"$dir/.npm-install.lock"
 flock 9

@@ -217,6 +217,59 @@ START_TEST(long_and_chain_is_limited)
 }
 END_TEST
 
+/* directoryAudit-like schema: nested property paths and a jsonb membership lambda. */
+static const struct filter_column path_cols[] = {
+    {"initiatedBy/user/userPrincipalName", "lower(a.upn)", FCOL_TEXT, FOP_EQ | FOP_STARTS},
+    {NULL, NULL, FCOL_TEXT, 0},
+};
+static const struct filter_lambda path_lambdas[] = {
+    {"targetResources", "id", "(", "a.target_ids", FCOL_JSON_MEMBER, FOP_EQ},
+    {NULL, NULL, NULL, NULL, FCOL_TEXT, 0},
+};
+static const struct filter_schema path_schema = {"directoryAudit", path_cols, path_lambdas};
+
+static int compile_paths(const char *text, char **sql, struct lic_error *err)
+{
+    struct filter_node *n = filter_parse(text, err);
+    if (n == NULL)
+        return -1;
+    struct sql_builder b;
+    sqlb_init(&b);
+    int rc = filter_sql_compile(n, &path_schema, &b, err);
+    *sql = rc == 0 ? strdup(b.sql) : NULL;
+    sqlb_free(&b);
+    filter_free(n);
+    return rc;
+}
+
+START_TEST(property_paths_and_json_membership_compile)
+{
+    struct lic_error err;
+    char *sql = NULL;
+    ck_assert_int_eq(compile_paths("initiatedBy/user/userPrincipalName eq 'Ann@x.com'", &sql, &err),
+                     0);
+    ck_assert_str_eq(sql, "(lower(a.upn) = lower($1))");
+    free(sql);
+    ck_assert_int_eq(
+        compile_paths("startswith(initiatedBy/user/userPrincipalName,'ann')", &sql, &err), 0);
+    ck_assert_ptr_nonnull(strstr(sql, "lower(a.upn) LIKE lower($1)"));
+    free(sql);
+    ck_assert_int_eq(compile_paths("targetResources/any(t:t/id eq "
+                                   "'0A1D0000-0000-4000-8000-000000000001')",
+                                   &sql, &err),
+                     0);
+    ck_assert_str_eq(sql, "((a.target_ids @> jsonb_build_array(lower($1))))");
+    free(sql);
+    const char *refused[] = {"initiatedBy/user eq 'x'", "targetResources/any(t:t/id ne 'x')",
+                             "initiatedBy/user/ eq 'x'", "initiatedBy/user/all(x:x eq 'a')",
+                             "startswith(targetResources/any(t:t/id eq 'x'),'a')"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        ck_assert_msg(compile_paths(refused[i], &sql, &err) == -1, "accepted %s", refused[i]);
+        ck_assert_int_eq(err.kind, LIC_ERR_BAD_REQUEST);
+    }
+}
+END_TEST
+
 START_TEST(usage_location_codes_are_iso_3166)
 {
     ck_assert(country_is_valid("US"));
@@ -245,6 +298,7 @@ int main(void)
     tcase_add_test(tc, one_megabyte_input_is_refused);
     tcase_add_test(tc, invalid_utf8_is_refused);
     tcase_add_test(tc, long_and_chain_is_limited);
+    tcase_add_test(tc, property_paths_and_json_membership_compile);
     tcase_add_test(tc, usage_location_codes_are_iso_3166);
     suite_add_tcase(s, tc);
     return unit_run_suite(s);

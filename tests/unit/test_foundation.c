@@ -103,6 +103,31 @@ START_TEST(config_unknown_flag_and_missing_value_are_errors)
 }
 END_TEST
 
+START_TEST(config_console_issuer_needs_a_url_and_a_client_id)
+{
+    struct config cfg;
+    char err[256] = "";
+    config_defaults(&cfg, 1);
+    env_keys[0] = NULL;
+    ck_assert_int_eq(config_load(&cfg, fake_env, 0, NULL, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.console_oidc_issuer, "");
+    ck_assert_str_eq(cfg.console_oidc_scopes, "openid profile");
+    char *bad_url[] = {"--console-oidc-issuer=login.example.com", "--console-client-id=c"};
+    ck_assert_int_eq(config_load(&cfg, fake_env, 2, bad_url, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "must be an http:// or https:// URL"));
+    config_defaults(&cfg, 1);
+    char *no_client[] = {"--console-oidc-issuer=https://login.example.com/t/v2.0"};
+    ck_assert_int_eq(config_load(&cfg, fake_env, 1, no_client, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "LICENSINGD_CONSOLE_CLIENT_ID"));
+    config_defaults(&cfg, 1);
+    set_env(0, "LICENSINGD_CONSOLE_OIDC_ISSUER", "https://login.example.com/t/v2.0/");
+    set_env(1, "LICENSINGD_CONSOLE_CLIENT_ID", "console");
+    ck_assert_int_eq(config_load(&cfg, fake_env, 0, NULL, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.console_oidc_issuer, "https://login.example.com/t/v2.0/");
+    ck_assert_str_eq(cfg.console_client_id, "console");
+}
+END_TEST
+
 /* ---- routing ---- */
 
 static void h_a(const struct api_app *a, const struct api_request *r, struct api_response *s)
@@ -235,6 +260,7 @@ int main(void)
     tcase_add_test(tc, config_environment_then_flags_override);
     tcase_add_test(tc, config_bad_values_stop_with_one_line);
     tcase_add_test(tc, config_unknown_flag_and_missing_value_are_errors);
+    tcase_add_test(tc, config_console_issuer_needs_a_url_and_a_client_id);
     suite_add_tcase(s, tc);
     tc = tcase_create("router");
     tcase_add_test(tc, router_captures_placeholders_in_order);
