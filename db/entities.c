@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "service/base/buf.h"
 
@@ -57,60 +56,13 @@ int db_rows_exec_counted(struct db_conn *conn, const struct db_stmt *list,
     return 0;
 }
 
-/* term as a LIKE pattern: prefix + term with \ % _ escaped + "%". Owned by caller. */
-static char *like_pattern(const char *prefix, const char *term)
-{
-    struct buf b = {0};
-    buf_add(&b, prefix);
-    for (const char *c = term; *c; c++) {
-        char one[3] = {'\\', *c, '\0'};
-        buf_add(&b, strchr("\\%_", *c) ? one : one + 1);
-    }
-    buf_add(&b, "%");
-    return buf_take(&b);
-}
-
-/* $search: each clause matches a word of the property that starts with the term (the text's start
- * or after a space), on the same lower()ed expression $filter uses. */
-static int add_search(struct sql_builder *b, const struct db_entity *e,
-                      const struct db_search *search, struct lic_error *err)
-{
-    sqlb_add(b, " AND (");
-    for (int i = 0; i < search->n; i++) {
-        const struct db_search_term *t = &search->terms[i];
-        const struct filter_column *col = e->schema->columns;
-        while (col->name != NULL && (col->type != FCOL_TEXT || strcasecmp(col->name, t->property)))
-            col++;
-        if (col->name == NULL)
-            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
-                                 "$search is not supported on property '%.64s' of %s.", t->property,
-                                 e->schema->resource);
-        char *start = like_pattern("", t->term), *word = like_pattern("% ", t->term);
-        if (start == NULL || word == NULL) {
-            free(start);
-            free(word);
-            return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        }
-        sqlb_add(b, i == 0 ? "(" : t->or_previous ? " OR (" : " AND (");
-        sqlb_add(b, col->sql);
-        sqlb_add(b, " LIKE lower(");
-        sqlb_param_owned(b, start);
-        sqlb_add(b, ") OR ");
-        sqlb_add(b, col->sql);
-        sqlb_add(b, " LIKE lower(");
-        sqlb_param_owned(b, word);
-        sqlb_add(b, "))");
-    }
-    sqlb_add(b, ")");
-    return 0;
-}
-
 /* WHERE conditions shared by the page query and its count. */
 static int add_filter(struct sql_builder *b, const struct db_entity *e, const struct db_page *page,
                       struct lic_error *err)
 {
     sqlb_add(b, " WHERE true");
-    if (page->search != NULL && page->search->n > 0 && add_search(b, e, page->search, err) != 0)
+    if (page->search != NULL && page->search->n > 0 &&
+        (sqlb_add(b, " AND "), filter_sql_search(page->search, e->schema, b, err)) != 0)
         return -1;
     if (page->filter == NULL)
         return 0;
