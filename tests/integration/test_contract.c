@@ -177,6 +177,12 @@ START_TEST(directory_audit_by_id_and_newest_first_order)
     th_response_free(&r);
     get("/v1.0/auditLogs/directoryAudits?$orderby=category", 400, &r);
     th_response_free(&r);
+    /* Both of Graph's documented forms together (the initiator filter is the console's). */
+    get("/v1.0/auditLogs/directoryAudits?$orderby=activityDateTime%20desc&$filter=initiatedBy/"
+        "user/id%20eq%20'00000000-0000-4000-8000-0000000000aa'",
+        200, &r);
+    ck_assert_int_eq(json_array_size(value_of(&r)), 0);
+    th_response_free(&r);
 }
 END_TEST
 
