@@ -182,6 +182,9 @@ static const char graph_types[] =
     "<EnumType Name=\"operationResult\"><Member Name=\"success\" Value=\"0\"/>"
     "<Member Name=\"failure\" Value=\"1\"/><Member Name=\"timeout\" Value=\"2\"/>"
     "<Member Name=\"unknownFutureValue\" Value=\"3\"/></EnumType>"
+    "<EnumType Name=\"groupType\"><Member Name=\"unifiedGroups\" Value=\"0\"/>"
+    "<Member Name=\"azureAD\" Value=\"1\"/><Member Name=\"unknownFutureValue\" Value=\"2\"/>"
+    "</EnumType>"
     "<ComplexType Name=\"assignedLicense\"><Property Name=\"disabledPlans\" "
     "Type=\"Collection(Edm.Guid)\" Nullable=\"false\"/><Property Name=\"skuId\" Type=\"Edm.Guid\"/>"
     "</ComplexType>"
@@ -228,7 +231,7 @@ static const char graph_types[] =
     "<Property Name=\"newValue\" Type=\"Edm.String\"/><Property Name=\"oldValue\" "
     "Type=\"Edm.String\"/></ComplexType>"
     "<ComplexType Name=\"targetResource\"><Property Name=\"displayName\" Type=\"Edm.String\"/>"
-    "<Property Name=\"groupType\" Type=\"Edm.String\"/><Property Name=\"id\" "
+    "<Property Name=\"groupType\" Type=\"graph.groupType\"/><Property Name=\"id\" "
     "Type=\"Edm.String\"/><Property Name=\"modifiedProperties\" "
     "Type=\"Collection(graph.modifiedProperty)\"/><Property Name=\"type\" Type=\"Edm.String\"/>"
     "<Property Name=\"userPrincipalName\" Type=\"Edm.String\"/></ComplexType>";

@@ -451,6 +451,16 @@ START_TEST(metadata_document_is_served_as_xml)
     ck_assert_ptr_nonnull(strstr(r.body, "<edmx:Edmx Version=\"4.0\""));
     ck_assert_ptr_nonnull(
         strstr(r.body, "<EntityType Name=\"user\" BaseType=\"graph.directoryObject\""));
+    /* For the conformance check (tests/compat/conformance.sh): compared with Graph's CSDL. */
+    const char *dir = getenv("LICENSINGD_CAPTURE_DIR");
+    if (dir != NULL && dir[0] != '\0') {
+        char file[512];
+        snprintf(file, sizeof(file), "%s/metadata.xml", dir);
+        FILE *f = fopen(file, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(r.body, f);
+        fclose(f);
+    }
     th_response_free(&r);
     /* Every @odata.context points at it. */
     get("/v1.0/users?$top=1", 200, &r);
