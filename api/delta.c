@@ -259,6 +259,27 @@ out:
     return rc;
 }
 
+/* members@delta of one group from {member id: its last change}: added members, and removed ones
+ * with @removed; types (id, "user"/"group") says what each member is (unknown once deleted). */
+static json_t *members_delta(json_t *j_changes, const struct db_rows *types)
+{
+    json_t *j_list = json_array();
+    const char *member;
+    json_t *j_change;
+    json_object_foreach(j_changes, member, j_change)
+    {
+        const char *type = NULL;
+        for (int k = 0; types && k < types->nrows && type == NULL; k++)
+            if (strcmp(db_rows_get(types, k, 0), member) == 0)
+                type = db_rows_get(types, k, 1);
+        json_t *j_m = json_pack("{s:s, s:s}", "@odata.type", odata_type_of(type), "id", member);
+        if (strcmp(json_string_value(j_change), "deleted") == 0)
+            json_object_set_new(j_m, "@removed", json_pack("{s:s}", "reason", "deleted"));
+        json_array_append_new(j_list, j_m);
+    }
+    return j_list;
+}
+
 /* Groups: each changed group once, as it is now (or removed), with its membership changes as
  * members@delta (each member once, its last change winning). */
 static int changed_groups(struct db_conn *conn, struct delta_query *q, const struct db_change *ch,
@@ -317,24 +338,8 @@ static int changed_groups(struct db_conn *conn, struct delta_query *q, const str
         }
         json_t *j_group = json_deep_copy(j_found);
         json_t *j_changes = json_object_get(j_members, gids[i]);
-        if (q->with_members && json_object_size(j_changes) > 0) {
-            json_t *j_list = json_array();
-            const char *member;
-            json_t *j_type;
-            json_object_foreach(j_changes, member, j_type)
-            {
-                const char *type = NULL;
-                for (int k = 0; types && k < types->nrows && type == NULL; k++)
-                    if (strcmp(db_rows_get(types, k, 0), member) == 0)
-                        type = db_rows_get(types, k, 1);
-                json_t *j_m =
-                    json_pack("{s:s, s:s}", "@odata.type", odata_type_of(type), "id", member);
-                if (strcmp(json_string_value(j_type), "deleted") == 0)
-                    json_object_set_new(j_m, "@removed", json_pack("{s:s}", "reason", "deleted"));
-                json_array_append_new(j_list, j_m);
-            }
-            json_object_set_new(j_group, "members@delta", j_list);
-        }
+        if (q->with_members && json_object_size(j_changes) > 0)
+            json_object_set_new(j_group, "members@delta", members_delta(j_changes, types));
         json_array_append_new(j_items, j_group);
     }
     free(gids);
