@@ -4,10 +4,22 @@
 #include <string.h>
 
 #include "db/license_reports.h"
+#include "service/base/buf.h"
 #include "service/base/guid.h"
 #include "service/engine/licensing.h"
 #include "api/handlers.h"
 #include "api/odata.h"
+
+/* "error must be one of CountViolation, ..., Other." from the one name table. */
+static void error_names_refusal(struct lic_error *err)
+{
+    struct buf names = {0};
+    for (int e = LIC_ERROR_NONE + 1; e < LIC_ERROR_COUNT; e++)
+        buf_addf(&names, "%s%s", e > LIC_ERROR_NONE + 1 ? ", " : "", license_error_name(e));
+    lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", "error must be one of %s.",
+                  names.failed || names.data == NULL ? "the license error names" : names.data);
+    buf_free(&names);
+}
 
 API_HANDLER(api_license_errors)
 {
@@ -21,11 +33,8 @@ API_HANDLER(api_license_errors)
     const char *token = api_query(req, "$skiptoken");
     if (odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0)
         goto fail;
-    if (f.error && (license_error_parse(f.error) <= 0)) {
-        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "error must be one of CountViolation, MutuallyExclusiveViolation, "
-                      "DependencyViolation, ProhibitedInUsageLocationViolation, "
-                      "UniquenessViolation, Other.");
+    if (f.error && license_error_parse(f.error) <= LIC_ERROR_NONE) {
+        error_names_refusal(&err);
         goto fail;
     }
     if ((f.sku_id && !guid_valid(f.sku_id)) || (f.group_id && !guid_valid(f.group_id))) {
@@ -45,7 +54,7 @@ API_HANDLER(api_license_errors)
     }
     struct db_conn *conn = db_acquire(app->pool, &err);
     int more = 0;
-    char next[3][40];
+    char next[3][GUID_SIZE];
     char *text = conn ? db_license_errors_json(conn, &f, after, top, &more, next, &err) : NULL;
     db_release(app->pool, conn);
     json_t *j_items = text ? json_loads(text, 0, NULL) : NULL;

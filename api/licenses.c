@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "db/group_licenses.h"
 #include "db/license_reports.h"
 #include "db/licensing.h"
 #include "service/engine/licensing.h"
@@ -36,13 +35,41 @@ static int bad(struct lic_error *err, const char *fmt, const char *what)
     return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", fmt, what);
 }
 
-/* An assignLicense body, parsed (owned: assign_free). */
+/* An assignLicense body, parsed (owned: assign_free); req is its view once parsed. */
 struct assign {
     struct license_add *adds;
     int n_adds;
     char (*removes)[GUID_SIZE];
     int n_removes;
+    struct license_request req;
 };
+
+/* One addLicenses entry: {skuId, disabledPlans}. */
+static int parse_add(json_t *j_item, struct license_add *add, struct lic_error *err)
+{
+    const char *sku = json_string_value(json_object_get(j_item, "skuId"));
+    if (!json_is_object(j_item) || !guid_valid(sku))
+        return bad(err, "Invalid value for '%s': each entry needs a skuId GUID.", "addLicenses");
+    guid_normalize(sku, add->sku_id);
+    json_t *j_dis = json_object_get(j_item, "disabledPlans");
+    if (j_dis == NULL || json_is_null(j_dis))
+        return 0;
+    if (!json_is_array(j_dis) || json_array_size(j_dis) > 200)
+        return bad(err, "Invalid value for '%s': an array of GUIDs is expected.", "disabledPlans");
+    add->disabled_plans = calloc(json_array_size(j_dis) + 1, GUID_SIZE);
+    if (add->disabled_plans == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    size_t k;
+    json_t *j_plan;
+    json_array_foreach(j_dis, k, j_plan)
+    {
+        if (!guid_valid(json_string_value(j_plan)))
+            return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
+                       "disabledPlans");
+        guid_normalize(json_string_value(j_plan), add->disabled_plans[add->n_disabled++]);
+    }
+    return 0;
+}
 
 /* {addLicenses:[{skuId, disabledPlans}], removeLicenses:[guid]} (reference §2.1). */
 static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
@@ -87,30 +114,9 @@ static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
     json_t *j_item;
     json_array_foreach(j_add, i, j_item)
     {
-        const char *sku = json_string_value(json_object_get(j_item, "skuId"));
-        if (!json_is_object(j_item) || !guid_valid(sku))
-            return bad(err, "Invalid value for '%s': each entry needs a skuId GUID.",
-                       "addLicenses");
-        guid_normalize(sku, adds[i].sku_id);
-        json_t *j_dis = json_object_get(j_item, "disabledPlans");
-        a->n_adds++;
-        if (j_dis == NULL || json_is_null(j_dis))
-            continue;
-        if (!json_is_array(j_dis) || json_array_size(j_dis) > 200)
-            return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
-                       "disabledPlans");
-        adds[i].disabled_plans = calloc(json_array_size(j_dis) + 1, GUID_SIZE);
-        if (adds[i].disabled_plans == NULL)
-            return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        size_t k;
-        json_t *j_plan;
-        json_array_foreach(j_dis, k, j_plan)
-        {
-            if (!guid_valid(json_string_value(j_plan)))
-                return bad(err, "Invalid value for '%s': an array of GUIDs is expected.",
-                           "disabledPlans");
-            guid_normalize(json_string_value(j_plan), adds[i].disabled_plans[adds[i].n_disabled++]);
-        }
+        a->n_adds++; /* counted first: assign_free frees what a failed entry holds */
+        if (parse_add(j_item, &adds[i], err) != 0)
+            return -1;
     }
     json_array_foreach(j_remove, i, j_item)
     {
@@ -120,13 +126,14 @@ static int parse_assign(json_t *j_body, struct assign *a, struct lic_error *err)
         guid_normalize(json_string_value(j_item), removes[i]);
         a->n_removes++;
     }
+    a->req =
+        (struct license_request){adds, a->n_adds, (const char(*)[GUID_SIZE])removes, a->n_removes};
     return 0;
 }
 
 static void assign_free(struct assign *a)
 {
-    /* the entry being parsed when parsing failed may hold plans: adds has one spare entry */
-    for (int i = 0; a->adds && i < a->n_adds + 1; i++)
+    for (int i = 0; a->adds && i < a->n_adds; i++)
         free(a->adds[i].disabled_plans);
     free(a->adds);
     free(a->removes);
@@ -141,8 +148,7 @@ API_HANDLER(api_user_assign_license)
     json_t *j_body = api_parse_body(req, &err);
     if (j_body == NULL || parse_assign(j_body, &a, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0 ||
-        licensing_assign_direct(app->pool, id, a.adds, a.n_adds,
-                                (const char(*)[GUID_SIZE])a.removes, a.n_removes, &err) != 0) {
+        licensing_assign_direct(app->pool, id, &a.req, &err) != 0) {
         api_reply_error(res, &err);
     } else {
         api_user_reply(app, req, res, id, 200);
@@ -292,7 +298,7 @@ static int group_id_param(const struct api_request *req, char *id, struct lic_er
 static json_t *dry_run_json(const struct dry_run_report *rep)
 {
     json_t *j_errors = json_object();
-    for (int e = 1; e < 7; e++)
+    for (int e = LIC_ERROR_NONE + 1; e < LIC_ERROR_COUNT; e++)
         if (rep->errors[e] > 0)
             json_object_set_new(j_errors, license_error_name((enum license_error)e),
                                 json_integer(rep->errors[e]));
@@ -304,10 +310,10 @@ static json_t *dry_run_json(const struct dry_run_report *rep)
                               "seatsAvailable", rep->skus[k].available));
     json_t *j_samples = json_array();
     for (int k = 0; k < rep->n_samples; k++)
-        json_array_append_new(
-            j_samples, json_pack("{s:s, s:s, s:s}", "userId", rep->samples[k].user_id, "error",
-                                 license_error_name((enum license_error)rep->samples[k].error),
-                                 "message", rep->samples[k].message));
+        json_array_append_new(j_samples,
+                              json_pack("{s:s, s:s, s:s}", "userId", rep->samples[k].user_id,
+                                        "error", license_error_name(rep->samples[k].error),
+                                        "message", rep->samples[k].message));
     return json_pack("{s:b, s:i, s:i, s:o, s:o, s:o}", "dryRun", 1, "members", rep->members,
                      "membersLicensed", rep->would_succeed, "membersWithErrors", j_errors, "seats",
                      j_skus, "sampleErrors", j_samples);
@@ -335,8 +341,7 @@ API_HANDLER(api_group_assign_license)
     j_body = api_parse_body(req, &err);
     if (j_body == NULL || group_id_param(req, id, &err) != 0 ||
         parse_assign(j_body, &a, &err) != 0 ||
-        licensing_assign_group(app->pool, id, a.adds, a.n_adds, (const char(*)[GUID_SIZE])a.removes,
-                               a.n_removes, report, &err) != 0)
+        licensing_assign_group(app->pool, id, &a.req, report, &err) != 0)
         goto fail;
     if (dry_run) {
         api_reply_json(res, 200, dry_run_json(report));
@@ -361,23 +366,7 @@ API_HANDLER(api_group_reprocess)
     struct lic_error err;
     lic_error_clear(&err);
     char id[GUID_SIZE];
-    struct db_conn *conn = NULL;
-    int found = -1;
-    if (group_id_param(req, id, &err) == 0 && (conn = db_acquire(app->pool, &err)) != NULL &&
-        db_begin(conn, &err) == 0) {
-        found = db_group_license_requeue(conn, id, &err);
-        if (found == 1 && db_commit(conn, &err) != 0)
-            found = -1;
-    }
-    if (conn != NULL)
-        db_rollback(conn);
-    db_release(app->pool, conn);
-    if (found == 0)
-        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource '%s' does not exist or one of its queried reference-property "
-                      "objects are not present.",
-                      id);
-    if (found != 1) {
+    if (group_id_param(req, id, &err) != 0 || licensing_reprocess_group(app->pool, id, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -408,7 +397,7 @@ API_HANDLER(api_group_members_with_errors)
     struct db_rows *group = NULL;
     int more = 0, exists = conn != NULL && db_groups_get(conn, id, 0, &group, &err) == 0;
     db_rows_free(group);
-    char(*ids)[40] = calloc(ODATA_TOP_MAX + 1, 40);
+    char(*ids)[GUID_SIZE] = calloc(ODATA_TOP_MAX + 1, GUID_SIZE);
     const char *list[ODATA_TOP_MAX];
     json_t *j_items = json_array();
     int n = exists && ids

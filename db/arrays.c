@@ -3,66 +3,75 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/base/arena.h"
+#include "service/base/buf.h"
 #include "db/internal.h"
 
-void db_text_add(struct db_text *t, const char *s)
+void db_array_begin(struct buf *b)
 {
-    size_t n = strlen(s);
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (grown == NULL) {
-            t->failed = 1;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n + 1);
-    t->len += n;
+    buf_reset(b);
+    buf_add(b, "{");
 }
 
-void db_text_begin(struct db_text *t)
+void db_array_add(struct buf *b, const char *item)
 {
-    t->len = 0;
-    db_text_add(t, "{");
-}
-
-void db_text_add_elem(struct db_text *t, const char *s)
-{
-    db_text_add(t, t->len > 1 ? "," : "");
-    if (s == NULL) {
-        db_text_add(t, "NULL");
+    if (b->len > 1)
+        buf_add_n(b, ",", 1);
+    if (item == NULL) {
+        buf_add(b, "NULL");
         return;
     }
-    db_text_add(t, "\"");
-    for (const char *p = s; *p; p++) {
-        char c[3] = {0, 0, 0};
-        if (*p == '"' || *p == '\\') {
-            c[0] = '\\';
-            c[1] = *p;
-        } else {
-            c[0] = *p;
+    buf_add_n(b, "\"", 1);
+    for (const char *p = item; *p;) {
+        size_t plain = strcspn(p, "\"\\");
+        buf_add_n(b, p, plain);
+        p += plain;
+        if (*p) {
+            char escaped[2] = {'\\', *p++};
+            buf_add_n(b, escaped, 2);
         }
-        db_text_add(t, c);
     }
-    db_text_add(t, "\"");
+    buf_add_n(b, "\"", 1);
+}
+
+void db_array_end(struct buf *b)
+{
+    buf_add_n(b, "}", 1);
 }
 
 char *db_array_literal(const char *const *items, int n)
 {
-    struct db_text t = {0};
-    db_text_begin(&t);
+    struct buf b = {0};
+    db_array_begin(&b);
     for (int i = 0; i < n; i++)
-        db_text_add_elem(&t, items[i]);
-    db_text_add(&t, "}");
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
+        db_array_add(&b, items[i]);
+    db_array_end(&b);
+    return buf_take(&b);
+}
+
+int db_array_parse_uuids(struct arena *a, const char *text, const char ***out)
+{
+    *out = NULL;
+    if (text == NULL || text[0] != '{' || strcmp(text, "{}") == 0)
+        return 0;
+    int n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    const char **items = arena_alloc(a, (size_t)n * sizeof(*items));
+    if (items == NULL)
+        return -1;
+    int k = 0;
+    for (const char *p = text + 1; *p && *p != '}' && k < n;) {
+        size_t len = strcspn(p, ",}");
+        char *item = arena_alloc(a, len + 1);
+        if (item == NULL)
+            return -1;
+        memcpy(item, p, len);
+        items[k++] = item;
+        p += len;
+        if (*p == ',')
+            p++;
     }
-    return t.buf;
+    *out = items;
+    return k;
 }

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "service/base/buf.h"
 #include "db/entities.h"
 #include "db/filter_sql.h"
 #include "db/internal.h"
@@ -31,6 +32,50 @@ int db_audit_write(struct db_conn *conn, const struct audit_record *rec, struct 
         return -1;
     PQclear(r);
     return 0;
+}
+
+static const struct db_stmt stmt_write_many = {
+    "audit_write_many",
+    "INSERT INTO directory_audits (activity_display_name, category, operation_type, result,"
+    " result_reason, initiated_by, target_resources, additional_details)"
+    " SELECT a, c, o, r, rr, coalesce(b::jsonb, '{\"user\":null,\"app\":null}'),"
+    "        coalesce(t::jsonb, '[]'), coalesce(d::jsonb, '[]')"
+    "   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "               $7::text[], $8::text[]) WITH ORDINALITY AS x(a, c, o, r, rr, b, t, d, n)"
+    "  ORDER BY n",
+    8};
+
+int db_audit_write_many(struct db_conn *conn, const struct audit_record *recs, int n,
+                        struct lic_error *err)
+{
+    struct buf cols[8] = {{0}};
+    for (int k = 0; k < 8; k++)
+        db_array_begin(&cols[k]);
+    for (int i = 0; i < n; i++) {
+        const struct audit_record *rec = &recs[i];
+        const char *row[8] = {rec->activity,
+                              rec->category,
+                              rec->operation_type,
+                              rec->result,
+                              rec->result_reason ? rec->result_reason : "",
+                              rec->initiated_by,
+                              rec->target_resources,
+                              rec->additional_details};
+        for (int k = 0; k < 8; k++)
+            db_array_add(&cols[k], row[k]);
+    }
+    const char *params[8];
+    int failed = 0;
+    for (int k = 0; k < 8; k++) {
+        db_array_end(&cols[k]);
+        failed |= cols[k].failed;
+        params[k] = cols[k].data;
+    }
+    long rc = failed ? lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory")
+                     : db_exec_command(conn, &stmt_write_many, params, err);
+    for (int k = 0; k < 8; k++)
+        buf_free(&cols[k]);
+    return rc < 0 ? -1 : 0;
 }
 
 /* Listing: the filter compiler with Graph's directoryAudit filters, and a descending keyset.

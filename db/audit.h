@@ -18,6 +18,10 @@ struct audit_record {
 /* Inserts one record inside the caller's transaction. */
 int db_audit_write(struct db_conn *conn, const struct audit_record *rec, struct lic_error *err);
 
+/* Inserts n records inside the caller's transaction, in one statement and in order. */
+int db_audit_write_many(struct db_conn *conn, const struct audit_record *recs, int n,
+                        struct lic_error *err) __attribute__((warn_unused_result));
+
 /* Reading (GET /auditLogs/directoryAudits): newest first, keyset on (activityDateTime, id). */
 enum audit_col {
     ACOL_ID,

@@ -31,17 +31,20 @@ int db_exec_simple(struct db_conn *conn, const char *sql, struct lic_error *err)
 /* The underlying libpq connection (LISTEN/NOTIFY, COPY). */
 PGconn *db_pgconn(struct db_conn *conn);
 
-/* A growing text buffer for array literals (db/arrays.c); failed is set when memory ran out. */
-struct db_text {
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-void db_text_begin(struct db_text *t);                   /* "{" */
-void db_text_add(struct db_text *t, const char *s);      /* raw text */
-void db_text_add_elem(struct db_text *t, const char *s); /* one quoted element; NULL -> NULL */
+/* Array literals for uuid[] and text[] parameters, written into the one buffer (db/arrays.c):
+ * begin empties b and opens "{", each add appends one quoted element (NULL -> SQL NULL), end
+ * closes it. Out of memory sticks in b->failed. */
+struct buf;
+void db_array_begin(struct buf *b);
+void db_array_add(struct buf *b, const char *item);
+void db_array_end(struct buf *b);
 
 /* "{\"a\",\"b\"}" for n items (NULL items are SQL NULLs); malloc'd, NULL when out of memory. */
 char *db_array_literal(const char *const *items, int n);
+
+/* Splits a uuid[] value's text ("{a,b}") into strings allocated in a: how many, 0 for none or
+ * NULL, -1 when memory runs out. */
+struct arena;
+int db_array_parse_uuids(struct arena *a, const char *text, const char ***out);
 
 #endif

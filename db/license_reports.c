@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/base/buf.h"
 #include "db/internal.h"
 
 /* Two statements, first page and next pages, so the keyset bound is an index condition. */
@@ -83,30 +84,23 @@ static char *json_rows(PGresult *r, int limit, int *more, struct lic_error *err)
     *more = n > limit;
     if (*more)
         n = limit;
-    size_t size = 3;
-    for (int i = 0; i < n; i++)
-        size += (size_t)PQgetlength(r, i, 0) + 1;
-    char *out = malloc(size);
-    if (out == NULL) {
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
-    size_t used = 0;
-    out[used++] = '[';
+    struct buf out = {0};
+    buf_add(&out, "[");
     for (int i = 0; i < n; i++) {
         if (i)
-            out[used++] = ',';
-        memcpy(out + used, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
-        used += (size_t)PQgetlength(r, i, 0);
+            buf_add(&out, ",");
+        buf_add_n(&out, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
     }
-    out[used++] = ']';
-    out[used] = '\0';
-    return out;
+    buf_add(&out, "]");
+    char *text = buf_take(&out);
+    if (text == NULL)
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    return text;
 }
 
 char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
-                             const char *const after[3], int limit, int *more, char next_key[3][40],
-                             struct lic_error *err)
+                             const char *const after[3], int limit, int *more,
+                             char next_key[3][GUID_SIZE], struct lic_error *err)
 {
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit + 1);
@@ -117,7 +111,7 @@ char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
     char *out = json_rows(r, limit, more, err);
     if (out != NULL && *more)
         for (int k = 0; k < 3; k++)
-            snprintf(next_key[k], 40, "%s", PQgetvalue(r, limit - 1, k + 1));
+            snprintf(next_key[k], GUID_SIZE, "%s", PQgetvalue(r, limit - 1, k + 1));
     PQclear(r);
     return out;
 }
@@ -135,7 +129,7 @@ char *db_license_overview_json(struct db_conn *conn, struct lic_error *err)
 }
 
 int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const char *after,
-                              int limit, char (*ids)[40], int *more, struct lic_error *err)
+                              int limit, char (*ids)[GUID_SIZE], int *more, struct lic_error *err)
 {
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit + 1);
@@ -149,7 +143,7 @@ int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const 
     if (*more)
         n = limit;
     for (int i = 0; i < n; i++)
-        snprintf(ids[i], 40, "%s", PQgetvalue(r, i, 0));
+        snprintf(ids[i], GUID_SIZE, "%s", PQgetvalue(r, i, 0));
     PQclear(r);
     return n;
 }

@@ -2,6 +2,7 @@
 #ifndef LICENSINGD_DB_LICENSE_REPORTS_H
 #define LICENSINGD_DB_LICENSE_REPORTS_H
 
+#include "service/base/guid.h"
 #include "db/db.h"
 
 struct error_filter {
@@ -13,8 +14,8 @@ struct error_filter {
 /* One page of license errors as a JSON array text, keyset after (user, sku, path) (NULLs for
  * the first page). *more is set when another page follows; next_key receives its key parts. */
 char *db_license_errors_json(struct db_conn *conn, const struct error_filter *f,
-                             const char *const after[3], int limit, int *more, char next_key[3][40],
-                             struct lic_error *err);
+                             const char *const after[3], int limit, int *more,
+                             char next_key[3][GUID_SIZE], struct lic_error *err);
 
 /* The licenses overview as a JSON object text. */
 char *db_license_overview_json(struct db_conn *conn, struct lic_error *err);
@@ -22,6 +23,6 @@ char *db_license_overview_json(struct db_conn *conn, struct lic_error *err);
 /* A page of the ids of users with an error from group_id, after user id (NULL first): how many
  * (ids holds up to limit), *more when another page follows; -1 on error. */
 int db_group_error_member_ids(struct db_conn *conn, const char *group_id, const char *after,
-                              int limit, char (*ids)[40], int *more, struct lic_error *err);
+                              int limit, char (*ids)[GUID_SIZE], int *more, struct lic_error *err);
 
 #endif

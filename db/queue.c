@@ -1,6 +1,9 @@
 /* Writes to the work queue; the worker that drains it lives in service/. */
 #include "db/queue.h"
 
+#include <assert.h>
+#include <string.h>
+
 #include "db/internal.h"
 
 /* A group or SKU job not started yet covers any later change too: no second one is queued.
@@ -15,26 +18,29 @@ static const struct db_stmt stmt_push = {
     " SELECT pg_notify('licensingd_work', $1)",
     3};
 
-static const char *kind_name(enum queue_kind kind)
+static const char *const kind_names[QUEUE_KIND_COUNT] = {
+    [QUEUE_USER] = "user",
+    [QUEUE_GROUP] = "group",
+    [QUEUE_SKU] = "sku",
+};
+
+const char *db_queue_kind_name(enum queue_kind kind)
 {
-    switch (kind) {
-    case QUEUE_USER:
-        return "user";
-    case QUEUE_GROUP:
-        return "group";
-    case QUEUE_SKU:
-        return "sku";
-    }
-    return "user";
+    assert((unsigned)kind < QUEUE_KIND_COUNT);
+    return kind_names[kind];
+}
+
+int db_queue_kind_parse(const char *text)
+{
+    for (int k = 0; k < QUEUE_KIND_COUNT; k++)
+        if (strcmp(kind_names[k], text) == 0)
+            return k;
+    return -1;
 }
 
 int db_queue_push(struct db_conn *conn, enum queue_kind kind, const char *target_id,
                   const char *reason, struct lic_error *err)
 {
-    const char *params[] = {kind_name(kind), target_id, reason};
-    PGresult *r = db_exec(conn, &stmt_push, params, err);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
+    const char *params[] = {db_queue_kind_name(kind), target_id, reason};
+    return db_exec_command(conn, &stmt_push, params, err) < 0 ? -1 : 0;
 }

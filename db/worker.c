@@ -98,8 +98,12 @@ static const struct db_stmt stmt_sweep = {
     "    AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.kind = 'group' AND w.target_id = g.id)",
     0};
 
+/* Exec, check, clear: 0 or -1 with err. */
 static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
-                       struct lic_error *err);
+                       struct lic_error *err)
+{
+    return db_exec_command(conn, stmt, params, err) < 0 ? -1 : 0;
+}
 
 static PGresult *ids_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char (*ids)[GUID_SIZE], int n, const char *second,
@@ -181,10 +185,8 @@ int db_work_defer_users(struct db_conn *conn, const char (*ids)[GUID_SIZE], int 
                         const char *reason, struct lic_error *err)
 {
     PGresult *r = ids_exec(conn, &stmt_defer_users, ids, n, reason, err);
-    if (r == NULL)
-        return -1;
     PQclear(r);
-    return 0;
+    return r != NULL ? 0 : -1;
 }
 
 int db_work_defer_job(struct db_conn *conn, long long id, const char *reason, struct lic_error *err)
@@ -204,7 +206,7 @@ int db_work_claim_job(struct db_conn *conn, struct work_job *job, struct lic_err
     if (found) {
         memset(job, 0, sizeof(*job));
         job->id = atoll(PQgetvalue(r, 0, 0));
-        snprintf(job->kind, sizeof(job->kind), "%s", PQgetvalue(r, 0, 1));
+        job->kind = (enum queue_kind)db_queue_kind_parse(PQgetvalue(r, 0, 1));
         snprintf(job->target, sizeof(job->target), "%s", PQgetvalue(r, 0, 2));
         job->cursor_seq = atoll(PQgetvalue(r, 0, 3));
         job->done = atoi(PQgetvalue(r, 0, 4));
@@ -255,16 +257,6 @@ int db_group_member_page(struct db_conn *conn, const char *group_id, long long a
     return n;
 }
 
-static int exec_params(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
-                       struct lic_error *err)
-{
-    PGresult *r = db_exec(conn, stmt, params, err);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 int db_work_save_progress(struct db_conn *conn, const struct work_job *job, struct lic_error *err)
 {
     char id[24], cur[24], done[16], failed[16];
@@ -281,7 +273,7 @@ int db_work_finish(struct db_conn *conn, const struct work_job *job, struct lic_
     char id[24], gen[24];
     snprintf(id, sizeof(id), "%lld", job->id);
     snprintf(gen, sizeof(gen), "%lld", job->generation);
-    if (strcmp(job->kind, "group") == 0) {
+    if (job->kind == QUEUE_GROUP) {
         const char *params[] = {job->target, gen, id};
         if (exec_params(conn, &stmt_group_complete, params, err) != 0)
             return -1;

@@ -1,7 +1,9 @@
 /* The audit room (see audit.h): one table of activities, one builder, one failure policy. */
 #include "service/audit.h"
 
+#include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/audit.h"
 #include "service/base/log.h"
@@ -25,6 +27,8 @@ static const struct {
                                     "GroupManagement", "Assign"},
     [AUDIT_LICENSE_CONCURRENCY] = {"LicenseAssignmentAttributeConcurrencyException",
                                    "UserManagement", "Update"},
+    [AUDIT_USER_LICENSE_ASSIGNED] = {"Change user license", "UserManagement", "Assign"},
+    [AUDIT_USER_LICENSE_UNASSIGNED] = {"Change user license", "UserManagement", "Unassign"},
     [AUDIT_ADD_SKU] = {"Add subscribedSku", "DirectoryManagement", "Add"},
     [AUDIT_UPDATE_SKU] = {"Update subscribedSku", "DirectoryManagement", "Update"},
     [AUDIT_DELETE_SKU] = {"Delete subscribedSku", "DirectoryManagement", "Delete"},
@@ -87,10 +91,23 @@ static void release(struct audit_entry *e)
     e->j_details = NULL;
 }
 
-int audit_write(struct db_conn *conn, struct audit_entry *e, struct lic_error *err)
+/* One entry as the texts db/ stores (owned: rendered_free). */
+struct rendered {
+    char *by, *targets, *details;
+};
+
+static void rendered_free(struct rendered *r)
 {
-    int rc = -1;
-    char *by = NULL, *targets = NULL, *details = NULL;
+    free(r->by);
+    free(r->targets);
+    free(r->details);
+    memset(r, 0, sizeof(*r));
+}
+
+static int render(const struct audit_entry *e, struct rendered *out, struct audit_record *rec)
+{
+    assert((unsigned)e->activity < AUDIT_ACTIVITY_COUNT);
+    memset(out, 0, sizeof(*out));
     json_t *j_targets = json_array();
     for (int i = 0; j_targets && i < e->n_targets; i++) {
         const struct audit_target *t = &e->targets[i];
@@ -100,28 +117,52 @@ int audit_write(struct db_conn *conn, struct audit_entry *e, struct lic_error *e
                                  "displayName", text_or_null(t->display_name), "userPrincipalName",
                                  text_or_null(t->upn), "modifiedProperties", j_mod));
     }
-    by = audit_actor_json(e->by);
-    targets = j_targets ? json_dumps(j_targets, JSON_COMPACT) : NULL;
-    details = e->j_details ? json_dumps(e->j_details, JSON_COMPACT) : NULL;
-    if (by == NULL || targets == NULL || (e->j_details && details == NULL)) {
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-        goto out;
-    }
-    struct audit_record rec = {.activity = activities[e->activity].name,
-                               .category = activities[e->activity].category,
-                               .operation_type = activities[e->activity].operation,
-                               .result = e->failure ? "failure" : "success",
-                               .result_reason = e->failure ? e->failure : "",
-                               .initiated_by = by,
-                               .target_resources = targets,
-                               .additional_details = details};
-    rc = db_audit_write(conn, &rec, err);
-out:
-    free(by);
-    free(targets);
-    free(details);
+    out->by = audit_actor_json(e->by);
+    out->targets = j_targets ? json_dumps(j_targets, JSON_COMPACT) : NULL;
+    out->details = e->j_details ? json_dumps(e->j_details, JSON_COMPACT) : NULL;
     json_decref(j_targets);
-    release(e);
+    if (out->by == NULL || out->targets == NULL || (e->j_details && out->details == NULL)) {
+        rendered_free(out);
+        return -1;
+    }
+    *rec = (struct audit_record){.activity = activities[e->activity].name,
+                                 .category = activities[e->activity].category,
+                                 .operation_type = activities[e->activity].operation,
+                                 .result = e->failure ? "failure" : "success",
+                                 .result_reason = e->failure  ? e->failure
+                                                  : e->reason ? e->reason
+                                                              : "",
+                                 .initiated_by = out->by,
+                                 .target_resources = out->targets,
+                                 .additional_details = out->details};
+    return 0;
+}
+
+int audit_write(struct db_conn *conn, struct audit_entry *e, struct lic_error *err)
+{
+    return audit_write_many(conn, e, 1, err);
+}
+
+int audit_write_many(struct db_conn *conn, struct audit_entry *entries, int n,
+                     struct lic_error *err)
+{
+    struct rendered *texts = calloc((size_t)n + 1, sizeof(*texts));
+    struct audit_record *recs = calloc((size_t)n + 1, sizeof(*recs));
+    int rc = texts && recs ? 0 : -1;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = render(&entries[i], &texts[i], &recs[i]);
+    if (rc != 0)
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    else if (n == 1)
+        rc = db_audit_write(conn, &recs[0], err);
+    else if (n > 1)
+        rc = db_audit_write_many(conn, recs, n, err);
+    for (int i = 0; texts && i < n; i++)
+        rendered_free(&texts[i]);
+    for (int i = 0; i < n; i++)
+        release(&entries[i]);
+    free(texts);
+    free(recs);
     return rc;
 }
 

@@ -30,6 +30,9 @@ enum audit_activity {
     AUDIT_GROUP_LICENSE_START,  /* "Start applying group based license to users" */
     AUDIT_GROUP_LICENSE_FINISH, /* "Finish applying group based license to users" */
     AUDIT_LICENSE_CONCURRENCY,  /* LicenseAssignmentAttributeConcurrencyException */
+    /* licensing (service/license_save.c) */
+    AUDIT_USER_LICENSE_ASSIGNED,   /* "Change user license" (Assign): the worker gave licenses */
+    AUDIT_USER_LICENSE_UNASSIGNED, /* "Change user license" (Unassign): the worker took them */
     /* catalog (service/skus.c, service/plans.c, service/catalog_import.c) */
     AUDIT_ADD_SKU,
     AUDIT_UPDATE_SKU, /* prepaidUnits (seats) and capabilityStatus */
@@ -69,6 +72,7 @@ struct audit_entry {
     int n_targets;
     const char *failure; /* NULL: result "success"; else "failure" with this resultReason */
     json_t *j_details;   /* stolen: additionalDetails [{key, value}]; NULL -> [] */
+    const char *reason;  /* resultReason of a success (NULL -> "") */
 };
 
 /* A modifiedProperties entry (values as Graph writes them: JSON text in strings). */
@@ -78,6 +82,11 @@ json_t *audit_modified(const char *name, const char *old_value, const char *new_
  * Always consumes the entry's stolen references. */
 int audit_write(struct db_conn *conn, struct audit_entry *entry, struct lic_error *err)
     __attribute__((warn_unused_result));
+
+/* Writes n records in the caller's transaction in one statement (the worker's per-user records);
+ * same policy as audit_write. Always consumes the entries' stolen references. */
+int audit_write_many(struct db_conn *conn, struct audit_entry *entries, int n,
+                     struct lic_error *err) __attribute__((warn_unused_result));
 
 /* Records a refused change in its own statement (outside any rolled-back transaction); a failure
  * is logged at warn. */

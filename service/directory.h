@@ -35,31 +35,6 @@ int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fi
 int users_delete(struct db_pool *pool, const char *id_or_upn,
                  struct lic_error *err) SERVICE_MUST_CHECK;
 
-/* A directory change that may change what licensing gives a user. */
-enum user_change_kind {
-    USER_CREATED,
-    USER_UPDATED,
-    USER_DELETED,
-    USER_JOINED_GROUP, /* a member (user or group) was added to a group */
-    USER_LEFT_GROUP,
-    USER_CHANGE_KIND_COUNT
-};
-struct user_change {
-    enum user_change_kind kind;
-    const char *user_id;              /* the user, or the member that joined or left */
-    const struct db_rows *before;     /* updated: the user's row before the change */
-    const struct db_fields *fields;   /* created, updated: what the request set */
-    int proxies_given;                /* created, updated: proxyAddresses were given */
-    enum dir_object_type member_type; /* joined, left */
-    const char *group_id;             /* joined, left */
-    const struct db_rows *freed_skus; /* deleted: the skuIds whose seats it freed (column 0) */
-};
-/* The one place that decides what a directory change queues for licensing, in the change's
- * transaction: the user when a property licensing reads changed (semantics: usage location,
- * proxy uniqueness) or its group membership did, and the SKUs whose seats a deletion freed. */
-int users_requeue_after_change(struct db_conn *conn, const struct user_change *c,
-                               struct lic_error *err) SERVICE_MUST_CHECK;
-
 /* members@odata.bind: the objects a group create or update adds, all or nothing. */
 #define GROUP_BIND_MAX 20 /* Graph's cap per request */
 struct group_bind {

@@ -1,5 +1,6 @@
 /* The groups room: create, update and delete a group, and add or remove its members
  * (service/directory.h). */
+#include "service/requeue.h"
 #include "service/directory.h"
 
 #include <jansson.h>
@@ -87,7 +88,7 @@ static int member_change(struct db_conn *conn, int adding, const char *group_id,
                                  .member_type = type,
                                  .group_id = group_id};
     if (rc == 0)
-        rc = users_requeue_after_change(conn, &change, err);
+        rc = requeue_after_user_change(conn, &change, err);
     return rc;
 }
 

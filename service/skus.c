@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/queue.h"
+#include "service/requeue.h"
 #include "service/audit.h"
 #include "service/catalog.h"
 
@@ -164,7 +164,7 @@ int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db
     }
     /* More seats may let users waiting in CountViolation in (semantics §5). */
     if (enabled > was.units[SKU_UNITS_ENABLED] &&
-        db_queue_push(conn, QUEUE_SKU, sku_id, "seats added", err) != 0)
+        requeue_sku_seats(conn, sku_id, "seats added", err) != 0)
         goto out;
     if (record(conn, AUDIT_UPDATE_SKU, sku_id, was.part_number, json_incref(j_mod), NULL, err) != 0)
         goto out;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "db/queue.h"
+#include "service/requeue.h"
 #include "service/audit.h"
 #include "service/base/buf.h"
 #include "service/transaction.h"
@@ -65,7 +65,7 @@ int users_create(struct db_pool *pool, const struct db_fields *f,
             audit_user(conn, AUDIT_ADD_USER,
                        user_target(id, f->value[UCOL_DISPLAY_NAME], f->value[UCOL_UPN], NULL), err);
     if (rc == 0)
-        rc = users_requeue_after_change(conn, &change, err);
+        rc = requeue_after_user_change(conn, &change, err);
     return transaction_end(pool, conn, rc, err);
 }
 
@@ -121,7 +121,7 @@ int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fi
                                         after(before, f, UCOL_UPN), json_incref(j_mod)),
                             err);
         if (rc == 0)
-            rc = users_requeue_after_change(conn, &change, err);
+            rc = requeue_after_user_change(conn, &change, err);
         json_decref(j_mod);
     }
     rc = transaction_end(pool, conn, rc, err);
@@ -146,63 +146,10 @@ int users_delete(struct db_pool *pool, const char *id_or_upn, struct lic_error *
                             err);
         struct user_change change = {.kind = USER_DELETED, .user_id = id, .freed_skus = freed};
         if (rc == 0)
-            rc = users_requeue_after_change(conn, &change, err);
+            rc = requeue_after_user_change(conn, &change, err);
     }
     rc = transaction_end(pool, conn, rc, err);
     db_rows_free(row);
     db_rows_free(freed);
-    return rc;
-}
-
-/* Property i given by an update with a value other than the row's (case aside). */
-static int changed(const struct user_change *c, int i)
-{
-    if (!c->fields->set[i])
-        return 0;
-    const char *old = db_rows_get(c->before, 0, i), *now = c->fields->value[i];
-    return old == NULL || now == NULL ? old != now : strcasecmp(old, now) != 0;
-}
-
-int users_requeue_after_change(struct db_conn *conn, const struct user_change *c,
-                               struct lic_error *err)
-{
-    assert((unsigned)c->kind < USER_CHANGE_KIND_COUNT);
-    struct buf reason = {0};
-    int rc = 0;
-    switch (c->kind) {
-    case USER_CREATED:
-        if (c->fields->value[UCOL_USAGE_LOCATION] != NULL || c->proxies_given)
-            buf_add(&reason, "user created");
-        break;
-    case USER_UPDATED:
-        if (changed(c, UCOL_USAGE_LOCATION))
-            buf_add(&reason, "usageLocation changed; ");
-        if (changed(c, UCOL_MAIL))
-            buf_add(&reason, "mail changed; ");
-        if (c->proxies_given)
-            buf_add(&reason, "proxyAddresses changed; ");
-        break;
-    case USER_JOINED_GROUP:
-    case USER_LEFT_GROUP:
-        /* Group licenses reach direct user members only: a nested group's members inherit
-         * nothing through it. */
-        if (c->member_type == DIR_OBJECT_USER)
-            buf_addf(&reason, "%s group %.36s",
-                     c->kind == USER_JOINED_GROUP ? "added to" : "removed from", c->group_id);
-        break;
-    case USER_DELETED:
-        /* A freed seat may be what an errored assignment waits for. */
-        for (int i = 0; rc == 0 && i < c->freed_skus->nrows; i++)
-            rc = db_queue_push(conn, QUEUE_SKU, db_rows_get(c->freed_skus, i, 0),
-                               "seat freed: user deleted", err);
-        break;
-    case USER_CHANGE_KIND_COUNT:
-        break;
-    }
-    if (rc == 0 && reason.failed)
-        rc = lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    else if (rc == 0 && reason.len > 0)
-        rc = db_queue_push(conn, QUEUE_USER, c->user_id, reason.data, err);
-    buf_free(&reason);
     return rc;
 }

@@ -13,12 +13,14 @@
 
 #include <jansson.h>
 
-#include "db/audit.h"
+#include "service/assignment.h"
+#include "service/audit.h"
+#include "service/base/log.h"
+#include "service/base/metrics.h"
+#include "service/engine/batch.h"
+#include "service/requeue.h"
 #include "db/licensing.h"
 #include "db/worker.h"
-#include "service/assignment.h"
-#include "service/engine/licensing.h"
-#include "service/base/log.h"
 
 #define USER_BATCH 500
 #define GROUP_BATCH 2000
@@ -30,99 +32,82 @@ struct worker_pool {
     pthread_t *threads;
 };
 
-static void audit_group(struct db_conn *conn, const char *activity, const char *group_id,
-                        const char *group_name, const char *result_text)
+static int audit_group(struct db_conn *conn, enum audit_activity activity,
+                       const struct work_job *job, const char *result, struct lic_error *err)
 {
-    json_t *j_targets =
-        json_pack("[{s:s, s:s, s:s, s:[]}]", "id", group_id, "displayName",
-                  group_name ? group_name : "", "type", "Group", "modifiedProperties");
-    if (result_text != NULL)
-        json_array_append_new(json_object_get(json_array_get(j_targets, 0), "modifiedProperties"),
-                              json_pack("{s:s, s:s, s:s}", "displayName", "Result", "oldValue", "",
-                                        "newValue", result_text));
-    char *targets = json_dumps(j_targets, JSON_COMPACT);
-    struct audit_record rec = {.activity = activity,
-                               .category = "GroupManagement",
-                               .operation_type = "Assign",
-                               .result = "success",
-                               .initiated_by = licensing_app_initiator,
-                               .target_resources = targets};
-    struct lic_error err;
-    if (db_audit_write(conn, &rec, &err) != 0)
-        log_event(LOG_WARN, "audit_failed", "%s: %s", activity, err.message);
-    free(targets);
-    json_decref(j_targets);
+    struct audit_target target = {.type = "Group", .id = job->target, .display_name = job->name};
+    if (result != NULL)
+        target.j_modified = json_pack("[o]", audit_modified("Result", "", result));
+    struct audit_entry entry = {.activity = activity,
+                                .by = &audit_actor_group_licensing,
+                                .targets = &target,
+                                .n_targets = 1};
+    return audit_write(conn, &entry, err);
 }
 
 /* Two transactions wanted the same users: the loser waited (retried) - semantics §6. */
-static void audit_concurrency(struct db_conn *conn, const char *context)
+static int audit_concurrency(struct db_conn *conn, const char *context, struct lic_error *err)
 {
-    json_t *j_details = json_pack("[{s:s, s:s}]", "key", "Context", "value", context);
-    char *details = json_dumps(j_details, JSON_COMPACT);
-    struct audit_record rec = {.activity = "LicenseAssignmentAttributeConcurrencyException",
-                               .category = "UserManagement",
-                               .operation_type = "Update",
-                               .result = "success",
-                               .result_reason = "Concurrent license processing of the same user; "
-                                                "retried automatically.",
-                               .initiated_by = licensing_app_initiator,
-                               .additional_details = details};
-    struct lic_error err;
-    db_audit_write(conn, &rec, &err);
-    free(details);
-    json_decref(j_details);
+    struct audit_entry entry = {
+        .activity = AUDIT_LICENSE_CONCURRENCY,
+        .by = &audit_actor_group_licensing,
+        .reason = "Concurrent license processing of the same user; retried automatically.",
+        .j_details = json_pack("[{s:s, s:s}]", "key", "Context", "value", context)};
+    return audit_write(conn, &entry, err);
 }
 
-/* Evaluates and saves a batch of users inside the caller's transaction. */
+/* Members of the group left in Error by their path from it, for the "Finish" record's counts. */
+static int count_failed(const struct lic_batch *b, const struct lic_result *results,
+                        const char *group_id)
+{
+    int failed = 0;
+    for (int u = 0; u < b->n_users; u++) {
+        const struct lic_batch_user *bu = &b->users[u];
+        int in_error = 0;
+        for (int k = 0; bu->found && k < bu->input.n_paths; k++)
+            in_error |= bu->paths[k].group_id != NULL &&
+                        strcmp(bu->paths[k].group_id, group_id) == 0 &&
+                        results[u].paths[k].state == LIC_STATE_ERROR;
+        failed += in_error;
+    }
+    return failed;
+}
+
+/* Evaluates and saves a batch of users inside the caller's transaction; with group_id, counts
+ * the members its path left in Error into *failed. */
 static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, const char *group_id,
                          int *failed, struct lic_error *err)
 {
     const char **list = calloc((size_t)n + 1, sizeof(*list));
-    if (list == NULL)
-        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    struct lic_result *results = calloc((size_t)n + 1, sizeof(*results));
+    struct lic_batch b = {0};
+    int rc = -1;
+    if (list == NULL || results == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
     for (int i = 0; i < n; i++)
         list[i] = ids[i];
-    struct lic_batch b = {0};
-    struct lic_result *results = calloc((size_t)n + 1, sizeof(*results));
-    int rc = -1;
-    if (results == NULL)
-        goto out;
     int contended = db_licensing_lock_users(conn, list, n, 1, err);
-    if (contended < 0)
+    if (contended < 0 ||
+        (contended && audit_concurrency(conn, group_id ? group_id : "user reprocessing", err) != 0))
         goto out;
-    if (contended)
-        audit_concurrency(conn, group_id ? group_id : "user reprocessing");
     if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
         goto out;
-    for (int i = 0; i < n; i++) {
-        if (!b.users[i].found)
-            continue;
-        /* Users evaluated in order share the seat budget (earlier members first, §4.6) and
-         * the new primary addresses given in this batch (§4.7). */
-        lic_batch_check_smtp(&b, i);
-        if (licensing_evaluate_user(&b.catalog, &b.users[i].input, b.seats_free, &results[i]) !=
-            0) {
+    /* In order: users share the seat budget and the new primary addresses (batch.h). */
+    for (int i = 0; i < n; i++)
+        if (b.users[i].found && lic_batch_evaluate(&b, i, &results[i]) != 0) {
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
             goto out;
         }
-        if (results[i].needs_primary_smtp)
-            lic_batch_take_smtp(&b, i);
-    }
-    rc = licensing_save_batch(conn, &b, results, licensing_app_initiator, err);
-    /* Members left in Error by this group, for the "Finish" record's counts. */
-    for (int i = 0; rc == 0 && failed != NULL && i < n; i++) {
-        int in_error = 0;
-        for (int k = 0; b.users[i].found && k < b.users[i].input.n_paths; k++)
-            in_error |= b.users[i].paths[k].group_id != NULL &&
-                        strcmp(b.users[i].paths[k].group_id, group_id) == 0 &&
-                        results[i].paths[k].state == LIC_STATE_ERROR;
-        *failed += in_error;
-    }
+    rc = licensing_save_batch(conn, &b, results, &audit_actor_group_licensing, err);
+    if (rc == 0 && failed != NULL)
+        *failed += count_failed(&b, results, group_id);
 out:
     for (int i = 0; results && i < n; i++)
         licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
     free(results);
-    db_licensing_batch_free(&b);
+    lic_batch_free(&b);
     free(list);
     return rc;
 }
@@ -137,6 +122,7 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[GUID_SIZE
         int claimed = db_begin(conn, &err) == 0 ? db_work_claim_user(conn, ids[i], &err) : -1;
         if (claimed > 0 && process_users(conn, &ids[i], 1, NULL, NULL, &err) == 0 &&
             db_commit(conn, &err) == 0) {
+            metrics_add(METRIC_USERS_RECONCILED, 1);
             continue;
         }
         db_rollback(conn);
@@ -144,8 +130,63 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[GUID_SIZE
             continue;
         log_event(LOG_WARN, "user_deferred", "user %s: %s", ids[i], err.message);
         struct lic_error ignored;
-        db_work_defer_users(conn, (const char(*)[GUID_SIZE]) & ids[i], 1, err.message, &ignored);
+        if (db_work_defer_users(conn, (const char(*)[GUID_SIZE]) & ids[i], 1, err.message,
+                                &ignored) != 0)
+            log_event(LOG_WARN, "defer_failed", "user %s: %s", ids[i], ignored.message);
     }
+}
+
+/* A batch of queued users, claimed in this transaction: 1 done, 0 none queued, -1 on error. */
+static int run_user_batch(struct db_conn *conn, char (*ids)[GUID_SIZE], struct lic_error *err)
+{
+    int claimed = 0;
+    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, err);
+    if (n <= 0)
+        return n;
+    if (process_users(conn, ids, n, NULL, NULL, err) != 0 || db_commit(conn, err) != 0) {
+        db_rollback(conn);
+        log_event(LOG_WARN, "user_batch_failed", "%d users, one by one now: %s", n, err->message);
+        process_users_one_by_one(conn, ids, n);
+        return 1;
+    }
+    metrics_add(METRIC_USERS_RECONCILED, n);
+    /* Counted by the resilience tests: every queued item is claimed exactly once. */
+    log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
+    return 1;
+}
+
+/* One slice of a group job: the next page of members, or the finish when none is left. */
+static int run_group_slice(struct db_conn *conn, struct work_job *job, char (*ids)[GUID_SIZE],
+                           struct lic_error *err)
+{
+    if (!job->started && (db_work_start_group(conn, job, err) < 0 ||
+                          audit_group(conn, AUDIT_GROUP_LICENSE_START, job, NULL, err) != 0))
+        return -1;
+    long long last = job->cursor_seq;
+    int n = db_group_member_page(conn, job->target, job->cursor_seq, GROUP_BATCH, ids, &last, err);
+    if (n < 0)
+        return -1;
+    if (n > 0) {
+        int failed = 0;
+        if (process_users(conn, ids, n, job->target, &failed, err) != 0)
+            return -1;
+        job->cursor_seq = last;
+        job->done += n;
+        job->failed += failed;
+        return db_work_save_progress(conn, job, err);
+    }
+    /* Every member reflects this generation: finish (semantics §6). */
+    char result[200];
+    snprintf(result, sizeof(result),
+             "[Users successfully assigned licenses: %d, Users for whom license assignment "
+             "failed: %d.];",
+             job->done - job->failed, job->failed);
+    if (db_work_finish(conn, job, err) != 0 ||
+        audit_group(conn, AUDIT_GROUP_LICENSE_FINISH, job, result, err) != 0)
+        return -1;
+    log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job->target,
+              job->done, job->failed);
+    return 0;
 }
 
 /* One unit of work in one transaction: a batch of users, or a slice of one job. Returns 1 when
@@ -156,78 +197,36 @@ static int run_once(struct db_conn *conn, char (*ids)[GUID_SIZE])
     lic_error_clear(&err);
     if (db_begin(conn, &err) != 0)
         return -1;
-    int claimed = 0;
-    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &err);
-    if (n > 0) {
-        if (process_users(conn, ids, n, NULL, NULL, &err) != 0 || db_commit(conn, &err) != 0) {
+    int done = run_user_batch(conn, ids, &err);
+    if (done != 0) {
+        if (done < 0) {
             db_rollback(conn);
-            log_event(LOG_WARN, "user_batch_failed", "%d users, one by one now: %s", n,
-                      err.message);
-            process_users_one_by_one(conn, ids, n);
-            return 1;
+            log_event(LOG_WARN, "worker_batch_failed", "%s", err.message);
         }
-        /* Counted by the resilience tests: every queued item is claimed exactly once. */
-        log_event(LOG_INFO, "user_batch", "claimed %d items for %d users", claimed, n);
-        return 1;
+        return done;
     }
-    if (n < 0)
-        goto fail;
     struct work_job job;
     int found = db_work_claim_job(conn, &job, &err);
     if (found <= 0) {
         db_rollback(conn);
         return found;
     }
-    if (strcmp(job.kind, "sku") == 0) {
-        if (db_work_requeue_count_violations(conn, job.target, &err) != 0 ||
-            db_work_finish(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
-            goto fail_job;
+    int done_before = job.done;
+    /* A SKU job: seats came free, so the users waiting for them are queued (service/requeue.h). */
+    int rc = job.kind == QUEUE_SKU ? (requeue_sku_waiters(conn, job.target, &err) == 0
+                                          ? db_work_finish(conn, &job, &err)
+                                          : -1)
+                                   : run_group_slice(conn, &job, ids, &err);
+    if (rc == 0 && db_commit(conn, &err) == 0) {
+        metrics_add(METRIC_USERS_RECONCILED, job.done - done_before);
         return 1;
     }
-    if (!job.started) {
-        if (db_work_start_group(conn, &job, &err) < 0)
-            goto fail_job;
-        audit_group(conn, "Start applying group based license to users", job.target, job.name,
-                    NULL);
-    }
-    long long last = job.cursor_seq;
-    n = db_group_member_page(conn, job.target, job.cursor_seq, GROUP_BATCH, ids, &last, &err);
-    if (n < 0)
-        goto fail_job;
-    if (n > 0) {
-        int failed = 0;
-        if (process_users(conn, ids, n, job.target, &failed, &err) != 0)
-            goto fail_job;
-        job.cursor_seq = last;
-        job.done += n;
-        job.failed += failed;
-        if (db_work_save_progress(conn, &job, &err) != 0 || db_commit(conn, &err) != 0)
-            goto fail_job;
-        return 1;
-    }
-    /* Every member reflects this generation: finish (semantics §6). */
-    char result[200];
-    snprintf(result, sizeof(result),
-             "[Users successfully assigned licenses: %d, Users for whom license assignment "
-             "failed: %d.];",
-             job.done - job.failed, job.failed);
-    if (db_work_finish(conn, &job, &err) != 0)
-        goto fail_job;
-    audit_group(conn, "Finish applying group based license to users", job.target, job.name, result);
-    if (db_commit(conn, &err) != 0)
-        goto fail_job;
-    log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job.target, job.done,
-              job.failed);
-    return 1;
-fail_job:
     db_rollback(conn);
-    log_event(LOG_WARN, "job_deferred", "%s %s: %s", job.kind, job.target, err.message);
+    log_event(LOG_WARN, "job_deferred", "%s %s: %s", db_queue_kind_name(job.kind), job.target,
+              err.message);
     struct lic_error ignored;
-    db_work_defer_job(conn, job.id, err.message, &ignored);
-    return -1;
-fail:
-    db_rollback(conn);
-    log_event(LOG_WARN, "worker_batch_failed", "%s", err.message);
+    if (db_work_defer_job(conn, job.id, err.message, &ignored) != 0)
+        log_event(LOG_WARN, "defer_failed", "job %lld: %s", job.id, ignored.message);
     return -1;
 }
 
@@ -263,7 +262,7 @@ static void *worker_main(void *arg)
         time_t now = time(NULL);
         if (now - last_sweep >= (time_t)pool->cfg->sweep_seconds) {
             last_sweep = now;
-            if (db_work_sweep(conn, &err) != 0)
+            if (requeue_stalled_groups(conn, &err) != 0)
                 log_event(LOG_WARN, "worker_sweep_failed", "%s", err.message);
         }
         /* Woken at once by NOTIFY; the timeout only bounds how long a stop request waits. */

@@ -12,6 +12,7 @@
 #                  client-error code in db/ (the $filter compiler excepted, see below)
 #   db/            decides no requeue: db_queue_push is called from service/ only
 #   audit          every directoryAudit record goes through service/audit.c (db_audit_write)
+#   requeue        all licensing work is queued by service/requeue.c (db_queue_push)
 # Usage: tests/architecture.sh [ROOT]   (ROOT: a checkout, default this one)
 set -uo pipefail
 cd "${1:-"$(dirname "$0")/.."}" || exit 2
@@ -125,6 +126,11 @@ report "db/ queues work (a requeue decision)" < <(
 report "db_audit_write called outside service/audit.c" < <(
     grep -HnE '\bdb_audit_write[[:space:]]*\(' "${api_files[@]}" "${service_files[@]}" |
         code_only | grep -v '^service/audit\.c:')
+
+# 11. One answer to "when is licensing work queued?": only service/requeue.c pushes.
+report "db_queue_push called outside service/requeue.c" < <(
+    grep -HnE '\bdb_queue_push[[:space:]]*\(' "${api_files[@]}" "${service_files[@]}" |
+        code_only | grep -v '^service/requeue\.c:')
 
 if [ "$violations" -gt 0 ]; then
     echo "architecture: $violations violations"

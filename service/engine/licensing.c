@@ -3,33 +3,43 @@
  * million users in seconds. */
 #include "service/engine/licensing.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = {"Active", "ActiveWithError", "Disabled", "Error"};
-static const char *const error_names[] = {"None",
-                                          "CountViolation",
-                                          "MutuallyExclusiveViolation",
-                                          "DependencyViolation",
-                                          "ProhibitedInUsageLocationViolation",
-                                          "UniquenessViolation",
-                                          "Other"};
+static const char *const state_names[LIC_STATE_COUNT] = {
+    [LIC_STATE_ACTIVE] = "Active",
+    [LIC_STATE_ACTIVE_WITH_ERROR] = "ActiveWithError",
+    [LIC_STATE_DISABLED] = "Disabled",
+    [LIC_STATE_ERROR] = "Error",
+};
+static const char *const error_names[LIC_ERROR_COUNT] = {
+    [LIC_ERROR_NONE] = "None",
+    [LIC_ERROR_COUNT_VIOLATION] = "CountViolation",
+    [LIC_ERROR_MUTUALLY_EXCLUSIVE] = "MutuallyExclusiveViolation",
+    [LIC_ERROR_DEPENDENCY] = "DependencyViolation",
+    [LIC_ERROR_USAGE_LOCATION] = "ProhibitedInUsageLocationViolation",
+    [LIC_ERROR_UNIQUENESS] = "UniquenessViolation",
+    [LIC_ERROR_OTHER] = "Other",
+};
 
 const char *license_state_name(enum license_state state)
 {
-    return (unsigned)state < 4 ? state_names[state] : "Error";
+    assert((unsigned)state < LIC_STATE_COUNT);
+    return (unsigned)state < LIC_STATE_COUNT ? state_names[state] : "Error";
 }
 
 const char *license_error_name(enum license_error error)
 {
-    return (unsigned)error < 7 ? error_names[error] : "Other";
+    assert((unsigned)error < LIC_ERROR_COUNT);
+    return (unsigned)error < LIC_ERROR_COUNT ? error_names[error] : "Other";
 }
 
 int license_state_parse(const char *text)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < LIC_STATE_COUNT; i++)
         if (strcmp(state_names[i], text) == 0)
             return i;
     return -1;
@@ -37,7 +47,7 @@ int license_state_parse(const char *text)
 
 int license_error_parse(const char *text)
 {
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < LIC_ERROR_COUNT; i++)
         if (strcmp(error_names[i], text) == 0)
             return i;
     return -1;
@@ -205,7 +215,7 @@ static struct lic_violation check_path(const struct work *w, int pos, const stru
         /* One seat per user per SKU, however many paths give it (§4.6). */
         if (!holds_sku_before(w->user, ps->sku) && !sku_taken_by_earlier_path(w, pos, ps->sku) &&
             w->seats_free[ps->sku] <= 0)
-            return violation(LIC_ERROR_COUNT, ps->sku, -1, -1);
+            return violation(LIC_ERROR_COUNT_VIOLATION, ps->sku, -1, -1);
     }
     return violation(LIC_ERROR_NONE, -1, -1, -1);
 }
@@ -332,8 +342,98 @@ static int unsatisfied_plan(const struct work *w, int *path_out)
     return -1;
 }
 
-/* Resolves missing prerequisites: undo a removal that provided one, else fail the newest path
- * that needs it. Each step changes one path, so this ends within 2 * paths rounds. */
+/* Step 1 for an unsatisfied plan: undo a removal of an incumbent path that provided one of its
+ * prerequisites. 1 when one was undone. */
+static int reinstate_provider(struct work *w, int plan)
+{
+    const struct lic_plan_rules *r = &w->cat->plans[plan];
+    for (int pos = 0; pos < w->user->n_paths; pos++) {
+        int i = w->order[pos];
+        if (wanted(w, i) || !w->paths[i].incumbent)
+            continue;
+        for (int q = 0; q < r->n_requires; q++) {
+            if (path_enables(w, &w->paths[i], r->requires_any[q])) {
+                w->reinstated[i] = 1;
+                w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[q]);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Does the path newly disable (against its previous plans) one of the plan's prerequisites? */
+static int newly_disables_prerequisite(const struct work *w, const struct lic_path *p,
+                                       const struct lic_plan_rules *r)
+{
+    for (int j = 0; j < p->n_skus; j++) {
+        const struct lic_path_sku *ps = &p->skus[j];
+        if (ps->prev_disabled == NULL)
+            continue;
+        struct lic_path_sku prev = *ps;
+        prev.disabled_plans = ps->prev_disabled;
+        prev.n_disabled = ps->n_prev_disabled;
+        for (int q = 0; q < r->n_requires; q++)
+            if (plan_disabled(ps, r->requires_any[q]) &&
+                sku_enables(w->cat, &prev, r->requires_any[q]))
+                return 1;
+    }
+    return 0;
+}
+
+/* Step 2: a path that newly disables a prerequisite keeps its previous plans instead, like a
+ * removal that another license depends on (§4.4). 1 when one was put back. */
+static int keep_previous_plans(struct work *w, int plan)
+{
+    const struct lic_plan_rules *r = &w->cat->plans[plan];
+    for (int pos = 0; pos < w->user->n_paths; pos++) {
+        int i = w->order[pos];
+        struct lic_path *p = &w->paths[i];
+        if (!w->active[i] || !p->incumbent || w->kept_previous[i] || p->group_id == NULL ||
+            !newly_disables_prerequisite(w, p, r))
+            continue;
+        for (int j = 0; j < p->n_skus; j++) {
+            struct lic_path_sku *ps = (struct lic_path_sku *)&p->skus[j];
+            if (ps->prev_disabled != NULL) {
+                ps->disabled_plans = ps->prev_disabled;
+                ps->n_disabled = ps->n_prev_disabled;
+            }
+        }
+        w->kept_previous[i] = 1;
+        w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[0]);
+        return 1;
+    }
+    return 0;
+}
+
+/* Step 3: the path to fail for the plan: the newest checked path enabling it; when only held
+ * direct paths need it, a direct path changed now that no longer enables a prerequisite its SKU
+ * has (disabledPlans: that change is what breaks them, §2). -1 when there is none. */
+static int dependency_victim(const struct work *w, int plan)
+{
+    const struct lic_plan_rules *r = &w->cat->plans[plan];
+    for (int pos = w->user->n_paths - 1; pos >= 0; pos--) {
+        int i = w->order[pos];
+        if (w->active[i] && class_of(&w->paths[i]) != CLASS_HELD_DIRECT && !w->reinstated[i] &&
+            path_enables(w, &w->paths[i], plan))
+            return i;
+    }
+    for (int pos = w->user->n_paths - 1; pos >= 0; pos--) {
+        int i = w->order[pos];
+        const struct lic_path *p = &w->paths[i];
+        if (!w->active[i] || class_of(p) != CLASS_NEW_DIRECT)
+            continue;
+        for (int q = 0; q < r->n_requires; q++)
+            for (int j = 0; j < p->n_skus; j++)
+                if (plan_disabled(&p->skus[j], r->requires_any[q]))
+                    return i;
+    }
+    return -1;
+}
+
+/* Resolves missing prerequisites: undo a removal that provided one, else keep a path on its
+ * previous plans, else fail the newest path that needs it. Each step changes one path (or
+ * accepts one plan), so this ends within 2 * paths + plans rounds. */
 static void settle_dependencies(struct work *w, struct lic_result *res)
 {
     for (int round = 0; round <= 2 * w->user->n_paths + w->cat->n_plans + 1; round++) {
@@ -342,81 +442,15 @@ static void settle_dependencies(struct work *w, struct lic_result *res)
         int plan = unsatisfied_plan(w, &needer);
         if (plan < 0)
             return;
-        const struct lic_plan_rules *r = &w->cat->plans[plan];
-        int fixed = 0;
-        for (int pos = 0; pos < w->user->n_paths && !fixed; pos++) {
-            int i = w->order[pos];
-            if (wanted(w, i) || !w->paths[i].incumbent)
-                continue;
-            for (int q = 0; q < r->n_requires && !fixed; q++) {
-                if (path_enables(w, &w->paths[i], r->requires_any[q])) {
-                    w->reinstated[i] = 1;
-                    w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[q]);
-                    fixed = 1;
-                }
-            }
-        }
-        if (fixed)
+        if (reinstate_provider(w, plan) || keep_previous_plans(w, plan))
             continue;
-        /* A path that newly disables a prerequisite keeps its previous plans instead, like a
-         * removal that another license depends on (§4.4). */
-        for (int pos = 0; pos < w->user->n_paths && !fixed; pos++) {
-            int i = w->order[pos];
-            struct lic_path *p = &w->paths[i];
-            if (!w->active[i] || !p->incumbent || w->kept_previous[i] || p->group_id == NULL)
-                continue;
-            for (int j = 0; j < p->n_skus && !fixed; j++) {
-                struct lic_path_sku *ps = (struct lic_path_sku *)&p->skus[j];
-                if (ps->prev_disabled == NULL)
-                    continue;
-                for (int q = 0; q < r->n_requires && !fixed; q++) {
-                    int need = r->requires_any[q];
-                    struct lic_path_sku prev = *ps;
-                    prev.disabled_plans = ps->prev_disabled;
-                    prev.n_disabled = ps->n_prev_disabled;
-                    if (plan_disabled(ps, need) && sku_enables(w->cat, &prev, need))
-                        fixed = 1;
-                }
-            }
-            if (fixed) {
-                for (int j = 0; j < p->n_skus; j++) {
-                    struct lic_path_sku *ps = (struct lic_path_sku *)&p->skus[j];
-                    if (ps->prev_disabled != NULL) {
-                        ps->disabled_plans = ps->prev_disabled;
-                        ps->n_disabled = ps->n_prev_disabled;
-                    }
-                }
-                w->kept_previous[i] = 1;
-                w->kept[i] = violation(LIC_ERROR_DEPENDENCY, -1, plan, r->requires_any[0]);
-            }
-        }
-        if (fixed)
-            continue;
-        /* Nothing being removed provides it: the newest checked path enabling the plan fails. */
-        int victim = -1;
-        for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
-            int i = w->order[pos];
-            if (w->active[i] && class_of(&w->paths[i]) != CLASS_HELD_DIRECT && !w->reinstated[i] &&
-                path_enables(w, &w->paths[i], plan))
-                victim = i;
-        }
-        /* Only held direct paths need it. If a direct path changed now no longer enables a
-         * prerequisite its SKU has (disabledPlans), that change is what breaks them (§2). */
-        for (int pos = w->user->n_paths - 1; pos >= 0 && victim < 0; pos--) {
-            int i = w->order[pos];
-            const struct lic_path *p = &w->paths[i];
-            if (!w->active[i] || class_of(p) != CLASS_NEW_DIRECT)
-                continue;
-            for (int q = 0; q < r->n_requires && victim < 0; q++)
-                for (int j = 0; j < p->n_skus && victim < 0; j++)
-                    if (plan_disabled(&p->skus[j], r->requires_any[q]))
-                        victim = i;
-        }
+        int victim = dependency_victim(w, plan);
         if (victim < 0) {
             /* Held direct paths stay as they were made; look at the next unsatisfied plan. */
             set_bit(w->accepted, plan);
             continue;
         }
+        const struct lic_plan_rules *r = &w->cat->plans[plan];
         const struct lic_path *vp = &w->paths[victim];
         int sku = -1;
         for (int j = 0; j < vp->n_skus && sku < 0; j++)
@@ -511,52 +545,74 @@ void licensing_result_free(struct lic_result *result, int n_paths)
     memset(result, 0, sizeof(*result));
 }
 
+static void work_free(struct work *w)
+{
+    free(w->order);
+    free(w->reinstated);
+    free(w->active);
+    free(w->forced);
+    free(w->kept);
+    free(w->held);
+    free(w->accepted);
+    free(w->kept_previous);
+    free(w->paths);
+    free(w->sku_copy);
+    free(w->holder);
+}
+
+/* The evaluation's scratch, with a private copy of the paths: dependency settling may put a path
+ * back on its previous disabledPlans, and the caller's input stays as given. 0, or -1. */
+static int work_init(struct work *w, const struct lic_catalog *catalog,
+                     const struct lic_user_input *user, const int *seats_free)
+{
+    *w = (struct work){.cat = catalog, .user = user, .seats_free = seats_free};
+    w->location = user->usage_location && user->usage_location[0] ? user->usage_location
+                  : user->org_country && user->org_country[0]     ? user->org_country
+                                                                  : NULL;
+    size_t n = (size_t)(user->n_paths ? user->n_paths : 1);
+    int total_skus = 0;
+    for (int i = 0; i < user->n_paths; i++)
+        total_skus += user->paths[i].n_skus;
+    w->words = catalog->n_plans / 64 + 1;
+    w->order = calloc(n, sizeof(int));
+    w->reinstated = calloc(n, sizeof(int));
+    w->active = calloc(n, sizeof(int));
+    w->forced = calloc(n, sizeof(*w->forced));
+    w->kept = calloc(n, sizeof(*w->kept));
+    w->kept_previous = calloc(n, sizeof(int));
+    w->paths = calloc(n, sizeof(*w->paths));
+    w->sku_copy = calloc((size_t)(total_skus ? total_skus : 1), sizeof(*w->sku_copy));
+    w->held = calloc((size_t)w->words, sizeof(uint64_t));
+    w->accepted = calloc((size_t)w->words, sizeof(uint64_t));
+    w->holder = malloc((size_t)(catalog->n_plans ? catalog->n_plans : 1) * sizeof(int));
+    if (!w->order || !w->reinstated || !w->active || !w->forced || !w->kept || !w->held ||
+        !w->accepted || !w->kept_previous || !w->paths || !w->sku_copy || !w->holder)
+        return -1;
+    for (int i = 0, k = 0; i < user->n_paths; i++) {
+        w->paths[i] = user->paths[i];
+        memcpy(&w->sku_copy[k], user->paths[i].skus,
+               (size_t)user->paths[i].n_skus * sizeof(*w->sku_copy));
+        w->paths[i].skus = &w->sku_copy[k];
+        k += user->paths[i].n_skus;
+        w->order[i] = i;
+        w->forced[i] = violation(LIC_ERROR_NONE, -1, -1, -1);
+    }
+    qsort_r(w->order, (size_t)user->n_paths, sizeof(int), compare_paths, (void *)user->paths);
+    return 0;
+}
+
 int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_user_input *user,
                             int *seats_free, struct lic_result *result)
 {
     struct lic_result res;
     memset(&res, 0, sizeof(res));
-    struct work w = {.cat = catalog, .user = user, .seats_free = seats_free};
-    w.location = user->usage_location && user->usage_location[0] ? user->usage_location
-                 : user->org_country && user->org_country[0]     ? user->org_country
-                                                                 : NULL;
+    struct work w;
     size_t n = (size_t)(user->n_paths ? user->n_paths : 1);
-    w.words = catalog->n_plans / 64 + 1;
-    w.order = calloc(n, sizeof(int));
-    w.reinstated = calloc(n, sizeof(int));
-    w.active = calloc(n, sizeof(int));
-    w.forced = calloc(n, sizeof(*w.forced));
-    w.kept = calloc(n, sizeof(*w.kept));
-    w.kept_previous = calloc(n, sizeof(int));
-    w.paths = calloc(n, sizeof(*w.paths));
-    int total_skus = 0;
-    for (int i = 0; i < user->n_paths; i++)
-        total_skus += user->paths[i].n_skus;
-    w.sku_copy = calloc((size_t)(total_skus ? total_skus : 1), sizeof(*w.sku_copy));
-    w.held = calloc((size_t)w.words, sizeof(uint64_t));
-    w.accepted = calloc((size_t)w.words, sizeof(uint64_t));
-    w.holder = malloc((size_t)(catalog->n_plans ? catalog->n_plans : 1) * sizeof(int));
     res.paths = calloc(n, sizeof(*res.paths));
     res.seat_delta = calloc((size_t)(catalog->n_skus ? catalog->n_skus : 1), sizeof(int));
     int rc = -1;
-    if (!w.order || !w.reinstated || !w.active || !w.forced || !w.kept || !w.held || !w.accepted ||
-        !w.kept_previous || !w.paths || !w.sku_copy || !w.holder || !res.paths || !res.seat_delta)
+    if (work_init(&w, catalog, user, seats_free) != 0 || !res.paths || !res.seat_delta)
         goto out;
-    /* A private copy of the paths: dependency settling may put a path back on its previous
-     * disabledPlans, and the caller's input stays as given. */
-    for (int i = 0, k = 0; i < user->n_paths; i++) {
-        w.paths[i] = user->paths[i];
-        memcpy(&w.sku_copy[k], user->paths[i].skus,
-               (size_t)user->paths[i].n_skus * sizeof(*w.sku_copy));
-        w.paths[i].skus = &w.sku_copy[k];
-        k += user->paths[i].n_skus;
-    }
-    for (int i = 0; i < user->n_paths; i++) {
-        w.order[i] = i;
-        w.forced[i] = violation(LIC_ERROR_NONE, -1, -1, -1);
-    }
-    qsort_r(w.order, (size_t)user->n_paths, sizeof(int), compare_paths, (void *)user->paths);
-
     settle_dependencies(&w, &res);
     for (int i = 0; i < user->n_paths; i++) {
         res.paths[i].sku_states =
@@ -568,7 +624,6 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
     /* Seats move last: nothing after this can fail, so a failure leaves seats_free untouched. */
     if (build_effective(&w, &res, seats_free) != 0)
         goto out;
-
     for (int i = 0; i < user->n_paths; i++) {
         const struct lic_path *p = &user->paths[i];
         struct lic_path_result *pr = &res.paths[i];
@@ -583,17 +638,7 @@ int licensing_evaluate_user(const struct lic_catalog *catalog, const struct lic_
 out:
     if (rc != 0)
         licensing_result_free(&res, user->n_paths);
-    free(w.order);
-    free(w.reinstated);
-    free(w.active);
-    free(w.forced);
-    free(w.kept);
-    free(w.held);
-    free(w.accepted);
-    free(w.kept_previous);
-    free(w.paths);
-    free(w.sku_copy);
-    free(w.holder);
+    work_free(&w);
     return rc;
 }
 
@@ -611,7 +656,7 @@ void licensing_violation_message(const struct lic_catalog *cat, const struct lic
     case LIC_ERROR_NONE:
         snprintf(out, size, "%s", "");
         return;
-    case LIC_ERROR_COUNT:
+    case LIC_ERROR_COUNT_VIOLATION:
         snprintf(out, size, "Subscription with SKU %s does not have any available licenses.",
                  v->sku >= 0 ? cat->skus[v->sku].sku_id : "?");
         return;
@@ -653,8 +698,8 @@ void licensing_violation_message(const struct lic_catalog *cat, const struct lic
         snprintf(out, size, "Proxy address is already being used by another object.");
         return;
     case LIC_ERROR_OTHER:
-        snprintf(out, size, "License assignment failed.");
-        return;
+    case LIC_ERROR_COUNT:
+        break;
     }
     snprintf(out, size, "License assignment failed.");
 }

@@ -11,19 +11,23 @@ enum license_state {
     LIC_STATE_ACTIVE_WITH_ERROR,
     LIC_STATE_DISABLED,
     LIC_STATE_ERROR,
+    LIC_STATE_COUNT
 };
 
 enum license_error {
     LIC_ERROR_NONE,
-    LIC_ERROR_COUNT,
+    LIC_ERROR_COUNT_VIOLATION,
     LIC_ERROR_MUTUALLY_EXCLUSIVE,
     LIC_ERROR_DEPENDENCY,
     LIC_ERROR_USAGE_LOCATION,
     LIC_ERROR_UNIQUENESS,
     LIC_ERROR_OTHER,
+    LIC_ERROR_COUNT
 };
 
-/* Graph's strings: "Active", ..., "CountViolation", ... and back (-1 when unknown). */
+/* Graph's strings, one table each: "Active", ..., "CountViolation", ... and back (-1 when
+ * unknown). The CHECK constraints of license_assignment_states list the same names (a unit test
+ * holds them together: a new entry needs a new migration). */
 const char *license_state_name(enum license_state state);
 const char *license_error_name(enum license_error error);
 int license_state_parse(const char *text);
@@ -40,6 +44,7 @@ struct lic_plan_rules {
     int n_conflicts;
     const int *requires_any; /* plan indexes, one of which must be enabled too */
     int n_requires;
+    const char *display_name; /* e.g. "Exchange Online (Plan 1)" (name when it has none) */
 };
 
 struct lic_sku_rules {

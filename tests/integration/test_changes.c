@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "db/changes.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/directory_fixtures.h"
 
 static struct th_server srv;
 
@@ -61,21 +61,6 @@ static int read_until(struct db_conn *c, const char *resources, struct db_change
     return n;
 }
 
-static void create_user(const char *nick, char id[GUID_SIZE])
-{
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"accountEnabled\":true,\"displayName\":\"%s\",\"mailNickname\":\"%s\","
-             "\"userPrincipalName\":\"%s@contoso.com\",\"passwordProfile\":{\"password\":\"P-1"
-             "!aaaa\"}}",
-             nick, nick, nick);
-    struct th_response r;
-    th_request(&srv, "POST", "/v1.0/users", body, NULL, &r);
-    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    snprintf(id, GUID_SIZE, "%s", json_string_value(json_object_get(r.json, "id")));
-    th_response_free(&r);
-}
-
 START_TEST(user_group_and_membership_changes_are_recorded)
 {
     struct db_conn *c = connect_db();
@@ -84,29 +69,13 @@ START_TEST(user_group_and_membership_changes_are_recorded)
     ck_assert(db_changes_now(c, &pos, &err) == 0);
 
     char uid[GUID_SIZE], gid[GUID_SIZE];
-    create_user("chg1", uid);
-    struct th_response r;
-    th_request(&srv, "POST", "/v1.0/groups",
-               "{\"displayName\":\"Changes\",\"mailEnabled\":false,\"mailNickname\":\"changes\","
-               "\"securityEnabled\":true}",
-               NULL, &r);
-    ck_assert_int_eq(r.status, 201);
-    snprintf(gid, sizeof(gid), "%s", json_string_value(json_object_get(r.json, "id")));
-    th_response_free(&r);
-    char path[256], body[256];
-    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$ref", gid);
-    snprintf(body, sizeof(body),
-             "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"}", uid);
-    th_request(&srv, "POST", path, body, NULL, &r);
-    ck_assert_int_eq(r.status, 204);
-    th_response_free(&r);
+    make_user(&srv, "chg1@contoso.com", "chg1", "", uid);
+    make_group(&srv, "Changes", gid);
+    ck_assert_int_eq(add_member(&srv, gid, uid), 204);
+    char path[256];
     snprintf(path, sizeof(path), "/v1.0/users/%s", uid);
-    th_request(&srv, "PATCH", path, "{\"jobTitle\":\"Tester\"}", NULL, &r);
-    ck_assert_int_eq(r.status, 204);
-    th_response_free(&r);
-    th_request(&srv, "DELETE", path, NULL, NULL, &r);
-    ck_assert_int_eq(r.status, 204);
-    th_response_free(&r);
+    ck_assert_int_eq(call(&srv, "PATCH", path, "{\"jobTitle\":\"Tester\"}"), 204);
+    ck_assert_int_eq(call(&srv, "DELETE", path, NULL), 204);
 
     struct db_change *ch = NULL;
     int n = read_until(c, "user,group,member", &pos, &ch, 0, "user", uid, "deleted");
@@ -149,7 +118,7 @@ START_TEST(a_change_committing_late_is_not_skipped)
     PQclear(q);
     /* ...while a faster one commits after it. */
     char uid[GUID_SIZE];
-    create_user("early", uid);
+    make_user(&srv, "early@contoso.com", "early", "", uid);
 
     struct db_change *ch = NULL;
     int n = read_all(c, "user", &pos, &ch);

@@ -110,6 +110,53 @@ START_TEST(seat_queue_and_error_gauges_follow_the_database)
 }
 END_TEST
 
+START_TEST(users_reconciled_counts_the_workers_saves)
+{
+    char *before = scrape();
+    double was = sample(before, "licensingd_users_reconciled_total");
+    free(before);
+    th_sql_exec(&srv,
+                "INSERT INTO organization (display_name, country_letter_code)"
+                " SELECT 'Contoso', 'US' WHERE NOT EXISTS (SELECT 1 FROM organization);"
+                "INSERT INTO service_plans (id, name) VALUES"
+                " ('11111111-2222-4333-8444-555555555555', 'EXCHANGE_S_STANDARD');"
+                "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES"
+                " ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', 'STANDARDPACK', 10);"
+                "INSERT INTO sku_service_plans VALUES ('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',"
+                " '11111111-2222-4333-8444-555555555555', 1)");
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/users",
+               "{\"accountEnabled\":true,\"displayName\":\"Mia\",\"mailNickname\":\"mia\","
+               "\"userPrincipalName\":\"mia@contoso.com\",\"usageLocation\":\"US\","
+               "\"passwordProfile\":{\"password\":\"P-1!aaaa\"}}",
+               NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    char uid[GUID_SIZE];
+    snprintf(uid, sizeof(uid), "%s", json_string_value(json_object_get(r.json, "id")));
+    th_response_free(&r);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1.0/users/%s/assignLicense", uid);
+    th_request(&srv, "POST", path,
+               "{\"addLicenses\":[{\"skuId\":\"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\","
+               "\"disabledPlans\":[]}],\"removeLicenses\":[]}",
+               NULL, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    /* The direct assignment queues nothing; reprocessing the user goes through the worker. */
+    snprintf(path, sizeof(path), "/v1.0/users/%s/reprocessLicenseAssignment", uid);
+    th_request(&srv, "POST", path, NULL, NULL, &r);
+    th_response_free(&r);
+    double now = -1;
+    for (int tries = 0; tries < 100 && now < (was < 0 ? 0 : was) + 1; tries++) {
+        usleep(100 * 1000);
+        char *text = scrape();
+        now = sample(text, "licensingd_users_reconciled_total");
+        free(text);
+    }
+    ck_assert_double_ge(now, (was < 0 ? 0 : was) + 1);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "metrics", NULL);
@@ -119,6 +166,7 @@ int main(void)
     tcase_add_test(tc, metrics_parse_with_a_prometheus_text_parser);
     tcase_add_test(tc, request_counters_follow_the_traffic_by_route_template);
     tcase_add_test(tc, seat_queue_and_error_gauges_follow_the_database);
+    tcase_add_test(tc, users_reconciled_counts_the_workers_saves);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }

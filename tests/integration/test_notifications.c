@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/integration/harness.h"
+#include "tests/integration/directory_fixtures.h"
 
 static struct th_server srv;
 static const char *const env[] = {
@@ -181,47 +181,6 @@ static long subscribe(const char *resource, const char *changes, const char *sta
     return status;
 }
 
-static void create_user(const char *nick, char id[GUID_SIZE])
-{
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"accountEnabled\":true,\"displayName\":\"%s\",\"mailNickname\":\"%s\","
-             "\"userPrincipalName\":\"%s@contoso.com\",\"usageLocation\":\"US\","
-             "\"passwordProfile\":{\"password\":\"P-1!aaaa\"}}",
-             nick, nick, nick);
-    struct th_response r;
-    th_request(&srv, "POST", "/v1.0/users", body, NULL, &r);
-    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    snprintf(id, GUID_SIZE, "%s", json_string_value(json_object_get(r.json, "id")));
-    th_response_free(&r);
-}
-
-static void create_group(const char *name, char id[GUID_SIZE])
-{
-    char body[256];
-    snprintf(body, sizeof(body),
-             "{\"displayName\":\"%s\",\"mailEnabled\":false,\"mailNickname\":\"%s\","
-             "\"securityEnabled\":true}",
-             name, name);
-    struct th_response r;
-    th_request(&srv, "POST", "/v1.0/groups", body, NULL, &r);
-    ck_assert_int_eq(r.status, 201);
-    snprintf(id, GUID_SIZE, "%s", json_string_value(json_object_get(r.json, "id")));
-    th_response_free(&r);
-}
-
-static void add_member(const char *gid, const char *uid)
-{
-    char path[128], body[256];
-    snprintf(path, sizeof(path), "/v1.0/groups/%s/members/$ref", gid);
-    snprintf(body, sizeof(body),
-             "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/%s\"}", uid);
-    struct th_response r;
-    th_request(&srv, "POST", path, body, NULL, &r);
-    ck_assert_int_eq(r.status, 204);
-    th_response_free(&r);
-}
-
 static void patch_user(const char *uid, const char *title)
 {
     char path[128], body[128];
@@ -297,13 +256,13 @@ START_TEST(user_membership_and_group_license_changes_arrive_with_client_state)
     ck_assert_int_eq(
         subscribe("users", "created,updated,deleted", "users-secret", 3600, sub_users, NULL, 0),
         201);
-    create_group("notified", gid);
+    make_group(&srv, "notified", gid);
     char resource[160];
     snprintf(resource, sizeof(resource), "groups/%s/members", gid);
     ck_assert_int_eq(subscribe(resource, "updated", "members-secret", 3600, sub_members, NULL, 0),
                      201);
 
-    create_user("nadia", uid);
+    make_user(&srv, "nadia@contoso.com", "nadia", ",\"usageLocation\":\"US\"", uid);
     snprintf(resource, sizeof(resource), "Users/%s", uid);
     int i = rx_wait("created", resource, 10);
     ck_assert_msg(i >= 0, "no 'created' notification for the user");
@@ -316,7 +275,7 @@ START_TEST(user_membership_and_group_license_changes_arrive_with_client_state)
                      "#Microsoft.Graph.User");
     json_decref(j);
 
-    add_member(gid, uid);
+    ck_assert_int_eq(add_member(&srv, gid, uid), 204);
     snprintf(resource, sizeof(resource), "Groups/%s", gid);
     i = rx_wait("updated", resource, 10);
     ck_assert_msg(i >= 0, "no membership notification");
@@ -359,7 +318,7 @@ START_TEST(a_receiver_down_for_a_while_gets_every_notification_in_order)
     rx_mode(RECV_OK);
     char sub[GUID_SIZE], uid[GUID_SIZE];
     ck_assert_int_eq(subscribe("users", "updated", "down", 3600, sub, NULL, 0), 201);
-    create_user("dora", uid);
+    make_user(&srv, "dora@contoso.com", "dora", ",\"usageLocation\":\"US\"", uid);
     pthread_mutex_lock(&rx.lock);
     json_array_clear(rx.j_items);
     pthread_mutex_unlock(&rx.lock);
@@ -389,7 +348,7 @@ START_TEST(kill_9_between_change_and_delivery_loses_nothing)
     char sub[GUID_SIZE], uid[GUID_SIZE];
     ck_assert_int_eq(subscribe("users", "created", "crash", 3600, sub, NULL, 0), 201);
     rx_mode(RECV_DOWN);
-    create_user("kim", uid);
+    make_user(&srv, "kim@contoso.com", "kim", ",\"usageLocation\":\"US\"", uid);
     kill(srv.pid, SIGKILL);
     waitpid(srv.pid, NULL, 0);
     rx_mode(RECV_OK);
@@ -409,7 +368,7 @@ START_TEST(a_batch_failing_past_the_window_is_dropped_with_a_lifecycle_missed)
     char sub[GUID_SIZE], u1[GUID_SIZE], u2[GUID_SIZE];
     ck_assert_int_eq(subscribe("users", "created", "late", 3600, sub, NULL, 0), 201);
     rx_mode(RECV_DOWN);
-    create_user("lost", u1);
+    make_user(&srv, "lost@contoso.com", "lost", ",\"usageLocation\":\"US\"", u1);
     int seen = 0;
     for (int tries = 0; tries < 200 && !seen; tries++) {
         usleep(50 * 1000);
@@ -426,7 +385,7 @@ START_TEST(a_batch_failing_past_the_window_is_dropped_with_a_lifecycle_missed)
     ck_assert_int_eq(th_sql_longf(&srv, "SELECT attempts FROM subscriptions WHERE id = '%s'", sub),
                      0);
     rx_mode(RECV_OK);
-    create_user("found", u2);
+    make_user(&srv, "found@contoso.com", "found", ",\"usageLocation\":\"US\"", u2);
     char resource[128];
     snprintf(resource, sizeof(resource), "Users/%s", u2);
     ck_assert(rx_wait("created", resource, 10) >= 0);
@@ -442,7 +401,7 @@ START_TEST(an_expired_subscription_stops_and_is_removed)
     char sub[GUID_SIZE], uid[GUID_SIZE];
     ck_assert_int_eq(subscribe("users", "created", "short", 2, sub, NULL, 0), 201);
     sleep(3);
-    create_user("after", uid);
+    make_user(&srv, "after@contoso.com", "after", ",\"usageLocation\":\"US\"", uid);
     char path[128];
     snprintf(path, sizeof(path), "/v1.0/subscriptions/%s", sub);
     long status = 0;

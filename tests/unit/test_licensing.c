@@ -1,10 +1,14 @@
 /* The rules engine as a rules table (semantics §4): every error type, all-or-nothing groups,
  * incumbency, one seat per SKU, disabled plans, dependencies on removal, locations. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
+#include "service/engine/batch.h"
 #include "service/engine/licensing.h"
+#include "service/license_request.h"
 #include "tests/unit/run_suite.h"
 
 enum { EXO1, EXO2, SPO1, SPO2, TEAMS, WA, MCOSTD, AUDIO, INTUNE, N_PLANS };
@@ -82,7 +86,7 @@ static const struct lic_effective *effective_of(const struct lic_result *r, int 
 
 START_TEST(names_mirror_graph_strings)
 {
-    ck_assert_str_eq(license_error_name(LIC_ERROR_COUNT), "CountViolation");
+    ck_assert_str_eq(license_error_name(LIC_ERROR_COUNT_VIOLATION), "CountViolation");
     ck_assert_str_eq(license_error_name(LIC_ERROR_USAGE_LOCATION),
                      "ProhibitedInUsageLocationViolation");
     ck_assert_str_eq(license_error_name(LIC_ERROR_OTHER), "Other");
@@ -91,6 +95,30 @@ START_TEST(names_mirror_graph_strings)
                      LIC_ERROR_MUTUALLY_EXCLUSIVE);
     ck_assert_int_eq(license_error_parse("Others"), -1);
     ck_assert_int_eq(license_state_parse("Disabled"), LIC_STATE_DISABLED);
+}
+END_TEST
+
+static int in_migrations(const char *name)
+{
+    char quoted[64];
+    snprintf(quoted, sizeof(quoted), "'%s'", name);
+    for (unsigned m = 0; m < db_migrations_count; m++)
+        if (strstr(db_migrations[m].sql, quoted) != NULL)
+            return 1;
+    return 0;
+}
+
+/* license_assignment_states' CHECKs list the names: a new enum entry needs a new migration. */
+START_TEST(every_name_round_trips_and_the_schema_allows_it)
+{
+    for (int e = 0; e < LIC_ERROR_COUNT; e++) {
+        ck_assert_int_eq(license_error_parse(license_error_name(e)), e);
+        ck_assert_msg(in_migrations(license_error_name(e)), "%s", license_error_name(e));
+    }
+    for (int st = 0; st < LIC_STATE_COUNT; st++) {
+        ck_assert_int_eq(license_state_parse(license_state_name(st)), st);
+        ck_assert_msg(in_migrations(license_state_name(st)), "%s", license_state_name(st));
+    }
 }
 END_TEST
 
@@ -169,7 +197,7 @@ START_TEST(group_is_all_or_nothing_when_one_sku_has_no_seats)
     struct lic_user_input u = user_in("US", &g, 1);
     struct lic_result r = eval(&u);
     ck_assert_int_eq(r.paths[0].state, LIC_STATE_ERROR);
-    ck_assert_int_eq(r.paths[0].why.error, LIC_ERROR_COUNT);
+    ck_assert_int_eq(r.paths[0].why.error, LIC_ERROR_COUNT_VIOLATION);
     ck_assert_int_eq(r.paths[0].why.sku, EMS);
     ck_assert_int_eq(r.paths[0].sku_states[0], LIC_STATE_ERROR);
     ck_assert_int_eq(r.paths[0].sku_states[1], LIC_STATE_ERROR);
@@ -439,7 +467,7 @@ START_TEST(suspended_sku_still_needs_a_free_seat)
     struct lic_user_input u = user_in("US", &g, 1);
     struct lic_result r = eval(&u);
     ck_assert_int_eq(r.paths[0].state, LIC_STATE_ERROR);
-    ck_assert_int_eq(r.paths[0].why.error, LIC_ERROR_COUNT);
+    ck_assert_int_eq(r.paths[0].why.error, LIC_ERROR_COUNT_VIOLATION);
     ck_assert_int_eq(r.n_effective, 0);
     ck_assert_int_eq(seats[SUSPENDED_SKU], 0);
     licensing_result_free(&r, 1);
@@ -571,8 +599,154 @@ START_TEST(shared_seat_budget_goes_to_earlier_users_first)
     }
     ck_assert_int_eq(got[0], LIC_ERROR_NONE);
     ck_assert_int_eq(got[1], LIC_ERROR_NONE);
-    ck_assert_int_eq(got[2], LIC_ERROR_COUNT);
+    ck_assert_int_eq(got[2], LIC_ERROR_COUNT_VIOLATION);
     ck_assert_int_eq(seats[EMS], 0);
+}
+END_TEST
+
+/* ---- request refusals (service/license_request.c) over the rules table's catalog ---- */
+
+static struct lic_batch catalog_batch(void)
+{
+    struct lic_batch b = {.catalog = catalog};
+    return b;
+}
+
+static struct license_add add_of(int sku, char (*disabled)[GUID_SIZE], int n_disabled)
+{
+    struct license_add a = {.disabled_plans = disabled, .n_disabled = n_disabled};
+    snprintf(a.sku_id, sizeof(a.sku_id), "%s", skus[sku].sku_id);
+    return a;
+}
+
+START_TEST(a_sku_listed_twice_or_added_and_removed_is_refused)
+{
+    struct lic_error err;
+    struct license_add adds[] = {add_of(E1, NULL, 0), add_of(E1, NULL, 0)};
+    struct license_request twice = {adds, 2, NULL, 0};
+    ck_assert_int_eq(license_request_check(&twice, &err), -1);
+    ck_assert_int_eq(err.kind, LIC_ERR_BAD_REQUEST);
+    ck_assert_str_eq(err.message, "License 18181a46-0d4e-45cd-891e-60aabd171b4e is listed twice "
+                                  "in addLicenses.");
+    char removes[1][GUID_SIZE] = {"18181A46-0D4E-45CD-891E-60AABD171B4E"};
+    struct license_request both = {adds, 1, (const char(*)[GUID_SIZE])removes, 1};
+    ck_assert_int_eq(license_request_check(&both, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.message, "is both added and removed in the same request."));
+    struct license_request fine = {adds, 1, NULL, 0};
+    ck_assert_int_eq(license_request_check(&fine, &err), 0);
+}
+END_TEST
+
+START_TEST(unknown_skus_and_foreign_disabled_plans_are_refused)
+{
+    struct lic_batch b = catalog_batch();
+    struct lic_error err;
+    struct license_add unknown = {"99999999-9999-9999-9999-999999999999", NULL, 0};
+    struct license_request r1 = {&unknown, 1, NULL, 0};
+    ck_assert_int_eq(license_request_check_catalog(&r1, &b, &err), -1);
+    ck_assert_str_eq(err.message, "License 99999999-9999-9999-9999-999999999999 does not "
+                                  "correspond to a valid company License.");
+    char foreign[1][GUID_SIZE];
+    snprintf(foreign[0], GUID_SIZE, "%s", plans[EXO2].id);
+    struct license_add e1 = add_of(E1, foreign, 1);
+    struct license_request r2 = {&e1, 1, NULL, 0};
+    ck_assert_int_eq(license_request_check_catalog(&r2, &b, &err), -1);
+    ck_assert_str_eq(err.message, "Service plan efb87545-963c-4e0d-99df-69c6916d9eb0 in "
+                                  "disabledPlans is not part of license "
+                                  "18181a46-0d4e-45cd-891e-60aabd171b4e.");
+    snprintf(foreign[0], GUID_SIZE, "%s", plans[EXO1].id);
+    ck_assert_int_eq(license_request_check_catalog(&r2, &b, &err), 0);
+}
+END_TEST
+
+START_TEST(direct_removals_are_refused_with_the_reason)
+{
+    struct lic_error err;
+    license_request_refuse_removal(skus[E3].sku_id, 1, "a0000000-0000-0000-0000-000000000001",
+                                   "Sales", &err);
+    ck_assert_str_eq(err.message, "User license is inherited from a group membership and it cannot "
+                                  "be removed directly from the user. Group: 'Sales' "
+                                  "(a0000000-0000-0000-0000-000000000001).");
+    license_request_refuse_removal("99999999-9999-9999-9999-999999999999", 0, NULL, NULL, &err);
+    ck_assert_ptr_nonnull(strstr(err.message, "does not correspond to a valid company License."));
+    license_request_refuse_removal(skus[E3].sku_id, 1, NULL, NULL, &err);
+    ck_assert_str_eq(err.message, "User does not have a corresponding license "
+                                  "6fd2c87f-b296-42f0-b197-1e91e994b900.");
+    ck_assert_int_eq(err.kind, LIC_ERR_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(group_removal_of_a_sku_it_does_not_have_is_refused)
+{
+    struct lic_batch b = catalog_batch();
+    struct lic_error err;
+    struct license_add current[] = {add_of(E3, NULL, 0)};
+    char removes[1][GUID_SIZE];
+    snprintf(removes[0], GUID_SIZE, "%s", skus[EMS].sku_id);
+    struct license_request r = {NULL, 0, (const char(*)[GUID_SIZE])removes, 1};
+    ck_assert_int_eq(license_request_check_group(&r, &b, current, 1, &err), -1);
+    ck_assert_str_eq(err.message, "License efccb6f7-5641-4e0e-bd10-b4976e1bf68e is not assigned to "
+                                  "the group and cannot be removed.");
+    snprintf(removes[0], GUID_SIZE, "%s", skus[E3].sku_id);
+    ck_assert_int_eq(license_request_check_group(&r, &b, current, 1, &err), 0);
+}
+END_TEST
+
+START_TEST(group_left_without_a_prerequisite_is_refused_naming_them_by_name)
+{
+    struct lic_batch b = catalog_batch();
+    struct lic_error err;
+    /* Workplace Analytics alone: neither Exchange plan; they are named by plan name order. */
+    struct license_add wa = add_of(WA_SKU, NULL, 0);
+    struct license_request alone = {&wa, 1, NULL, 0};
+    ck_assert_int_eq(license_request_check_group(&alone, &b, NULL, 0, &err), -1);
+    ck_assert_str_eq(err.message,
+                     "License operation failed. Make sure that the group has necessary "
+                     "services before adding or removing a dependent service. The "
+                     "service WORKPLACE_ANALYTICS requires EXCHANGE_S_ENTERPRISE or "
+                     "EXCHANGE_S_STANDARD to be enabled as well.");
+    /* With E3 the group has it; removing E3 in the same request leaves it without again. */
+    struct license_add current[] = {add_of(E3, NULL, 0)};
+    ck_assert_int_eq(license_request_check_group(&alone, &b, current, 1, &err), 0);
+    char removes[1][GUID_SIZE];
+    snprintf(removes[0], GUID_SIZE, "%s", skus[E3].sku_id);
+    struct license_request swap = {&wa, 1, (const char(*)[GUID_SIZE])removes, 1};
+    ck_assert_int_eq(license_request_check_group(&swap, &b, current, 1, &err), -1);
+    /* E3 re-added with its Exchange plan disabled counts as it would be. */
+    char exo[1][GUID_SIZE];
+    snprintf(exo[0], GUID_SIZE, "%s", plans[EXO2].id);
+    struct license_add both[] = {wa, add_of(E3, exo, 1)};
+    struct license_request readd = {both, 2, NULL, 0};
+    ck_assert_int_eq(license_request_check_group(&readd, &b, current, 1, &err), -1);
+}
+END_TEST
+
+/* Two users who would get the same new primary address: only the first in batch order does. */
+START_TEST(batch_users_share_new_primary_addresses)
+{
+    plenty_of_seats();
+    struct lic_path_sku ps = {E1, NULL, 0};
+    struct lic_path paths[2] = {{.group_id = "g", .skus = &ps, .n_skus = 1},
+                                {.group_id = "g", .skus = &ps, .n_skus = 1}};
+    struct lic_path_meta meta[2] = {{"g", 0}, {"g", 0}};
+    struct lic_batch_user users[2];
+    for (int u = 0; u < 2; u++)
+        users[u] = (struct lic_batch_user){
+            .id = u ? "u2" : "u1",
+            .found = 1,
+            .smtp_key = "same@contoso.com",
+            .input = {.usage_location = "US", .paths = &paths[u], .n_paths = 1},
+            .paths = &paths[u],
+            .meta = &meta[u]};
+    struct lic_batch b = {.catalog = catalog, .seats_free = seats, .users = users, .n_users = 2};
+    struct lic_result r1, r2;
+    ck_assert_int_eq(lic_batch_evaluate(&b, 0, &r1), 0);
+    ck_assert_int_eq(r1.needs_primary_smtp, 1);
+    ck_assert_int_eq(lic_batch_evaluate(&b, 1, &r2), 0);
+    ck_assert_int_eq(r2.paths[0].why.error, LIC_ERROR_UNIQUENESS);
+    licensing_result_free(&r1, 1);
+    licensing_result_free(&r2, 1);
+    id_map_free(&b.smtp_given);
 }
 END_TEST
 
@@ -581,6 +755,7 @@ int main(void)
     Suite *s = suite_create("licensing");
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, names_mirror_graph_strings);
+    tcase_add_test(tc, every_name_round_trips_and_the_schema_allows_it);
     tcase_add_test(tc, group_license_is_active_and_takes_one_seat);
     tcase_add_test(tc, e1_direct_then_e3_by_group_conflicts_and_takes_nothing);
     tcase_add_test(tc, disabling_the_clashing_e3_plans_avoids_the_conflict);
@@ -602,5 +777,13 @@ int main(void)
     tcase_add_test(tc, evaluation_is_idempotent_and_order_independent);
     tcase_add_test(tc, shared_seat_budget_goes_to_earlier_users_first);
     suite_add_tcase(s, tc);
+    TCase *tr = tcase_create("requests");
+    tcase_add_test(tr, a_sku_listed_twice_or_added_and_removed_is_refused);
+    tcase_add_test(tr, unknown_skus_and_foreign_disabled_plans_are_refused);
+    tcase_add_test(tr, direct_removals_are_refused_with_the_reason);
+    tcase_add_test(tr, group_removal_of_a_sku_it_does_not_have_is_refused);
+    tcase_add_test(tr, group_left_without_a_prerequisite_is_refused_naming_them_by_name);
+    tcase_add_test(tr, batch_users_share_new_primary_addresses);
+    suite_add_tcase(s, tr);
     return unit_run_suite(s);
 }
