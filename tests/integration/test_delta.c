@@ -2,6 +2,7 @@
  * later rounds with only what changed (updates, deletions, membership, the worker's licensing). */
 #include <unistd.h>
 
+#include "db/changes.h"
 #include "tests/integration/directory_fixtures.h"
 #include "tests/integration/seed_ids.h"
 
@@ -265,6 +266,32 @@ START_TEST(licensing_by_the_worker_is_a_change)
 }
 END_TEST
 
+START_TEST(changes_come_in_transaction_order_whatever_their_digits)
+{
+    /* Transactions 999 and 1000 (long past): compared as text, 1000 would come first, and a
+     * reader whose page ended there would never read 999's change. */
+    th_sql_exec(&srv, "INSERT INTO directory_changes (txid, resource, object_id, change_type)"
+                      " VALUES ('1000', 'user', '00000000-0000-4000-8000-00000000e003', 'updated'),"
+                      " ('999', 'user', '00000000-0000-4000-8000-00000000e002', 'updated')");
+    struct lic_error err;
+    struct db_conn *c = db_connect(srv.conninfo, &err);
+    ck_assert_msg(c != NULL, "%s", err.message);
+    struct db_change_pos pos = {.txid = 998, .seq = 0};
+    struct db_change *ch = NULL;
+    int n = 0;
+    ck_assert_int_eq(db_changes_read(c, "user", NULL, &pos, 1, &ch, &n, &err), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_uint_eq(ch[0].pos.txid, 999);
+    pos = ch[0].pos;
+    free(ch);
+    ck_assert_int_eq(db_changes_read(c, "user,group", NULL, &pos, 1, &ch, &n, &err), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_uint_eq(ch[0].pos.txid, 1000);
+    free(ch);
+    db_disconnect(c);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "delta", NULL);
@@ -277,6 +304,7 @@ int main(void)
     tcase_add_test(tc, groups_carry_members_delta);
     tcase_add_test(tc, a_large_group_continues_its_members_on_the_next_page);
     tcase_add_test(tc, licensing_by_the_worker_is_a_change);
+    tcase_add_test(tc, changes_come_in_transaction_order_whatever_their_digits);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
