@@ -129,27 +129,49 @@ test-unit: build
 bench: build
 	@tests/bench/run.sh
 
-# Directory (issue 3): the $filter fuzzer (clang, libFuzzer + ASan/UBSan). `make fuzz` runs 20 s,
-# `fuzz-smoke` (part of `make test`) a few seconds; findings land in build/fuzz/.
-FUZZ_SRC := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c db/filter_sql.c \
+# Fuzzers (clang, libFuzzer + ASan/UBSan): $filter (Directory, issue 3), the raw-path router with
+# the percent-decoder and query parser, the CSV reader, the user/group JSON body decoder
+# (hardening, issue 11). `make fuzz` runs each
+# FUZZ_SECONDS (60), `fuzz-smoke` (part of `make test`) a few seconds each; corpora live in
+# tests/fuzz/corpus*/ (the filter's in tests/fuzz/corpus/), findings land in build/fuzz/.
+FUZZ_TARGETS := filter router csv body
+FUZZ_SECONDS ?= 60
+FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c db/filter_sql.c \
             db/sql_builder.c db/pool.c service/base/error.c service/base/text.c \
             service/base/guid.c service/base/log.c
+FUZZ_SRC_router := tests/fuzz/fuzz_router.c api/router.c api/edge.c service/base/text.c \
+            service/base/error.c service/base/netaddr.c
+FUZZ_SRC_csv := tests/fuzz/fuzz_csv.c service/base/csv.c
+FUZZ_SRC_body := tests/fuzz/fuzz_body.c api/body_fields.c api/edge.c service/base/upn.c \
+            service/base/text.c service/base/netaddr.c service/base/error.c service/base/guid.c
+FUZZ_CORPUS_filter := tests/fuzz/corpus
+FUZZ_CORPUS_router := tests/fuzz/corpus-router
+FUZZ_CORPUS_csv := tests/fuzz/corpus-csv
+FUZZ_CORPUS_body := tests/fuzz/corpus-body
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_PAIRS := $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_CORPUS_$(t)))
 
-build/fuzz/fuzz_filter: $(FUZZ_SRC) api/filter.h service/base/filter.h db/filter_sql.h db/sql_builder.h
-	@mkdir -p build/fuzz/corpus
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: $$(FUZZ_SRC_$$*) $$(wildcard api/*.h db/*.h service/base/*.h)
+	@mkdir -p build/fuzz/corpus-$*
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. $(pc_cflags) \
-	    -o $@ $(FUZZ_SRC) $(pc_libs) -pthread
+	    -o $@ $(FUZZ_SRC_$*) $(pc_libs) -pthread
 
-fuzz: build/fuzz/fuzz_filter
-	build/fuzz/fuzz_filter -max_total_time=20 -max_len=8192 -artifact_prefix=build/fuzz/ \
-	    build/fuzz/corpus tests/fuzz/corpus
+fuzz: $(FUZZ_BIN)
+	@set -e; for pair in $(FUZZ_PAIRS); do t=$${pair%%:*}; corpus=$${pair#*:}; \
+	    echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	        -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus-$$t $$corpus; \
+	done
 
-fuzz-smoke: build/fuzz/fuzz_filter
-	@build/fuzz/fuzz_filter -max_total_time=4 -max_len=8192 -artifact_prefix=build/fuzz/ \
-	    build/fuzz/corpus tests/fuzz/corpus 2>build/fuzz/smoke.log \
-	    || { tail -40 build/fuzz/smoke.log; exit 1; }
-	@echo "fuzz-smoke: $$(grep -c . build/fuzz/smoke.log) log lines, no crash"
-# end Directory
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for pair in $(FUZZ_PAIRS); do t=$${pair%%:*}; corpus=$${pair#*:}; \
+	    build/fuzz/fuzz_$$t -max_total_time=4 -max_len=8192 -artifact_prefix=build/fuzz/$$t- \
+	        build/fuzz/corpus-$$t $$corpus 2>build/fuzz/smoke-$$t.log \
+	        || { tail -40 build/fuzz/smoke-$$t.log; exit 1; }; \
+	    echo "fuzz-smoke $$t: $$(grep -c . build/fuzz/smoke-$$t.log) log lines, no crash"; \
+	done
+# end fuzzers
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 

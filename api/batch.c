@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "service/base/buf.h"
+#include "api/edge.h"
 #include "api/handlers.h"
 
 #define BATCH_MAX 20       /* Graph's limit */
@@ -18,11 +19,10 @@ struct step {
     const char *id;
     unsigned method;
     const char *method_name;
-    char *path;  /* owned: "/v1.0/..." percent-decoded */
-    char *query; /* owned: the decoded options, names[i] and values[i] point into it */
-    const char *qnames[BATCH_PAIRS_MAX], *qvalues[BATCH_PAIRS_MAX];
+    char *path;              /* owned: "/v1.0/...", percent-encoded as sent */
+    struct edge_query query; /* owned: edge_query_free */
     const char *hnames[BATCH_PAIRS_MAX], *hvalues[BATCH_PAIRS_MAX];
-    struct api_pairs q, h;
+    struct api_pairs h;
     char *body; /* owned: the body as JSON text, or NULL */
     json_t *j_depends;
     int done;
@@ -34,33 +34,9 @@ static int invalid(struct lic_error *err, const char *why)
     return lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest", "Invalid batch payload: %s", why);
 }
 
-static int hex(char c)
-{
-    return c >= '0' && c <= '9'                 ? c - '0'
-           : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                : -1;
-}
-
-/* Percent-decodes s in place ('+' as a space when plus); -1 for a bad escape or %00. */
-static int decode(char *s, int plus)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        if (*p == '%') {
-            int hi = hex(p[1]), lo = hi < 0 ? -1 : hex(p[2]);
-            if (lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            *o++ = (char)(hi << 4 | lo);
-            p += 2;
-        } else {
-            *o++ = plus && *p == '+' ? ' ' : *p;
-        }
-    }
-    *o = '\0';
-    return 0;
-}
-
-/* url: relative to the version ("/users?$top=1", "users/x"); "/v1.0/..." is taken too. */
+/* url: relative to the version ("/users?$top=1", "users/x"); "/v1.0/..." is taken too (the
+ * official JavaScript client sends it so). The path stays as sent, percent-encoded, for the
+ * router to split and decode; the query is parsed as a request's own. */
 static int parse_url(struct step *s, const char *url, struct lic_error *err)
 {
     if (strlen(url) >= BATCH_URL_MAX || strncasecmp(url, "http:", 5) == 0 ||
@@ -75,29 +51,17 @@ static int parse_url(struct step *s, const char *url, struct lic_error *err)
     if (s->path == NULL)
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     snprintf(s->path, plen + 8, "/v1.0/%.*s", (int)plen, url);
-    if (decode(s->path, 0) != 0)
-        return invalid(err, "'url' holds a malformed escape.");
-    s->q = (struct api_pairs){.n = 0, .names = s->qnames, .values = s->qvalues};
-    if (url[plen] != '?')
-        return 0;
-    if ((s->query = strdup(url + plen + 1)) == NULL)
-        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-    char *save = NULL;
-    for (char *kv = strtok_r(s->query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        if (s->q.n >= BATCH_PAIRS_MAX)
-            return invalid(err, "too many query options.");
-        char *eq = strchr(kv, '=');
-        if (eq != NULL)
-            *eq = '\0';
-        if (decode(kv, 1) != 0 || (eq && decode(eq + 1, 1) != 0))
-            return invalid(err, "a query option holds a malformed escape.");
-        for (int i = 0; i < s->q.n; i++)
-            if (strcasecmp(s->qnames[i], kv) == 0)
-                return lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                                     "Query option '%.64s' is specified more than once.", kv);
-        s->qnames[s->q.n] = kv;
-        s->qvalues[s->q.n++] = eq ? eq + 1 : "";
-    }
+    char bad[128];
+    enum edge_query_result qr =
+        edge_query_parse(url[plen] == '?' ? url + plen + 1 : NULL, &s->query, bad, sizeof(bad));
+    if (qr == EDGE_QUERY_DUPLICATE)
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                             "Query option '%s' is specified more than once.", bad);
+    if (qr != EDGE_QUERY_OK)
+        return lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                             "Invalid batch payload: query option '%s' of request id '%.64s' "
+                             "cannot be read.",
+                             bad, s->id);
     return 0;
 }
 
@@ -240,6 +204,45 @@ static json_t *base64(const char *text)
     return j;
 }
 
+/* What decides a request before its handler, as for a request sent alone: its dependencies, the
+ * route, the client's token bucket and the media type. 0 to run it (*route set); else the status
+ * with the refusal answered in *res. */
+static unsigned admit_step(const struct step *s, const struct step *steps, int n,
+                           struct api_request *req, const struct route **route,
+                           char retry_after[16], struct api_response *res)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    unsigned status = 0, allowed = 0;
+    const char *dep = failed_dependency(steps, n, s);
+    if (dep != NULL) {
+        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "FailedDependency",
+                      "Request id '%.64s' depends on request '%.64s', which failed.", s->id, dep);
+        status = 424;
+    } else {
+        enum route_match m = router_match(api_routes, api_routes_count, s->method, s->path, route,
+                                          &req->params, &allowed);
+        if (m == ROUTE_FOUND && (*route)->handler == api_batch)
+            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                          "A batch cannot hold another batch.");
+        else if (m == ROUTE_NO_PATH)
+            api_unknown_path_error(s->path, &err);
+        else if (m == ROUTE_BAD_PATH)
+            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                          "The request path holds a malformed escape or a NUL byte (%%00).");
+        else if (m == ROUTE_NO_METHOD)
+            lic_error_set(&err, LIC_ERR_METHOD, "Request_BadRequest",
+                          "The HTTP method '%s' is not allowed for the requested resource.",
+                          s->method_name);
+        else
+            status = api_admit_inner(req, *route, &err, retry_after, 16);
+    }
+    if (err.kind == LIC_OK)
+        return 0;
+    api_exchange(NULL, req, NULL, &err, res);
+    return status ? status : res->status;
+}
+
 /* Runs one request as if alone and returns its entry of "responses". */
 static json_t *run_step(const struct api_app *app, const struct api_request *outer, struct step *s,
                         const struct step *steps, int n)
@@ -252,33 +255,21 @@ static json_t *run_step(const struct api_app *app, const struct api_request *out
                               .request_id = outer->request_id,
                               .client_request_id = outer->client_request_id,
                               .connection = outer->connection,
-                              .inner_query = &s->q,
-                              .inner_headers = &s->h};
-    struct lic_error err;
-    lic_error_clear(&err);
-    const struct route *route = NULL;
-    unsigned allowed = 0;
-    const char *dep = failed_dependency(steps, n, s);
-    if (dep != NULL) {
-        lic_error_set(&err, LIC_ERR_BAD_REQUEST, "FailedDependency",
-                      "Request id '%.64s' depends on request '%.64s', which failed.", s->id, dep);
-    } else {
-        enum route_match m = router_match(api_routes, api_routes_count, s->method, s->path, &route,
-                                          &req.params, &allowed);
-        if (m == ROUTE_FOUND && route->handler == api_batch)
-            lic_error_set(&err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                          "A batch cannot hold another batch.");
-        else if (m == ROUTE_NO_PATH)
-            api_unknown_path_error(s->path, &err);
-        else if (m == ROUTE_NO_METHOD)
-            lic_error_set(&err, LIC_ERR_METHOD, "Request_BadRequest",
-                          "The HTTP method '%s' is not allowed for the requested resource.",
-                          s->method_name);
-    }
+                              .query = &s->query,
+                              .base_url = outer->base_url,
+                              .client_address = outer->client_address,
+                              .inner_headers = &s->h,
+                              .server = outer->server};
     struct api_response res;
-    api_exchange(app, &req, err.kind == LIC_OK ? route : NULL, &err, &res);
-    if (dep != NULL)
-        res.status = 424;
+    const struct route *route = NULL;
+    char retry_after[16] = "";
+    unsigned status = admit_step(s, steps, n, &req, &route, retry_after, &res);
+    if (status == 0)
+        api_exchange(app, &req, route, NULL, &res);
+    else
+        res.status = status; /* the refusal's own status (424, 429, 415) */
+    if (retry_after[0] != '\0')
+        api_add_header(&res, "Retry-After", retry_after);
     s->status = res.status;
     json_t *j_headers = json_object();
     const char *type = res.content_type ? res.content_type : "application/json";
@@ -300,7 +291,7 @@ static void steps_free(struct step *steps, int n)
 {
     for (int i = 0; i < n; i++) {
         free(steps[i].path);
-        free(steps[i].query);
+        edge_query_free(&steps[i].query);
         free(steps[i].body);
     }
     free(steps);

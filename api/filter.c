@@ -167,10 +167,10 @@ static int is_datetime(const char *s)
     s += strlen(shape);
     if (*s == '.') {
         s++;
-        if (!isdigit((unsigned char)*s))
+        size_t digits = strspn(s, "0123456789");
+        if (digits == 0 || digits > FILTER_MAX_FRACTION_DIGITS)
             return 0;
-        while (isdigit((unsigned char)*s))
-            s++;
+        s += digits;
     }
     if (strcmp(s, "Z") == 0)
         return 1;

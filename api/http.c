@@ -1,42 +1,41 @@
-/* libmicrohttpd glue: body accumulation with a limit, dispatch through the route table, the
- * request-id headers, the access log, and a graceful stop. */
+/* libmicrohttpd glue. The epoll threads read each request, apply the edge rules
+ * (api/admission.c) and answer cheap things at once; everything else is suspended and handed to
+ * a request thread (api/lanes.c) that runs the handler under the request's deadline, then resumed
+ * to send the answer. api/janitor.c closes connections too slow with their headers or body.
+ * Here: what handlers call, answers, request ids, the access log, start and a graceful stop. */
 #include "service/base/guid.h"
 #include "api/http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "service/base/log.h"
 #include "service/base/metrics.h"
 #include "api/errors.h"
+#include "api/handlers.h"
+#include "api/http_internal.h"
+#include "api/throttle.h"
 
-struct api_server {
-    struct MHD_Daemon *daemon;
-    const struct api_app *app;
-    atomic_int in_flight;
-};
+#define THROTTLE_CLIENTS 16384
 
-/* One per request, from the first call of the access handler to the completion callback. */
-struct request_state {
-    struct timespec started;
-    char *body;
-    size_t len, cap;
-    int too_large;
-    unsigned status;
-    char request_id[GUID_SIZE];
-    char method[16];
-    char *path;        /* owned */
-    const char *route; /* the matched route's pattern (static), NULL when none */
-    struct api_server *server;
-};
+long long http_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void new_request_id(char out[GUID_SIZE])
 {
@@ -49,34 +48,28 @@ static void new_request_id(char out[GUID_SIZE])
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 1 */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+    snprintf(out, GUID_SIZE, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
 }
 
-static const char *pair(const struct api_pairs *p, const char *name)
-{
-    for (int i = 0; i < p->n; i++)
-        if (strcasecmp(p->names[i], name) == 0)
-            return p->values[i];
-    return NULL;
-}
+/* ---- what handlers call ---- */
 
 const char *api_query(const struct api_request *req, const char *name)
 {
-    if (req->inner_query != NULL)
-        return pair(req->inner_query, name);
-    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+    return req->query ? edge_query_get(req->query, name) : NULL;
 }
 
 const char *api_header(const struct api_request *req, const char *name)
 {
     if (req->inner_headers != NULL) {
-        const char *value = pair(req->inner_headers, name);
-        /* Graph: the batch's own credentials (and host) apply to each of its requests. */
-        if (value != NULL ||
-            (strcasecmp(name, "Authorization") != 0 && strcasecmp(name, "Host") != 0))
-            return value;
+        const struct api_pairs *h = req->inner_headers;
+        for (int i = 0; i < h->n; i++)
+            if (strcasecmp(h->names[i], name) == 0)
+                return h->values[i];
+        /* Graph: the batch's own credentials apply to each of its requests. */
+        if (strcasecmp(name, "Authorization") != 0)
+            return NULL;
     }
     return req->connection ? MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name)
                            : NULL;
@@ -84,19 +77,14 @@ const char *api_header(const struct api_request *req, const char *name)
 
 void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size)
 {
-    if (app->cfg->public_url[0] != '\0') {
-        snprintf(out, size, "%s", app->cfg->public_url);
-        return;
-    }
-    const char *host = api_header(req, "Host");
-    /* Only a plausible host name goes into links we hand back. */
-    if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
-        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
-            strlen(host)) {
-        snprintf(out, size, "http://%s:%u", app->cfg->listen_addr, app->cfg->port);
-        return;
-    }
-    snprintf(out, size, "http://%s", host);
+    (void)app;
+    snprintf(out, size, "%s", req->base_url ? req->base_url : "");
+}
+
+void api_client_key(const struct api_request *req, char *out, size_t size)
+{
+    /* Issue 10 plugs in here: the verified token's "app:" + appid/azp, else "sub:" + sub. */
+    snprintf(out, size, "%s", req->client_address ? req->client_address : "");
 }
 
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body)
@@ -140,37 +128,17 @@ void api_reply_error(struct api_response *res, const struct lic_error *err)
     const struct api_request *req = current_request(res);
     json_t *j_err = api_render_error(err, req->request_id, req->client_request_id, time(NULL));
     api_reply_json(res, api_error_status(err->kind), j_err);
+    if (err->kind == LIC_ERR_UNAVAILABLE) {
+        char seconds[16];
+        snprintf(seconds, sizeof(seconds), "%d", RETRY_AFTER_SECONDS);
+        api_add_header(res, "Retry-After", seconds);
+    }
 }
 
 json_t *api_parse_body(const struct api_request *req, struct lic_error *err)
 {
-    if (req->body_len == 0) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                      "The request body is empty; a JSON object is expected.");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *j_body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (j_body == NULL) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Unable to read JSON request payload: %s at line %d, column %d.", jerr.text,
-                      jerr.line, jerr.column);
-        return NULL;
-    }
-    if (!json_is_object(j_body)) {
-        json_decref(j_body);
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Unable to read JSON request payload: a JSON object is expected.");
-        return NULL;
-    }
-    return j_body;
+    return edge_json_object(req->body, req->body_len, err);
 }
-
-/* Wraps the response with a back pointer so api_reply_error can find the request ids. */
-struct exchange {
-    struct api_response res; /* first member: a response pointer is an exchange pointer */
-    const struct api_request *req;
-};
 
 static const struct api_request *current_request(const struct api_response *res)
 {
@@ -189,136 +157,242 @@ void api_exchange(const struct api_app *app, const struct api_request *req,
     *out = ex.res;
 }
 
-static int printable_ascii(const char *s, size_t max)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (n >= max || s[n] < 0x20 || s[n] > 0x7e)
-            return 0;
-    return n > 0;
-}
-
-static enum MHD_Result respond(struct MHD_Connection *connection, struct request_state *st,
-                               const struct api_request *req, struct api_response *res)
-{
-    char *payload = NULL;
-    size_t len = 0;
-    const char *type = res->content_type ? res->content_type : "application/json";
-    if (res->text != NULL) {
-        payload = res->text;
-        res->text = NULL;
-        len = strlen(payload);
-    } else if (res->j_body != NULL) {
-        payload = json_dumps(res->j_body, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (payload == NULL) {
-            res->status = 500;
-            payload = strdup("{\"error\":{\"code\":\"InternalServerError\",\"message\":\"The "
-                             "response could not be encoded.\"}}");
-        }
-        len = payload ? strlen(payload) : 0;
-    }
-    json_decref(res->j_body);
-    res->j_body = NULL;
-
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, payload ? payload : (void *)"",
-                                        payload ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (response == NULL) {
-        free(payload);
-        return MHD_NO;
-    }
-    if (len > 0 || res->status >= 400)
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(response, "request-id", st->request_id);
-    MHD_add_response_header(response, "client-request-id",
-                            req && req->client_request_id ? req->client_request_id
-                                                          : st->request_id);
-    for (int i = 0; i < res->header_count; i++)
-        MHD_add_response_header(response, res->header_names[i], res->header_values[i]);
-    st->status = res->status;
-    enum MHD_Result rc = MHD_queue_response(connection, res->status, response);
-    MHD_destroy_response(response);
-    return rc;
-}
-
-static enum MHD_Result reply_error_now(struct MHD_Connection *connection, struct request_state *st,
-                                       const char *client_request_id, const struct lic_error *err,
-                                       const char *allow)
-{
-    struct api_request req = {.request_id = st->request_id,
-                              .client_request_id = client_request_id,
-                              .connection = connection};
-    struct exchange ex = {.req = &req};
-    api_reply_error(&ex.res, err);
-    if (allow != NULL)
-        api_add_header(&ex.res, "Allow", allow);
-    return respond(connection, st, &req, &ex.res);
-}
-
 /* Graph answers a path under /v1.0/ that names no resource with 400 and the first segment it
  * could not resolve; anything outside the API is plainly not there (404). */
 void api_unknown_path_error(const char *path, struct lic_error *err)
 {
-    char segment[128];
+    char segment[128], shown[256];
     router_unknown_segment(api_routes, api_routes_count, path, segment, sizeof(segment));
-    if (strncasecmp(path, "/v1.0/", 6) == 0 && segment[0] != '\0' &&
-        printable_ascii(segment, sizeof(segment)))
+    if (strncasecmp(path, "/v1.0/", 6) == 0 && segment[0] != '\0') {
+        edge_log_text(segment, strlen(segment), shown, sizeof(shown));
         lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
-                      "Resource not found for the segment '%s'.", segment);
-    else
+                      "Resource not found for the segment '%s'.", shown);
+    } else {
+        edge_log_text(path, strlen(path), shown, sizeof(shown));
         lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
-                      "Resource not found for the segment '%.200s'.", path);
+                      "Resource not found for the segment '%s'.", shown);
+    }
 }
 
-static enum MHD_Result dispatch(struct api_server *server, struct MHD_Connection *connection,
-                                struct request_state *st, const char *url)
+/* ---- preparing and sending answers ---- */
+
+void http_add_out_header(struct request_state *st, const char *name, const char *value)
 {
-    const char *client_id =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "client-request-id");
-    if (client_id != NULL && !printable_ascii(client_id, 128))
-        client_id = NULL;
+    if (st->header_count >= (int)(sizeof(st->header_names) / sizeof(st->header_names[0])))
+        return;
+    snprintf(st->header_names[st->header_count], sizeof(st->header_names[0]), "%s", name);
+    snprintf(st->header_values[st->header_count], sizeof(st->header_values[0]), "%s", value);
+    st->header_count++;
+}
 
-    struct lic_error err;
-    if (st->too_large) {
-        lic_error_set(&err, LIC_ERR_TOO_LARGE, "Request_EntityTooLarge",
-                      "The request body exceeds the limit of %zu bytes.",
-                      server->app->cfg->max_body_bytes);
-        return reply_error_now(connection, st, client_id, &err, NULL);
+/* Moves a handler's response into the request's prepared answer (any thread). */
+void http_prepare(struct request_state *st, struct api_response *res)
+{
+    free(st->payload);
+    st->payload = NULL;
+    st->payload_len = 0;
+    st->content_type = res->content_type ? res->content_type : "application/json";
+    if (res->text != NULL) {
+        st->payload = res->text;
+        res->text = NULL;
+    } else if (res->j_body != NULL) {
+        st->payload = json_dumps(res->j_body, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (st->payload == NULL) {
+            res->status = 500;
+            st->payload = strdup("{\"error\":{\"code\":\"InternalServerError\",\"message\":\"The "
+                                 "response could not be encoded.\"}}");
+        }
     }
+    st->payload_len = st->payload ? strlen(st->payload) : 0;
+    json_decref(res->j_body);
+    res->j_body = NULL;
+    st->status = res->status;
+    st->header_count = 0;
+    for (int i = 0; i < res->header_count; i++)
+        http_add_out_header(st, res->header_names[i], res->header_values[i]);
+}
 
-    unsigned method = router_method_from_name(st->method);
-    const struct route *route = NULL;
-    struct api_request req = {.method = method,
-                              .method_name = st->method,
-                              .path = url,
+struct api_request http_request_of(struct request_state *st)
+{
+    struct api_request req = {.method = st->method,
+                              .method_name = st->method_name,
+                              .path = st->path ? st->path : "",
                               .body = st->body ? st->body : "",
                               .body_len = st->len,
+                              .params = st->params,
                               .request_id = st->request_id,
-                              .client_request_id = client_id,
-                              .connection = connection};
-    unsigned allowed = 0;
-    enum route_match m =
-        router_match(api_routes, api_routes_count, method, url, &route, &req.params, &allowed);
-    if (m == ROUTE_NO_PATH) {
-        api_unknown_path_error(url, &err);
-        return reply_error_now(connection, st, client_id, &err, NULL);
-    }
-    if (m == ROUTE_NO_METHOD) {
-        char allow[128];
-        router_allow_header(allowed, allow, sizeof(allow));
-        lic_error_set(&err, LIC_ERR_METHOD, "Request_BadRequest",
-                      "The HTTP method '%s' is not allowed for the requested resource.",
-                      st->method);
-        return reply_error_now(connection, st, client_id, &err, allow);
-    }
+                              .client_request_id = st->client_request_id,
+                              .connection = st->connection,
+                              .query = &st->query,
+                              .base_url = st->base_url,
+                              .client_address = st->client,
+                              .server = st->server};
+    return req;
+}
 
+void http_prepare_error(struct request_state *st, unsigned status, const char *code,
+                        const char *fmt, ...)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    err.kind = status == 503 ? LIC_ERR_UNAVAILABLE : LIC_ERR_BAD_REQUEST;
+    snprintf(err.code, sizeof(err.code), "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof(err.message), fmt, ap);
+    va_end(ap);
+    struct api_request req = http_request_of(st);
     struct exchange ex = {.req = &req};
-    ex.res.status = 500;
-    st->route = route->pattern;
-    route->handler(server->app, &req, &ex.res);
-    enum MHD_Result rc = respond(connection, st, &req, &ex.res);
-    free(ex.res.text);
+    api_reply_error(&ex.res, &err);
+    ex.res.status = status;
+    http_prepare(st, &ex.res);
+}
+
+/* Sends the prepared answer (epoll thread only). */
+static enum MHD_Result send_prepared(struct request_state *st)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(
+        st->payload_len, st->payload ? st->payload : (void *)"",
+        st->payload ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (response == NULL)
+        return MHD_NO;
+    st->payload = NULL; /* the response owns it now */
+    if (st->payload_len > 0 || st->status >= 400)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, st->content_type);
+    MHD_add_response_header(response, "request-id", st->request_id);
+    MHD_add_response_header(response, "client-request-id",
+                            st->client_request_id ? st->client_request_id : st->request_id);
+    int nosniff = 0;
+    for (int i = 0; i < st->header_count; i++)
+        nosniff |= strcasecmp(st->header_names[i], "X-Content-Type-Options") == 0;
+    if (!nosniff) /* every response, unless the handler set it itself */
+        MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    if (st->server->origins.any || st->server->origins.count > 0)
+        MHD_add_response_header(response, "Vary", "Origin");
+    if (st->origin != NULL) {
+        MHD_add_response_header(response, "Access-Control-Allow-Origin",
+                                st->server->origins.any ? "*" : st->origin);
+        MHD_add_response_header(response, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    }
+    for (int i = 0; i < st->header_count; i++)
+        MHD_add_response_header(response, st->header_names[i], st->header_values[i]);
+    st->answered = 1;
+    st->phase = REQ_DONE;
+    enum MHD_Result rc = MHD_queue_response(st->connection, st->status, response);
+    MHD_destroy_response(response);
     return rc;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static struct request_state *new_request(struct api_server *server,
+                                         struct MHD_Connection *connection, const char *uri)
+{
+    struct request_state *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &st->started);
+    st->deadline_ms = http_now_ms() + server->app->cfg->request_deadline_ms;
+    new_request_id(st->request_id);
+    st->server = server;
+    st->connection = connection;
+    st->raw_uri = strdup(uri);
+    st->status = 500;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    st->conn = ci ? ci->socket_context : NULL;
+    atomic_fetch_add(&server->in_flight, 1);
+    return st;
+}
+
+/* Called with the request line, before libmicrohttpd parses the query string. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    struct request_state *st = new_request(cls, connection, uri);
+    /* The query string is parsed by api/edge.c from the raw copy. libmicrohttpd's own parsing
+     * would take one record per parameter from the connection's small memory pool, and when that
+     * ran out (456 parameters or more) it sent no answer at all. Ending the query right after
+     * its '?' in the library's request-line buffer (which uri points into, and which the library
+     * cuts up itself just after this call) leaves it nothing to parse. */
+    char *q = strchr((char *)uri, '?');
+    if (q != NULL && st != NULL)
+        q[1] = '\0';
+    return st;
+}
+
+/* First call: the headers are in; apply the edge rules. */
+static enum MHD_Result headers_in(struct api_server *server, struct request_state *st,
+                                  const char *method)
+{
+    st->phase = REQ_READING;
+    snprintf(st->method_name, sizeof(st->method_name), "%s", method);
+    st->method = router_method_from_name(method);
+    http_conn_phase(server, st->conn, CONN_BODY);
+    if (st->raw_uri == NULL)
+        return MHD_NO;
+    int verdict = http_admit(server, st);
+    if (verdict < 0)
+        return MHD_NO;
+    if (verdict == 0)
+        return MHD_YES; /* read the body */
+    http_conn_phase(server, st->conn, CONN_BUSY);
+    return send_prepared(st);
+}
+
+/* A piece of the body, kept up to the limit (past it, or once answered, discarded). */
+static enum MHD_Result body_piece(struct api_server *server, struct request_state *st,
+                                  const char *data, size_t n)
+{
+    if (st->answered || st->too_large)
+        return MHD_YES;
+    if (st->len + n > server->app->cfg->max_body_bytes) {
+        st->too_large = 1;
+        free(st->body);
+        st->body = NULL;
+        st->len = st->cap = 0;
+        return MHD_YES;
+    }
+    if (st->len + n + 1 > st->cap) {
+        size_t cap = st->cap ? st->cap : 4096;
+        while (cap < st->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(st->body, cap);
+        if (grown == NULL)
+            return MHD_NO;
+        st->body = grown;
+        st->cap = cap;
+    }
+    memcpy(st->body + st->len, data, n);
+    st->len += n;
+    st->body[st->len] = '\0';
+    return MHD_YES;
+}
+
+/* The whole request is in: answer /healthz here, queue the rest on a lane (503 when full). */
+static enum MHD_Result request_in(struct api_server *server, struct request_state *st)
+{
+    http_conn_phase(server, st->conn, CONN_BUSY);
+    if (st->too_large) {
+        http_prepare_error(st, 413, "Request_EntityTooLarge",
+                           "The request body exceeds the limit of %zu bytes.",
+                           server->app->cfg->max_body_bytes);
+        return send_prepared(st);
+    }
+    if (st->route->handler == api_health_live) { /* no database, no queue: always answers */
+        http_dispatch(server, st);
+        return send_prepared(st);
+    }
+    struct lane *lane =
+        &server->lanes[st->route->handler == api_health_ready ? LANE_HEALTH : LANE_MAIN];
+    st->phase = REQ_QUEUED;
+    MHD_suspend_connection(st->connection);
+    if (http_lane_push(lane, st) != 0) {
+        http_prepare_error(st, 503, "ServiceUnavailable",
+                           "The service has too many requests waiting. Retry later.");
+        st->phase = REQ_DONE;
+        MHD_resume_connection(st->connection);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -329,64 +403,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct api_server *server = cls;
     struct request_state *st = *con_cls;
     if (st == NULL) {
-        st = calloc(1, sizeof(*st));
+        st = new_request(server, connection, url);
         if (st == NULL)
             return MHD_NO;
-        clock_gettime(CLOCK_MONOTONIC, &st->started);
-        new_request_id(st->request_id);
-        snprintf(st->method, sizeof(st->method), "%s", method);
-        st->path = strdup(url);
-        st->server = server;
-        st->status = 500;
-        atomic_fetch_add(&server->in_flight, 1);
         *con_cls = st;
-        const char *length =
-            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
-        if (length != NULL && strtoull(length, NULL, 10) > server->app->cfg->max_body_bytes) {
-            /* Refuse before reading the body; libmicrohttpd closes the connection after. */
-            st->too_large = 1;
-            return dispatch(server, connection, st, url);
-        }
-        return MHD_YES;
     }
+    if (st->phase == REQ_NEW)
+        return headers_in(server, st, method);
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (st->too_large)
-            return MHD_YES;
-        if (st->len + n > server->app->cfg->max_body_bytes) {
-            st->too_large = 1;
-            free(st->body);
-            st->body = NULL;
-            st->len = st->cap = 0;
-            return MHD_YES;
-        }
-        if (st->len + n + 1 > st->cap) {
-            size_t cap = st->cap ? st->cap : 4096;
-            while (cap < st->len + n + 1)
-                cap *= 2;
-            char *grown = realloc(st->body, cap);
-            if (grown == NULL)
-                return MHD_NO;
-            st->body = grown;
-            st->cap = cap;
-        }
-        memcpy(st->body + st->len, upload_data, n);
-        st->len += n;
-        st->body[st->len] = '\0';
-        return MHD_YES;
+        return body_piece(server, st, upload_data, n);
     }
-    if (st->too_large && st->status != 500)
-        return MHD_YES; /* already answered at the first call */
-    return dispatch(server, connection, st, url);
+    if (st->answered || st->phase == REQ_QUEUED)
+        return MHD_YES;
+    if (st->phase == REQ_DONE) /* resumed: the request thread prepared the answer */
+        return send_prepared(st);
+    return request_in(server, st);
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "idle_timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client_abort";
+    }
+    return "unknown";
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)connection;
-    (void)toe;
+    struct api_server *server = cls;
     struct request_state *st = *con_cls;
     if (st == NULL)
         return;
@@ -394,11 +452,29 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     clock_gettime(CLOCK_MONOTONIC, &now);
     long us =
         (now.tv_sec - st->started.tv_sec) * 1000000L + (now.tv_nsec - st->started.tv_nsec) / 1000L;
-    log_request(st->method, st->path, st->status, us, st->request_id);
-    metrics_observe_request(st->method, st->route, st->status, us);
-    atomic_fetch_sub(&st->server->in_flight, 1);
+    unsigned status = st->answered ? st->status : 0;
+    if (!st->answered) { /* libmicrohttpd answered (a 4xx of its own), or nobody did */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+        status = ci ? ci->http_status : 0;
+    }
+    const char *note = termination_name(toe);
+    if (st->conn != NULL && st->conn->closed_for != NULL)
+        note = st->conn->closed_for;
+    char path[1024];
+    edge_log_text(st->raw_uri ? st->raw_uri : "", st->raw_uri ? strlen(st->raw_uri) : 0, path,
+                  sizeof(path));
+    char method[sizeof(st->method_name) * 3];
+    edge_log_text(st->method_name, strlen(st->method_name), method, sizeof(method));
+    log_request(method, path, status, us, st->request_id, st->client[0] ? st->client : NULL, note);
+    metrics_observe_request(st->method_name, st->route ? st->route->pattern : NULL, status, us);
+    http_conn_phase(server, st->conn, CONN_HEADERS); /* keep-alive: the next request's headers */
+    atomic_fetch_sub(&server->in_flight, 1);
+    edge_query_free(&st->query);
+    free(st->payload);
     free(st->body);
     free(st->path);
+    free(st->raw_uri);
     free(st);
     *con_cls = NULL;
 }
@@ -412,47 +488,129 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_DEBUG, "http_library", "%s", line);
 }
 
+/* ---- start and stop ---- */
+
+static int parse_edge(struct api_server *server, struct lic_error *err)
+{
+    const struct config *cfg = server->app->cfg;
+    char bad[128];
+    if (edge_origins_parse(cfg->cors_origins, &server->origins) != 0 ||
+        edge_hosts_parse(cfg->allowed_hosts, &server->hosts) != 0 ||
+        net_ranges_parse(cfg->trusted_proxies, &server->proxies, bad, sizeof(bad)) != 0)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL,
+                             "bad CORS origins, allowed hosts or trusted proxies");
+    if (server->hosts.count > 0 && cfg->public_url[0] != '\0') {
+        /* The public URL's own host is always one we answer for. */
+        const char *h = strstr(cfg->public_url, "://");
+        char host[256];
+        snprintf(host, sizeof(host), "%s", h ? h + 3 : cfg->public_url);
+        host[strcspn(host, "/")] = '\0';
+        if (server->hosts.count < EDGE_MAX_HOSTS && edge_host_valid(host))
+            snprintf(server->hosts.items[server->hosts.count++], sizeof(server->hosts.items[0]),
+                     "%s", host);
+    }
+    if (cfg->rate_limit > 0 && cfg->rate_burst > 0) {
+        server->throttle =
+            throttle_new((double)cfg->rate_limit, (double)cfg->rate_burst, THROTTLE_CLIENTS);
+        if (server->throttle == NULL)
+            return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+/* The connection limit the process can keep: the open-file limit is raised as far as the system
+ * allows, and some descriptors stay for the database and logs. */
+static unsigned connection_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return cfg->connection_limit;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t reserve = 64 + 2 * (rlim_t)cfg->db_pool_size;
+    rlim_t room = rl.rlim_cur > reserve + 16 ? rl.rlim_cur - reserve : 16;
+    if ((rlim_t)cfg->connection_limit <= room)
+        return cfg->connection_limit;
+    log_event(LOG_WARN, "connection_limit_lowered",
+              "%u connections asked, %lu fit the open-file limit of %lu", cfg->connection_limit,
+              (unsigned long)room, (unsigned long)rl.rlim_cur);
+    return (unsigned)room;
+}
+
+static void free_server(struct api_server *server)
+{
+    for (int i = 0; i < LANE_COUNT; i++)
+        http_lane_stop(&server->lanes[i]);
+    if (server->janitor_started) {
+        atomic_store(&server->stopping, 1);
+        pthread_join(server->janitor, NULL);
+    }
+    throttle_free(server->throttle);
+    pthread_mutex_destroy(&server->conns_lock);
+    free(server);
+}
+
 struct api_server *api_server_start(const struct api_app *app, struct lic_error *err)
 {
+    const struct config *cfg = app->cfg;
     struct api_server *server = calloc(1, sizeof(*server));
     if (server == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
     server->app = app;
+    pthread_mutex_init(&server->conns_lock, NULL);
+    if (parse_edge(server, err) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_MAIN], (int)cfg->http_threads) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_HEALTH], 1) != 0) {
+        if (err->kind == LIC_OK)
+            lic_error_set(err, LIC_ERR_INTERNAL, NULL, "cannot start the request threads");
+        free_server(server);
+        return NULL;
+    }
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-    if (inet_pton(AF_INET, app->cfg->listen_addr, &v4->sin_addr) == 1) {
+    if (inet_pton(AF_INET, cfg->listen_addr, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)app->cfg->port);
-    } else if (inet_pton(AF_INET6, app->cfg->listen_addr, &v6->sin6_addr) == 1) {
+        v4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->listen_addr, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)app->cfg->port);
+        v6->sin6_port = htons((uint16_t)cfg->port);
         flags |= MHD_USE_IPv6;
     } else {
-        free(server);
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "bad listen address %s", app->cfg->listen_addr);
+        free_server(server);
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "bad listen address %s", cfg->listen_addr);
         return NULL;
     }
 
+    /* Reading requests never blocks (handlers run on the lanes): two epoll threads suffice. */
+    unsigned epoll_threads = cfg->http_threads < 2 ? cfg->http_threads : 2;
+    unsigned idle_seconds = (cfg->header_timeout_ms + 999) / 1000;
     server->daemon = MHD_start_daemon(
-        flags, (uint16_t)app->cfg->port, NULL, NULL, on_request, server,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg->http_threads, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, server, MHD_OPTION_THREAD_POOL_SIZE,
+        epoll_threads, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, server, MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, server,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_CONNECTION_TIMEOUT, idle_seconds,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_END);
     if (server->daemon == NULL) {
-        free(server);
+        free_server(server);
         lic_error_set(err, LIC_ERR_INTERNAL, NULL,
-                      "cannot listen on %s:%u (address in use or not available)",
-                      app->cfg->listen_addr, app->cfg->port);
+                      "cannot listen on %s:%u (address in use or not available)", cfg->listen_addr,
+                      cfg->port);
         return NULL;
     }
+    if (pthread_create(&server->janitor, NULL, http_janitor_main, server) == 0)
+        server->janitor_started = 1;
     return server;
 }
 
@@ -475,8 +633,13 @@ void api_server_stop(struct api_server *server, unsigned grace_seconds)
     int left = atomic_load(&server->in_flight);
     if (left > 0)
         log_event(LOG_WARN, "shutdown_requests_abandoned", "%d requests still running", left);
+    /* A suspended connection must be resumed before the daemon stops: the lanes finish what
+     * they hold (each bounded by its deadline) before their threads are joined. */
+    for (int i = 0; i < LANE_COUNT; i++)
+        http_lane_stop(&server->lanes[i]);
+    atomic_store(&server->stopping, 1);
     MHD_stop_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
-    free(server);
+    free_server(server);
 }

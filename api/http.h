@@ -1,4 +1,6 @@
-/* The HTTP front: requests in, Graph JSON out, on libmicrohttpd's epoll thread pool. */
+/* The HTTP front: requests in, Graph JSON out. libmicrohttpd's epoll threads read requests and
+ * apply the edge rules (api/edge.c); handlers run on request threads with a deadline, so a slow
+ * database never holds up /healthz or the reading of other requests. */
 #ifndef LICENSINGD_HTTP_H
 #define LICENSINGD_HTTP_H
 
@@ -10,15 +12,18 @@
 #include "api/router.h"
 
 struct db_pool;
+struct db_probe;
+struct edge_query;
 struct MHD_Connection;
 
 /* What every handler can reach; read-only after start-up. */
 struct api_app {
     const struct config *cfg;
     struct db_pool *pool;
+    struct db_probe *probe; /* /readyz's own connection; NULL pings through the pool */
 };
 
-/* Name/value pairs of a request made in-process ($batch): its query options and headers. */
+/* Name/value pairs of a request made in-process ($batch): its headers. */
 struct api_pairs {
     int n;
     const char *const *names;
@@ -35,9 +40,13 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
-    /* A request of a $batch: its own query and headers instead of the connection's (the batch's
-     * Authorization and Host still apply); NULL for a request sent alone. */
-    const struct api_pairs *inner_query, *inner_headers;
+    const struct edge_query *query; /* the decoded query string */
+    const char *base_url;           /* "https://host" for links (see api_base_url) */
+    const char *client_address;     /* the peer, or the client a trusted proxy names */
+    /* A request of a $batch: its own headers instead of the connection's (the batch's
+     * Authorization still applies); NULL for a request sent alone. */
+    const struct api_pairs *inner_headers;
+    struct api_server *server; /* the server that admitted it (for a $batch's requests) */
 };
 
 #define API_MAX_HEADERS 8
@@ -60,8 +69,16 @@ struct api_response {
 const char *api_query(const struct api_request *req, const char *name);
 const char *api_header(const struct api_request *req, const char *name);
 
-/* "http://host:port" for links, from LICENSINGD_PUBLIC_URL or the Host header. */
+/* "http://host:port" for links: LICENSINGD_PUBLIC_URL; else what a trusted proxy says
+ * (Forwarded, X-Forwarded-Proto/-Host); else the Host header when LICENSINGD_ALLOWED_HOSTS lists
+ * it; else the listening address. A Host the operator did not allow is never reflected. */
 void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size);
+
+/* Who is calling, for throttling: today the client address (the peer, or the client a trusted
+ * proxy names). With bearer tokens (issue 10) the verified token's appid/azp, else its sub, comes
+ * first: the identity middleware records the caller on the request and this function returns
+ * it, prefixed "app:" / "sub:" so it cannot collide with an address. */
+void api_client_key(const struct api_request *req, char *out, size_t size);
 
 /* Responses: each takes ownership of what it is given. */
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body);
@@ -73,6 +90,12 @@ void api_add_header(struct api_response *res, const char *name, const char *valu
 /* The refusal of a path no route matches: Graph's 400 naming the unknown segment under /v1.0/,
  * else 404. */
 void api_unknown_path_error(const char *path, struct lic_error *err);
+
+/* For a request run in-process ($batch), what a request sent alone passes after routing: its
+ * client's token bucket (each request counts) and a JSON body's media type. 0 to run it; else
+ * the status (429, 415) with err, and for 429 the Retry-After value in retry_after. */
+unsigned api_admit_inner(const struct api_request *req, const struct route *route,
+                         struct lic_error *err, char *retry_after, size_t size);
 
 /* Runs one request in-process: route's handler, or (route NULL) the refusal err, answered into
  * *out as if sent alone (the caller frees out->j_body and out->text). */

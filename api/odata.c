@@ -1,12 +1,12 @@
 /* OData query options common to every collection (reference §4). */
 #include "api/odata.h"
 
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/edge.h"
 #include "api/http.h"
 
 int odata_parse_top(const char *text, int max, int *top, struct lic_error *err)
@@ -219,21 +219,21 @@ static void append_escaped(struct link_builder *b, const char *s)
     }
 }
 
-static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
+/* The request path as the client sent it: already percent-encoded, so '%' stays; anything a
+ * link must not carry raw is escaped. */
+static void append_path(struct link_builder *b, const char *path)
 {
-    (void)kind;
-    struct link_builder *b = cls;
-    if (strcasecmp(key, "$skiptoken") == 0 || strcasecmp(key, "$deltatoken") == 0)
-        return MHD_YES;
-    append(b, b->first ? "?" : "&", 1);
-    b->first = 0;
-    append_escaped(b, key);
-    if (value != NULL) {
-        append(b, "=", 1);
-        append_escaped(b, value);
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *path; path++) {
+        unsigned char c = (unsigned char)*path;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~$,:'()/@*%!;=+&", c)) {
+            append(b, path, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            append(b, e, 3);
+        }
     }
-    return MHD_YES;
 }
 
 char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token)
@@ -251,13 +251,19 @@ char *odata_link_with(const struct api_app *app, const struct api_request *req, 
     char base[300];
     api_base_url(app, req, base, sizeof(base));
     append(&b, base, strlen(base));
-    append_escaped(&b, req->path);
-    if (req->inner_query != NULL) /* a request of a $batch: its own options */
-        for (int i = 0; i < req->inner_query->n; i++)
-            add_arg(&b, MHD_GET_ARGUMENT_KIND, req->inner_query->names[i],
-                    req->inner_query->values[i]);
-    else
-        MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, add_arg, &b);
+    append_path(&b, req->path);
+    for (int i = 0; req->query != NULL && i < req->query->count; i++) {
+        if (strcasecmp(req->query->names[i], "$skiptoken") == 0 ||
+            strcasecmp(req->query->names[i], "$deltatoken") == 0)
+            continue;
+        append(&b, b.first ? "?" : "&", 1);
+        b.first = 0;
+        append_escaped(&b, req->query->names[i]);
+        if (req->query->values[i] != NULL) {
+            append(&b, "=", 1);
+            append_escaped(&b, req->query->values[i]);
+        }
+    }
     append(&b, b.first ? "?" : "&", 1);
     append(&b, name, strlen(name));
     append(&b, "=", 1);

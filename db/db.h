@@ -3,6 +3,8 @@
 #ifndef LICENSINGD_DB_H
 #define LICENSINGD_DB_H
 
+#include <time.h>
+
 #include "service/base/error.h"
 
 struct db_pool;
@@ -11,6 +13,16 @@ struct db_conn;
 /* Creates a pool of size connections; connects lazily, so it succeeds while PostgreSQL is down. */
 struct db_pool *db_pool_open(const char *conninfo, unsigned size);
 void db_pool_close(struct db_pool *pool);
+
+/* Every connection of the pool runs with these PostgreSQL statement_timeout and lock_timeout
+ * (milliseconds, 0 = none); a statement then waits at most statement_ms plus a grace for its
+ * answer before the connection is given up (a frozen server). Call before the first acquire. */
+void db_pool_set_timeouts(struct db_pool *pool, unsigned statement_ms, unsigned lock_ms);
+
+/* The calling thread's request deadline (CLOCK_MONOTONIC; NULL clears it): waits for a
+ * connection and for answers end there, and no statement starts after it (LIC_ERR_UNAVAILABLE).
+ * A rollback still runs. */
+void db_set_deadline(const struct timespec *deadline);
 
 /* Borrows a healthy connection, reconnecting if needed. NULL with err (LIC_ERR_UNAVAILABLE)
  * when the database cannot be reached or no connection frees up in time. */
@@ -30,6 +42,10 @@ void db_rollback(struct db_conn *conn);
 /* A standalone connection (migrate, import); NULL with err on failure. */
 struct db_conn *db_connect(const char *conninfo, struct lic_error *err);
 void db_disconnect(struct db_conn *conn);
+
+/* A standalone connection that waits at most wait_ms to connect and for each answer (the
+ * readiness probe). */
+struct db_conn *db_connect_bounded(const char *conninfo, unsigned wait_ms, struct lic_error *err);
 
 /* SQLSTATE of the last failed statement on this connection ("" if none), e.g. "23514". */
 const char *db_last_sqlstate(const struct db_conn *conn);

@@ -49,8 +49,12 @@ static int valid_datetime(const char *s)
         se > 59)
         return 0;
     const char *z = s + 19;
-    if (*z == '.')
-        z += 1 + strspn(z + 1, "0123456789");
+    if (*z == '.') {
+        size_t digits = strspn(z + 1, "0123456789");
+        if (digits == 0 || digits > FILTER_MAX_FRACTION_DIGITS)
+            return 0; /* PostgreSQL refuses a fraction of 129 digits or more */
+        z += 1 + digits;
+    }
     if (*z == '+' || *z == '-') {
         int oh = (z[1] - '0') * 10 + (z[2] - '0'), om = (z[4] - '0') * 10 + (z[5] - '0');
         return oh <= 14 && om <= 59;

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "db/db.h"
+#include "service/base/log.h"
 
 /* One SQL statement, prepared once per connection on first use. Define them `static const`
  * in the db/ file that owns them; the address identifies the statement. */
@@ -15,10 +16,23 @@ struct db_stmt {
 };
 
 /* Runs a prepared statement with text parameters (NULL entries are SQL NULL).
- * Returns the result (caller PQclear()s) or NULL with err filled: LIC_ERR_UNAVAILABLE when the
- * connection was lost, LIC_ERR_INTERNAL otherwise; the SQLSTATE is kept for db_last_sqlstate. */
+ * Returns the result (caller PQclear()s) or NULL with err filled; the SQLSTATE is kept for
+ * db_last_sqlstate. Kinds: LIC_ERR_UNAVAILABLE when the connection was lost, the wait for the
+ * answer ran out (statement_timeout 57014, lock_timeout 55P03, the client-side guard, the
+ * request deadline) or another transaction conflicted (class 40); LIC_ERR_BAD_REQUEST for the
+ * client's values (class 22, 23502, 23514); LIC_ERR_CONFLICT for other integrity violations
+ * (class 23); LIC_ERR_INTERNAL otherwise. */
 PGresult *db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,
                   struct lic_error *err);
+
+/* How a failed statement's SQLSTATE is reported: the error kind the client sees and the level of
+ * the log line (client-caused classes 22 and 23 at warn, with the SQLSTATE). */
+void db_classify_sqlstate(const char *state, enum lic_error_kind *kind, enum log_level *level);
+
+/* Runs SQL text built at run time (db/sql_builder.c) with text parameters, unprepared; the same
+ * waits, error kinds and SQLSTATE bookkeeping as db_exec. */
+PGresult *db_exec_params(struct db_conn *conn, const char *sql, int nparams,
+                         const char *const *params, struct lic_error *err);
 
 /* Exec, check, clear: runs a statement whose rows are not needed. Returns the number of rows it
  * affected (PQcmdTuples, 0 when none), or -1 with err. */

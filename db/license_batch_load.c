@@ -79,9 +79,12 @@ enum {
     STATE_GROUP_DELETED
 };
 
+/* NO KEY UPDATE: seat counts are not keys, so seat writers still serialize among themselves, but
+ * not behind the KEY SHARE a foreign key check takes (a group dry run's stored intent, held for
+ * the whole dry run). */
 static const struct db_stmt stmt_lock_skus = {
     "lic_lock_skus",
-    "SELECT sku_id FROM skus WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR UPDATE", 1};
+    "SELECT sku_id FROM skus WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR NO KEY UPDATE", 1};
 
 static const struct db_stmt stmt_skus = {
     "lic_skus",

@@ -79,29 +79,9 @@ PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_erro
                       "The query is too complex.");
         return NULL;
     }
-    PGresult *r = PQexecParams(db_pgconn(conn), b->sql, b->nparams, NULL, b->params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", state ? state : "");
-    char reason[512];
-    snprintf(reason, sizeof(reason), "%s",
-             r ? PQresultErrorMessage(r) : PQerrorMessage(db_pgconn(conn)));
-    reason[strcspn(reason, "\n")] = '\0';
-    PQclear(r);
-    if (PQstatus(db_pgconn(conn)) != CONNECTION_OK) {
-        log_event(LOG_WARN, "db_connection_lost", "dynamic query: %s", reason);
-        lic_error_set(err, LIC_ERR_UNAVAILABLE, "ServiceUnavailable",
-                      "The directory database is unavailable. Retry later.");
-        return NULL;
-    }
-    /* Constraint failures are expected by callers (a taken userPrincipalName); log them quietly. */
-    log_event(b->sqlstate[0] == '2' ? LOG_DEBUG : LOG_ERROR, "db_statement_failed",
-              "dynamic query [%s]: %s", b->sqlstate, reason);
-    lic_error_set(err, LIC_ERR_INTERNAL, "InternalServerError",
-                  "The request failed inside the directory database.");
-    return NULL;
+    PGresult *r = db_exec_params(conn, b->sql, b->nparams, b->params, err);
+    snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", r == NULL ? db_last_sqlstate(conn) : "");
+    return r;
 }
 
 struct db_rows *db_rows_from_result(const PGresult *r)

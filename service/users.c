@@ -10,6 +10,7 @@
 #include "service/requeue.h"
 #include "service/audit.h"
 #include "service/base/buf.h"
+#include "service/base/upn.h"
 #include "service/transaction.h"
 
 /* Graph's words for what the database refused. */
@@ -49,6 +50,35 @@ static int audit_user(struct db_conn *conn, enum audit_activity activity,
     return audit_write(conn, &entry, err);
 }
 
+/* The UPN rules (service/base/upn.h) against the organization's verified domains; a deployment
+ * with no organization yet checks the form only. */
+static int check_upn(struct db_conn *conn, const struct db_fields *f, struct lic_error *err)
+{
+    if (!f->set[UCOL_UPN])
+        return 0;
+    struct db_rows *org = NULL;
+    if (db_org_get(conn, &org, err) != 0)
+        return -1;
+    json_t *j_domains =
+        org->nrows > 0 ? json_loads(db_rows_get(org, 0, OCOL_DOMAINS), 0, NULL) : NULL;
+    const char *names[16];
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(j_domains) && n < 16; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(j_domains, i), "name"));
+        if (name != NULL)
+            names[n++] = name;
+    }
+    enum upn_verdict v = upn_check(f->value[UCOL_UPN], names, n);
+    json_decref(j_domains);
+    db_rows_free(org);
+    if (v == UPN_OK)
+        return 0;
+    return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
+                         "Invalid value specified for property 'userPrincipalName' of resource "
+                         "'User': %s",
+                         upn_verdict_text(v));
+}
+
 int users_create(struct db_pool *pool, const struct db_fields *f,
                  const struct user_proxies *proxies, char id[GUID_SIZE], struct lic_error *err)
 {
@@ -57,7 +87,9 @@ int users_create(struct db_pool *pool, const struct db_fields *f,
         return -1;
     struct user_change change = {
         .kind = USER_CREATED, .user_id = id, .fields = f, .proxies_given = proxies->given};
-    int rc = refused(db_users_insert(conn, f, id, err), err);
+    int rc = check_upn(conn, f, err);
+    if (rc == 0)
+        rc = refused(db_users_insert(conn, f, id, err), err);
     if (rc == 0)
         rc = set_proxies(conn, id, proxies, err);
     if (rc == 0)
@@ -112,7 +144,9 @@ int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fi
                                      .fields = f,
                                      .proxies_given = proxies->given};
         json_t *j_mod = modified_properties(before, f, proxies);
-        rc = refused(db_users_update(conn, id, f, err), err);
+        rc = check_upn(conn, f, err);
+        if (rc == 0)
+            rc = refused(db_users_update(conn, id, f, err), err);
         if (rc == 0)
             rc = set_proxies(conn, id, proxies, err);
         if (rc == 0)

@@ -21,6 +21,8 @@ url=$(db/cluster.sh start "$pgdir")
 export DATABASE_URL="$url"
 export PORT="${PORT:-8080}"
 export LISTEN_ADDR="${LISTEN_ADDR:-127.0.0.1}"
+# A developer's own machine: no throttling unless asked for (serve throttles by default).
+export LICENSINGD_RATE_LIMIT="${LICENSINGD_RATE_LIMIT:-0}"
 
 build/licensingd migrate
 if [ -x build/licensingd ] && build/licensingd --help | grep -q load-demo; then

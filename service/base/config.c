@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 
+#include "service/base/netaddr.h"
+
 enum opt_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_BOOL };
 
 struct option_spec {
@@ -66,6 +68,35 @@ static const struct option_spec options[] = {
     {"--console-oidc-scopes", "LICENSINGD_CONSOLE_OIDC_SCOPES", OPT_STRING,
      FIELD(console_oidc_scopes), 0, 0, "scopes the console asks for (default \"openid profile\")"},
     /* end console */
+    {"--request-deadline-ms", "LICENSINGD_REQUEST_DEADLINE_MS", OPT_UINT,
+     FIELD(request_deadline_ms), 100, 600000,
+     "a request's whole time budget; past it 503 + Retry-After (default 30000)"},
+    {"--db-statement-timeout-ms", "LICENSINGD_DB_STATEMENT_TIMEOUT_MS", OPT_UINT,
+     FIELD(db_statement_timeout_ms), 0, 3600000,
+     "PostgreSQL statement_timeout for API requests, 0 = none (default 10000)"},
+    {"--db-lock-timeout-ms", "LICENSINGD_DB_LOCK_TIMEOUT_MS", OPT_UINT, FIELD(db_lock_timeout_ms),
+     0, 3600000, "PostgreSQL lock_timeout for API requests, 0 = none (default 5000)"},
+    {"--connection-limit", "LICENSINGD_CONNECTION_LIMIT", OPT_UINT, FIELD(connection_limit), 16,
+     1000000, "open HTTP connections at most (default 10000, capped by the open-file limit)"},
+    {"--per-ip-connections", "LICENSINGD_PER_IP_CONNECTIONS", OPT_UINT, FIELD(per_ip_connections),
+     0, 1000000, "open connections from one address, 0 = no cap (default 256)"},
+    {"--header-timeout-ms", "LICENSINGD_HEADER_TIMEOUT_MS", OPT_UINT, FIELD(header_timeout_ms), 100,
+     600000, "time to send the request line and headers, and keep-alive idle (default 10000)"},
+    {"--body-timeout-ms", "LICENSINGD_BODY_TIMEOUT_MS", OPT_UINT, FIELD(body_timeout_ms), 100,
+     600000, "time to send the request body (default 30000)"},
+    {"--rate-limit", "LICENSINGD_RATE_LIMIT", OPT_UINT, FIELD(rate_limit), 0, 1000000,
+     "requests per second per client (writes cost 5), 0 = off (default 100)"},
+    {"--rate-burst", "LICENSINGD_RATE_BURST", OPT_UINT, FIELD(rate_burst), 0, 1000000,
+     "requests a client may burst above its rate, 0 = off (default 200)"},
+    {"--cors-origins", "LICENSINGD_CORS_ORIGINS", OPT_STRING, FIELD(cors_origins), 0, 0,
+     "browser origins allowed to call, comma-separated, or * (default: none)"},
+    {"--trusted-proxies", "LICENSINGD_TRUSTED_PROXIES", OPT_STRING, FIELD(trusted_proxies), 0, 0,
+     "proxy addresses/CIDRs whose Forwarded/X-Forwarded-* count (default: none)"},
+    {"--allowed-hosts", "LICENSINGD_ALLOWED_HOSTS", OPT_STRING, FIELD(allowed_hosts), 0, 0,
+     "Host header values accepted, comma-separated (default: any, never reflected)"},
+    {"--audit-retention-days", "LICENSINGD_AUDIT_RETENTION_DAYS", OPT_UINT,
+     FIELD(audit_retention_days), 0, 36500,
+     "directoryAudit records older than this are purged, 0 = keep (default 30)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -88,6 +119,16 @@ void config_defaults(struct config *cfg, unsigned cores)
     cfg->notify_retry_window_s = 4 * 3600;
     cfg->notify_poll_ms = 500;
     snprintf(cfg->console_oidc_scopes, sizeof(cfg->console_oidc_scopes), "openid profile");
+    cfg->request_deadline_ms = 30000;
+    cfg->db_statement_timeout_ms = 10000;
+    cfg->db_lock_timeout_ms = 5000;
+    cfg->connection_limit = 10000;
+    cfg->per_ip_connections = 256;
+    cfg->header_timeout_ms = 10000;
+    cfg->body_timeout_ms = 30000;
+    cfg->rate_limit = 100;
+    cfg->rate_burst = 200;
+    cfg->audit_retention_days = 30;
 }
 
 static int parse_unsigned(const char *text, unsigned long min, unsigned long max,
@@ -154,6 +195,59 @@ static int apply(struct config *cfg, const struct option_spec *o, const char *so
     return -1;
 }
 
+/* Each item of a comma-separated list passes ok(); the first that does not is named in err. */
+static int check_list(const char *env, const char *list, int (*ok)(const char *item), char *err,
+                      size_t err_size)
+{
+    for (const char *p = list; *p;) {
+        p += strspn(p, ", ");
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        char item[256];
+        snprintf(item, sizeof(item), "%.*s", (int)(n < sizeof(item) ? n : sizeof(item) - 1), p);
+        if (n >= sizeof(item) || !ok(item)) {
+            snprintf(err, err_size, "%s: '%s' is not valid", env, item);
+            return -1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+static int host_ok(const char *h)
+{
+    return h[0] != '\0' &&
+           strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+               strlen(h);
+}
+
+/* "*" or scheme://host[:port] with nothing after: what a browser sends in Origin. */
+static int origin_ok(const char *o)
+{
+    if (strcmp(o, "*") == 0)
+        return 1;
+    const char *host = strncmp(o, "https://", 8) == 0  ? o + 8
+                       : strncmp(o, "http://", 7) == 0 ? o + 7
+                                                       : NULL;
+    return host != NULL && host_ok(host);
+}
+
+static int validate_edge(const struct config *cfg, char *err, size_t err_size)
+{
+    if (check_list("LICENSINGD_CORS_ORIGINS", cfg->cors_origins, origin_ok, err, err_size) != 0 ||
+        check_list("LICENSINGD_ALLOWED_HOSTS", cfg->allowed_hosts, host_ok, err, err_size) != 0)
+        return -1;
+    struct net_ranges ranges;
+    char bad[128];
+    if (net_ranges_parse(cfg->trusted_proxies, &ranges, bad, sizeof(bad)) != 0) {
+        snprintf(err, err_size, "LICENSINGD_TRUSTED_PROXIES: '%s' is not an address or CIDR range",
+                 bad);
+        return -1;
+    }
+    return 0;
+}
+
 /* console: an issuer is an http(s) URL without query or fragment, and needs a client id. */
 static int validate_console(struct config *cfg, char *err, size_t err_size)
 {
@@ -194,6 +288,8 @@ static int validate(struct config *cfg, char *err, size_t err_size)
                  cfg->public_url);
         return -1;
     }
+    if (validate_edge(cfg, err, err_size) != 0)
+        return -1;
     size_t n = strlen(cfg->public_url);
     while (n > 0 && cfg->public_url[n - 1] == '/')
         cfg->public_url[--n] = '\0';
@@ -246,7 +342,7 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char *
 
 const char *config_usage(void)
 {
-    static char text[4096];
+    static char text[8192];
     if (text[0] != '\0')
         return text;
     size_t used = 0;

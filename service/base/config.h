@@ -30,6 +30,20 @@ struct config {
     char console_client_id[128];
     char console_oidc_scopes[256];
     /* end console */
+    /* The edge (hardening): deadlines, connections, throttling, browsers and proxies. */
+    unsigned request_deadline_ms;     /* a request's whole budget, queueing included */
+    unsigned db_statement_timeout_ms; /* PostgreSQL statement_timeout per API connection; 0 off */
+    unsigned db_lock_timeout_ms;      /* PostgreSQL lock_timeout per API connection; 0 off */
+    unsigned connection_limit;        /* open HTTP connections (capped by RLIMIT_NOFILE) */
+    unsigned per_ip_connections;      /* open connections from one address; 0 = no cap */
+    unsigned header_timeout_ms;       /* request line + headers (and keep-alive idle) */
+    unsigned body_timeout_ms;         /* the request body, once the headers are in */
+    unsigned rate_limit;              /* tokens per second per client; 0 = no throttling */
+    unsigned rate_burst;              /* bucket size; 0 = no throttling */
+    char cors_origins[1024];          /* "https://a.example,https://b.example" or "*" */
+    char trusted_proxies[1024];       /* addresses/CIDRs whose Forwarded headers count */
+    char allowed_hosts[1024];         /* Host values accepted; empty = any (never reflected) */
+    unsigned audit_retention_days;    /* directoryAudit records older than this are purged */
 };
 
 /* Looks up an environment variable; tests pass their own. */

@@ -11,6 +11,9 @@
 #define FILTER_MAX_DEPTH 32    /* nesting of parentheses, not, and/or operands */
 #define FILTER_MAX_VALUES 100  /* literals in one `in (...)` list */
 
+/* Fraction digits of a date-time literal: OData allows up to 12; PostgreSQL fails on 129+. */
+#define FILTER_MAX_FRACTION_DIGITS 12
+
 enum filter_kind {
     FILTER_AND,
     FILTER_OR,

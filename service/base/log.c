@@ -85,7 +85,7 @@ void log_event(enum log_level level, const char *msg, const char *fmt, ...)
 }
 
 void log_request(const char *method, const char *path, unsigned status, long duration_us,
-                 const char *request_id)
+                 const char *request_id, const char *client, const char *note)
 {
     if (LOG_INFO < atomic_load(&current_level))
         return;
@@ -97,6 +97,10 @@ void log_request(const char *method, const char *path, unsigned status, long dur
                   "duration_us", (json_int_t)duration_us, "request_id", request_id);
     if (j_line == NULL)
         return;
+    if (client != NULL)
+        json_object_set_new(j_line, "client", json_string(client));
+    if (note != NULL)
+        json_object_set_new(j_line, "note", json_string(note));
     emit(j_line);
     json_decref(j_line);
 }

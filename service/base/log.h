@@ -12,8 +12,9 @@ int log_parse_level(const char *text, enum log_level *out);
 void log_event(enum log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The access log line: one per HTTP request. */
+/* The access log line: one per HTTP request, whatever its bytes (the caller escapes them).
+ * status 0: nobody answered; client and note may be NULL (note: why the connection ended). */
 void log_request(const char *method, const char *path, unsigned status, long duration_us,
-                 const char *request_id);
+                 const char *request_id, const char *client, const char *note);
 
 #endif

@@ -15,6 +15,10 @@
 
 static void usage(FILE *out)
 {
+    /* One write of the whole text: a reader that stops early (`licensingd --help | grep -q x`)
+     * must not leave us with a broken pipe in the middle of it. */
+    static char whole[16384];
+    setvbuf(out, whole, _IOFBF, sizeof(whole));
     fprintf(out,
             "licensingd %s - group-based license assignment with a Microsoft Graph API\n\n"
             "Usage: licensingd COMMAND [OPTIONS]\n\n"

@@ -8,9 +8,11 @@
 
 #include "api/http.h"
 #include "db/db.h"
+#include "db/probe.h"
 #include "service/base/http_client.h"
 #include "service/base/log.h"
 #include "service/notify.h"
+#include "service/retention.h"
 #include "service/worker.h"
 
 int server_migrate(const struct config *cfg)
@@ -32,6 +34,9 @@ int server_migrate(const struct config *cfg)
     log_event(LOG_INFO, "migrate_done", "%u applied, %u known", applied, db_migrations_count);
     return 0;
 }
+
+/* /readyz waits at most this long to connect and for a ping's answer. */
+#define READY_WAIT_MS 1000
 
 int server_run(const struct config *cfg)
 {
@@ -55,12 +60,20 @@ int server_run(const struct config *cfg)
         log_event(LOG_ERROR, "start_failed", "cannot allocate the connection pool");
         return 1;
     }
-    struct api_app app = {.cfg = cfg, .pool = pool};
+    db_pool_set_timeouts(pool, cfg->db_statement_timeout_ms, cfg->db_lock_timeout_ms);
+    struct db_probe *probe = db_probe_open(cfg->database_url, READY_WAIT_MS);
+    if (probe == NULL) {
+        log_event(LOG_ERROR, "start_failed", "cannot allocate the readiness probe");
+        db_pool_close(pool);
+        return 1;
+    }
+    struct api_app app = {.cfg = cfg, .pool = pool, .probe = probe};
     struct lic_error err;
     lic_error_clear(&err);
     struct api_server *server = api_server_start(&app, &err);
     if (server == NULL) {
         log_event(LOG_ERROR, "start_failed", "%s", err.message);
+        db_probe_close(probe);
         db_pool_close(pool);
         return 1;
     }
@@ -68,6 +81,7 @@ int server_run(const struct config *cfg)
     if (workers == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot start the reconciliation workers");
         api_server_stop(server, 0);
+        db_probe_close(probe);
         db_pool_close(pool);
         return 1;
     }
@@ -76,9 +90,13 @@ int server_run(const struct config *cfg)
         log_event(LOG_ERROR, "start_failed", "cannot start the notification sender");
         worker_pool_stop(workers);
         api_server_stop(server, 0);
+        db_probe_close(probe);
         db_pool_close(pool);
         return 1;
     }
+    struct retention *retention = retention_start(cfg);
+    if (retention == NULL)
+        log_event(LOG_WARN, "retention_not_started", "cannot start the audit retention thread");
     log_event(LOG_INFO, "started",
               "listening on %s:%u with %u HTTP threads, %u connections, %u workers",
               cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size, cfg->workers);
@@ -89,6 +107,8 @@ int server_run(const struct config *cfg)
     api_server_stop(server, cfg->shutdown_seconds);
     notify_stop(notifications);
     worker_pool_stop(workers);
+    retention_stop(retention);
+    db_probe_close(probe);
     db_pool_close(pool);
     log_event(LOG_INFO, "stopped", NULL);
     return 0;

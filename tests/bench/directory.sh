@@ -35,7 +35,7 @@ for _ in $(seq 50); do
     p=$((20000 + RANDOM % 40000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
-PORT=$port build/licensingd serve 2>"$pgdir/server.log" &
+PORT=$port LICENSINGD_RATE_LIMIT=0 build/licensingd serve 2>"$pgdir/server.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port"

@@ -39,7 +39,7 @@ VACUUM ANALYZE;
 SQL
 
 port=$((20000 + RANDOM % 40000))
-PORT=$port LICENSINGD_WORKERS=$workers LOG_LEVEL=warn "$bin" serve 2>"$pgdir/server.log" &
+PORT=$port LICENSINGD_RATE_LIMIT=0 LICENSINGD_WORKERS=$workers LOG_LEVEL=warn "$bin" serve 2>"$pgdir/server.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Client, PageIterator, BatchRequestContent, BatchResponseContent, GraphError,
+  Client, PageIterator, BatchRequestContent, BatchResponseContent, GraphError, RetryHandlerOptions,
 } from "@microsoft/microsoft-graph-client";
 import { startServer } from "./server.mjs";
 
@@ -13,7 +13,8 @@ let srv;
 let client;
 
 before(async () => {
-  srv = await startServer("compat");
+  // The suite's own bursts of set-up writes are not what throttling is tested with (below).
+  srv = await startServer("compat", { LICENSINGD_RATE_LIMIT: "0" });
   assert.ok(srv.base.startsWith("https://"), "the official client follows only https links");
   srv.sql(`INSERT INTO organization (display_name, country_letter_code) VALUES ('Contoso', 'US');
     INSERT INTO service_plans (id, name, service, provisions_mailbox, unavailable_in_countries)
@@ -182,4 +183,25 @@ test("GraphError carries Graph's status and code", async () => {
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.code, "Request_ResourceNotFound");
   assert.ok(missing.requestId);
+});
+
+test("GraphError 429 with Retry-After when the client's bucket is empty", async () => {
+  const small = await startServer("compat_throttle", { LICENSINGD_RATE_LIMIT: "1", LICENSINGD_RATE_BURST: "3" });
+  try {
+    const c = Client.init({ authProvider: (done) => done(null, process.env.LICENSINGD_COMPAT_TOKEN || "unused"),
+      baseUrl: `${small.base}/`, defaultVersion: "v1.0" });
+    let error;
+    for (let i = 0; i < 10 && !error; i++) {
+      try {
+        // The client's own retry middleware would wait and retry a 429: off, to see it.
+        await c.api("/users").top(1).middlewareOptions([new RetryHandlerOptions(0, 0)]).get();
+      } catch (e) { error = e; }
+    }
+    assert.ok(error instanceof GraphError, `a GraphError, not ${error}`);
+    assert.equal(error.statusCode, 429);
+    assert.equal(error.code, "TooManyRequests");
+    assert.ok(Number(error.headers.get("Retry-After")) >= 1);
+  } finally {
+    await small.stop();
+  }
 });

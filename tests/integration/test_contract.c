@@ -581,6 +581,57 @@ START_TEST(batch_limit_and_malformed_batches_are_400)
 }
 END_TEST
 
+START_TEST(each_request_of_a_batch_counts_against_the_throttle)
+{
+    /* A server of its own with a small bucket: 12 tokens, a write costs 5, a read 1. */
+    struct th_server small;
+    const char *env[] = {"LICENSINGD_RATE_LIMIT=1", "LICENSINGD_RATE_BURST=12", NULL};
+    th_server_start(&small, "contract_throttle", env);
+    char body[4096] = "{\"requests\":[";
+    for (int i = 0; i < 20; i++)
+        snprintf(body + strlen(body), sizeof(body) - strlen(body),
+                 "%s{\"id\":\"%d\",\"method\":\"GET\",\"url\":\"/users?$top=1\"}", i ? "," : "",
+                 i + 1);
+    strcat(body, "]}");
+    struct th_response r;
+    th_request(&small, "POST", "/v1.0/$batch", body, NULL, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    int ok = 0, throttled = 0;
+    for (int i = 1; i <= 20; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "%d", i);
+        long st = status_of(r.json, id);
+        ok += st == 200;
+        if (st == 429) {
+            throttled++;
+            json_t *h = json_object_get(response_of(r.json, id), "headers");
+            ck_assert_ptr_nonnull(json_string_value(json_object_get(h, "Retry-After")));
+            ck_assert_str_eq(
+                json_string_value(json_object_get(
+                    json_object_get(json_object_get(response_of(r.json, id), "body"), "error"),
+                    "code")),
+                "TooManyRequests");
+        }
+    }
+    /* The batch itself took 5 of the 12; its reads took the rest, one each (a token or so may
+     * have come back meanwhile). */
+    ck_assert_msg(ok >= 7 && ok <= 9 && ok + throttled == 20, "%d served, %d throttled", ok,
+                  throttled);
+    th_response_free(&r);
+    /* A body that is not JSON inside a batch is 415, as alone. */
+    th_request(&small, "POST", "/v1.0/$batch",
+               "{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/groups\","
+               "\"headers\":{\"Content-Type\":\"text/plain\"},\"body\":\"x\"}]}",
+               NULL, &r);
+    if (r.status == 200) /* the bucket may still be empty: then 429 is the answer */
+        ck_assert(status_of(r.json, "1") == 415 || status_of(r.json, "1") == 429);
+    else
+        ck_assert_int_eq(r.status, 429);
+    th_response_free(&r);
+    th_server_stop(&small, 5000, NULL);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "contract", NULL);
@@ -605,6 +656,7 @@ int main(void)
     tcase_add_test(tc, metadata_document_is_served_as_xml);
     tcase_add_test(tc, batch_answers_each_request_as_if_alone);
     tcase_add_test(tc, batch_limit_and_malformed_batches_are_400);
+    tcase_add_test(tc, each_request_of_a_batch_counts_against_the_throttle);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);
 }
