@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/http_internal.h"
 #include "api/throttle.h"
+#include "service/base/metrics.h"
 
 static int printable_ascii(const char *s, size_t max)
 {
@@ -216,6 +217,7 @@ static unsigned take_rate(struct api_server *server, const struct api_request *r
     double wait = 0;
     if (throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait))
         return 0;
+    metrics_add(METRIC_THROTTLED, 1);
     unsigned seconds = (unsigned)wait;
     if ((double)seconds < wait || seconds == 0)
         seconds++;

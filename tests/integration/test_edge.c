@@ -409,6 +409,12 @@ START_TEST(a_client_over_its_rate_gets_429_while_another_is_served)
     ck_assert_int_eq(ec_get(&rated, "127.0.0.3", "GET", "/v1.0/users?$top=1", "", NULL, 0), 200);
     /* Probes are never throttled. */
     ck_assert_int_eq(ec_get(&rated, "127.0.0.2", "GET", "/healthz", "", NULL, 0), 200);
+    /* Operators see it: the throttled counter of /metrics moved by at least as much. */
+    ck_assert_int_eq(ec_get(&rated, "127.0.0.5", "GET", "/metrics", "", out, sizeof(out)), 200);
+    const char *counter = strstr(out, "\nlicensingd_throttled_requests_total ");
+    ck_assert_ptr_nonnull(counter);
+    ck_assert_int_ge(strtol(counter + strlen("\nlicensingd_throttled_requests_total "), NULL, 10),
+                     throttled);
     /* Writes cost five: two fit the burst of ten, the third does not. */
     const char *json = "Content-Type: application/json\r\n";
     for (int i = 0; i < 2; i++)
