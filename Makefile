@@ -1,7 +1,7 @@
 # licensingd: `make run` serves a demo, `make test` runs every suite; both bootstrap a fresh machine.
 CC       ?= gcc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS     := libmicrohttpd jansson libpq libcurl
+PKGS     := libmicrohttpd jansson libpq openssl libcurl
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-missing-field-initializers -fno-strict-aliasing -pthread \
@@ -20,7 +20,7 @@ OBJDIR   := build/obj-$(VARIANT)
 STAMP    := build/.variant-$(VARIANT)
 
 # service/base/ and service/engine/ sit below db/; service/ holds the use cases; service/cmd/ the commands.
-LIB_SRC  := $(wildcard service/base/*.c service/engine/*.c service/*.c service/cmd/*.c api/*.c db/*.c)
+LIB_SRC  := $(wildcard service/base/*.c service/engine/*.c service/*.c service/auth/*.c service/cmd/*.c api/*.c db/*.c)
 LIB_SRC  := $(filter-out service/cmd/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(OBJDIR)/%.o) $(OBJDIR)/gen/migrations.o
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))

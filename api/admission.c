@@ -1,6 +1,7 @@
-/* The edge rules applied to one request, before its body is read: limits (431, 413), the route
- * on the raw path (400, 404, 405, OPTIONS and CORS preflight), the Host and proxy headers, the
- * client's token bucket (429) and the media type of a body (415). */
+/* The edge rules applied to one request, before its body is read: limits (431, 413), the bearer
+ * token (401), the route on the raw path (400, 404, 405, OPTIONS and CORS preflight), the Host
+ * and proxy headers, the route's permission (403), the client's token bucket (429) and the media
+ * type of a body (415). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "api/auth.h"
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/http_internal.h"
@@ -59,22 +61,21 @@ static int resolve_origin_and_host(struct api_server *server, struct request_sta
             snprintf(st->client, sizeof(st->client), "%s", fwd.client);
     }
     const char *host = fwd.host[0] != '\0' ? fwd.host : header(st, "Host");
+    const char *scheme = fwd.proto[0] ? fwd.proto : cfg->tls_cert[0] ? "https" : "http";
     int allowed = server->hosts.count == 0 || edge_host_allowed(&server->hosts, host);
     if (cfg->public_url[0] != '\0') {
         snprintf(st->base_url, sizeof(st->base_url), "%s", cfg->public_url);
     } else if (fwd.host[0] != '\0') {
-        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", fwd.proto[0] ? fwd.proto : "http",
-                 fwd.host);
+        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", scheme, fwd.host);
     } else if (server->hosts.count > 0 && allowed) {
-        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", fwd.proto[0] ? fwd.proto : "http",
-                 host);
+        snprintf(st->base_url, sizeof(st->base_url), "%s://%s", scheme, host);
     } else {
         const char *a = cfg->listen_addr;
         int v6 = strchr(a, ':') != NULL;
         if (strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0)
-            snprintf(st->base_url, sizeof(st->base_url), "http://localhost:%u", cfg->port);
+            snprintf(st->base_url, sizeof(st->base_url), "%s://localhost:%u", scheme, cfg->port);
         else
-            snprintf(st->base_url, sizeof(st->base_url), "http://%s%s%s:%u", v6 ? "[" : "", a,
+            snprintf(st->base_url, sizeof(st->base_url), "%s://%s%s%s:%u", scheme, v6 ? "[" : "", a,
                      v6 ? "]" : "", cfg->port);
     }
     const char *origin = header(st, "Origin");
@@ -204,16 +205,10 @@ static int admit_route(struct request_state *st)
     return 1;
 }
 
-/* Takes req's cost from its client's token bucket: 0, or the seconds to wait before a retry. */
-static unsigned take_rate(struct api_server *server, const struct api_request *req,
-                          const struct route *route)
+/* Takes cost from key's bucket; 0 when it had enough, else 1 with the 429 prepared. */
+static int take_or_429(struct api_server *server, struct request_state *st, const char *key,
+                       double cost)
 {
-    if (server == NULL || server->throttle == NULL || http_is_probe(route))
-        return 0;
-    char key[THROTTLE_KEY_MAX];
-    api_client_key(req, key, sizeof(key));
-    double cost = req->method == HTTP_GET || req->method == HTTP_HEAD ? THROTTLE_READ_COST
-                                                                      : THROTTLE_WRITE_COST;
     double wait = 0;
     if (throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait))
         return 0;
@@ -221,16 +216,6 @@ static unsigned take_rate(struct api_server *server, const struct api_request *r
     unsigned seconds = (unsigned)wait;
     if ((double)seconds < wait || seconds == 0)
         seconds++;
-    return seconds;
-}
-
-/* The client's token bucket: 429 with Retry-After when it is empty; 1 when answered. */
-static int admit_rate(struct api_server *server, struct request_state *st)
-{
-    struct api_request req = http_request_of(st);
-    unsigned seconds = take_rate(server, &req, st->route);
-    if (seconds == 0)
-        return 0;
     http_prepare_error(st, 429, "TooManyRequests",
                        "Too many requests from this client. Retry after %u seconds.", seconds);
     char value[16];
@@ -239,24 +224,60 @@ static int admit_rate(struct api_server *server, struct request_state *st)
     return 1;
 }
 
-unsigned api_admit_inner(const struct api_request *req, const struct route *route,
-                         struct lic_error *err, char *retry_after, size_t size)
+/* The bearer token comes before anything says whether a path exists (api/auth.c): a 401 with
+ * the challenge when one is needed and missing or bad. Failures cost the address a write from
+ * its bucket, so guessing tokens is throttled like writing. 1 when answered. */
+static int admit_token(struct api_server *server, struct request_state *st)
 {
-    retry_after[0] = '\0';
-    unsigned seconds = take_rate(req->server, req, route);
-    if (seconds > 0) {
-        snprintf(retry_after, size, "%u", seconds);
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "TooManyRequests",
-                      "Too many requests from this client. Retry after %u seconds.", seconds);
-        return 429;
+    if (st->method == HTTP_OPTIONS)
+        return 0; /* CORS preflights carry no credentials; they answer nothing but headers */
+    const struct route *route = NULL;
+    struct route_params params;
+    unsigned allowed = 0;
+    enum route_match m =
+        router_match(api_routes, api_routes_count, st->method, st->path, &route, &params, &allowed);
+    if (!api_auth_required(server->app, m == ROUTE_FOUND ? route : NULL, st->path))
+        return 0;
+    struct api_request req = http_request_of(st);
+    struct lic_error err;
+    lic_error_clear(&err);
+    if (api_auth_authenticate(server->app, &req, &st->caller, &err) == 0) {
+        st->authenticated = 1;
+        return 0;
     }
-    if ((req->method == HTTP_POST || req->method == HTTP_PATCH || req->method == HTTP_PUT) &&
-        req->body_len > 0 && !edge_media_is_json(api_header(req, "Content-Type"))) {
-        lic_error_set(err, LIC_ERR_BAD_REQUEST, "UnsupportedMediaType",
-                      "The request body must be JSON: send Content-Type: application/json.");
-        return 415;
-    }
-    return 0;
+    char key[THROTTLE_KEY_MAX];
+    snprintf(key, sizeof(key), "%s", st->client);
+    if (server->throttle != NULL && take_or_429(server, st, key, THROTTLE_WRITE_COST))
+        return 1;
+    char challenge[512];
+    api_auth_challenge(&err, header(st, "Authorization") != NULL, challenge, sizeof(challenge));
+    http_prepare_error(st, 401, err.code, "%s", err.message);
+    http_add_out_header(st, "WWW-Authenticate", challenge);
+    return 1;
+}
+
+/* The route's permission (api/routes.c) against the token's: 403; 1 when answered. */
+static int admit_permission(struct request_state *st)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    if (!st->authenticated || api_auth_authorize(&st->caller, st->route, &err) == 0)
+        return 0;
+    http_prepare_error(st, 403, err.code, "%s", err.message);
+    return 1;
+}
+
+/* The client's token bucket: 429 with Retry-After when it is empty; 1 when answered. */
+static int admit_rate(struct api_server *server, struct request_state *st)
+{
+    if (server->throttle == NULL || http_is_probe(st->route))
+        return 0;
+    char key[THROTTLE_KEY_MAX];
+    struct api_request req = http_request_of(st);
+    api_client_key(&req, key, sizeof(key));
+    double cost = st->method == HTTP_GET || st->method == HTTP_HEAD ? THROTTLE_READ_COST
+                                                                    : THROTTLE_WRITE_COST;
+    return take_or_429(server, st, key, cost);
 }
 
 int http_admit(struct api_server *server, struct request_state *st)
@@ -266,6 +287,8 @@ int http_admit(struct api_server *server, struct request_state *st)
     int host_allowed = resolve_origin_and_host(server, st) == 0;
     int rc = admit_limits(server->app->cfg, st);
     if (rc == 0)
+        rc = admit_token(server, st);
+    if (rc == 0)
         rc = admit_route(st);
     if (rc != 0)
         return rc;
@@ -274,13 +297,57 @@ int http_admit(struct api_server *server, struct request_state *st)
                            "The Host header names a host this service does not answer for.");
         return 1;
     }
-    if (admit_rate(server, st) != 0)
+    if (admit_permission(st) != 0 || admit_rate(server, st) != 0)
         return 1;
     if ((st->method == HTTP_POST || st->method == HTTP_PATCH || st->method == HTTP_PUT) &&
         has_body(st) && !edge_media_is_json(header(st, "Content-Type"))) {
         http_prepare_error(st, 415, "UnsupportedMediaType",
                            "The request body must be JSON: send Content-Type: application/json.");
         return 1;
+    }
+    return 0;
+}
+
+/* ---- a request of a $batch, run in-process ---- */
+
+unsigned api_admit_inner(struct api_request *req, const struct route *route,
+                         struct auth_caller *caller, struct lic_error *err, char *retry_after,
+                         size_t size)
+{
+    struct api_server *server = req->server;
+    retry_after[0] = '\0';
+    if (server == NULL)
+        return 0;
+    /* The same gate as alone: the token (the batch's Authorization unless the request names its
+     * own), then the route's permission. */
+    if (api_auth_required(server->app, route, req->path)) {
+        if (api_auth_authenticate(server->app, req, caller, err) != 0)
+            return 401;
+        req->caller = caller;
+        if (api_auth_authorize(caller, route, err) != 0)
+            return 403;
+    }
+    if (server->throttle != NULL && !http_is_probe(route)) {
+        char key[THROTTLE_KEY_MAX];
+        api_client_key(req, key, sizeof(key));
+        double cost = req->method == HTTP_GET || req->method == HTTP_HEAD ? THROTTLE_READ_COST
+                                                                          : THROTTLE_WRITE_COST;
+        double wait = 0;
+        if (!throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait)) {
+            unsigned seconds = (unsigned)wait;
+            if ((double)seconds < wait || seconds == 0)
+                seconds++;
+            snprintf(retry_after, size, "%u", seconds);
+            lic_error_set(err, LIC_ERR_BAD_REQUEST, "TooManyRequests",
+                          "Too many requests from this client. Retry after %u seconds.", seconds);
+            return 429;
+        }
+    }
+    if ((req->method == HTTP_POST || req->method == HTTP_PATCH || req->method == HTTP_PUT) &&
+        req->body_len > 0 && !edge_media_is_json(api_header(req, "Content-Type"))) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "UnsupportedMediaType",
+                      "The request body must be JSON: send Content-Type: application/json.");
+        return 415;
     }
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "service/auth/token.h"
 #include "service/base/buf.h"
 #include "api/edge.h"
 #include "api/handlers.h"
@@ -23,7 +24,8 @@ struct step {
     struct edge_query query; /* owned: edge_query_free */
     const char *hnames[BATCH_PAIRS_MAX], *hvalues[BATCH_PAIRS_MAX];
     struct api_pairs h;
-    char *body; /* owned: the body as JSON text, or NULL */
+    char *body;                /* owned: the body as JSON text, or NULL */
+    struct auth_caller caller; /* from the token, once admitted */
     json_t *j_depends;
     int done;
     unsigned status;
@@ -207,9 +209,9 @@ static json_t *base64(const char *text)
 /* What decides a request before its handler, as for a request sent alone: its dependencies, the
  * route, the client's token bucket and the media type. 0 to run it (*route set); else the status
  * with the refusal answered in *res. */
-static unsigned admit_step(const struct step *s, const struct step *steps, int n,
-                           struct api_request *req, const struct route **route,
-                           char retry_after[16], struct api_response *res)
+static unsigned admit_step(struct step *s, const struct step *steps, int n, struct api_request *req,
+                           const struct route **route, char retry_after[16],
+                           struct api_response *res)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -235,7 +237,7 @@ static unsigned admit_step(const struct step *s, const struct step *steps, int n
                           "The HTTP method '%s' is not allowed for the requested resource.",
                           s->method_name);
         else
-            status = api_admit_inner(req, *route, &err, retry_after, 16);
+            status = api_admit_inner(req, *route, &s->caller, &err, retry_after, 16);
     }
     if (err.kind == LIC_OK)
         return 0;

@@ -22,6 +22,8 @@ unsigned api_error_status(enum lic_error_kind kind)
         return 503;
     case LIC_ERR_INTERNAL:
         return 500;
+    case LIC_ERR_UNAUTHORIZED:
+        return 401;
     }
     return 500;
 }

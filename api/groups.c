@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "service/directory.h"
+#include "api/auth.h"
 #include "api/body_fields.h"
 #include "api/directory.h"
 
@@ -83,7 +84,7 @@ API_HANDLER(api_groups_create)
     char id[GUID_SIZE];
     json_t *j_body = body_fields_parse(req, &group_body, 1, &p, &err);
     if (j_body != NULL && bind_of(j_body, &bind, &err) == 0 &&
-        groups_create(app->pool, &p.f, &bind, id, &err) == 0)
+        groups_create(app->pool, API_ACTOR(req), &p.f, &bind, id, &err) == 0)
         directory_reply_object(app, req, res, &list_groups, id, 201);
     else
         api_reply_error(res, &err);
@@ -100,7 +101,7 @@ API_HANDLER(api_groups_update)
     int rc = -1;
     json_t *j_body = body_fields_parse(req, &group_body, 0, &p, &err);
     if (j_body != NULL && bind_of(j_body, &bind, &err) == 0)
-        rc = groups_update(app->pool, req->params.values[0], &p.f, &bind, &err);
+        rc = groups_update(app->pool, API_ACTOR(req), req->params.values[0], &p.f, &bind, &err);
     directory_reply_written(res, rc, &err);
     json_decref(j_body);
     body_fields_free(&p);
@@ -110,7 +111,7 @@ API_HANDLER(api_groups_delete)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    int rc = groups_delete(app->pool, req->params.values[0], &err);
+    int rc = groups_delete(app->pool, API_ACTOR(req), req->params.values[0], &err);
     directory_reply_written(res, rc, &err);
 }
 
@@ -239,7 +240,7 @@ API_HANDLER(api_groups_member_add)
     json_t *j_body = api_parse_body(req, &err);
     if (j_body != NULL &&
         body_ref_id(json_string_value(json_object_get(j_body, "@odata.id")), member, &err) == 0)
-        rc = groups_add_member(app->pool, req->params.values[0], member, &err);
+        rc = groups_add_member(app->pool, API_ACTOR(req), req->params.values[0], member, &err);
     directory_reply_written(res, rc, &err);
     json_decref(j_body);
 }
@@ -249,6 +250,7 @@ API_HANDLER(api_groups_member_remove)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    int rc = groups_remove_member(app->pool, req->params.values[0], req->params.values[1], &err);
+    int rc = groups_remove_member(app->pool, API_ACTOR(req), req->params.values[0],
+                                  req->params.values[1], &err);
     directory_reply_written(res, rc, &err);
 }

@@ -23,6 +23,7 @@
 
 #include "service/base/log.h"
 #include "service/base/metrics.h"
+#include "api/auth.h"
 #include "api/errors.h"
 #include "api/handlers.h"
 #include "api/http_internal.h"
@@ -83,8 +84,17 @@ void api_base_url(const struct api_app *app, const struct api_request *req, char
 
 void api_client_key(const struct api_request *req, char *out, size_t size)
 {
-    /* Issue 10 plugs in here: the verified token's "app:" + appid/azp, else "sub:" + sub. */
-    snprintf(out, size, "%s", req->client_address ? req->client_address : "");
+    /* The verified token's client: an application by its appId, a user by its id; requests
+     * without a token (open routes, authentication off) by their address. */
+    const struct auth_caller *c = req->caller;
+    if (c != NULL && !c->delegated && c->app_id[0] != '\0')
+        snprintf(out, size, "app:%s", c->app_id);
+    else if (c != NULL && c->user_id[0] != '\0')
+        snprintf(out, size, "user:%s", c->user_id);
+    else if (c != NULL && c->app_id[0] != '\0')
+        snprintf(out, size, "app:%s", c->app_id);
+    else
+        snprintf(out, size, "%s", req->client_address ? req->client_address : "");
 }
 
 void api_reply_json(struct api_response *res, unsigned status, json_t *j_body)
@@ -226,6 +236,7 @@ struct api_request http_request_of(struct request_state *st)
                               .query = &st->query,
                               .base_url = st->base_url,
                               .client_address = st->client,
+                              .caller = st->authenticated ? &st->caller : NULL,
                               .server = st->server};
     return req;
 }
@@ -550,7 +561,64 @@ static void free_server(struct api_server *server)
     }
     throttle_free(server->throttle);
     pthread_mutex_destroy(&server->conns_lock);
+    free(server->tls_cert);
+    if (server->tls_key != NULL)
+        explicit_bzero(server->tls_key, server->tls_key_len);
+    free(server->tls_key);
     free(server);
+}
+
+/* Reads a whole PEM file; NULL with a reason in err. Owned: caller frees. */
+static char *read_pem(const char *path, size_t *len, struct lic_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t used = 0, cap = 0, n;
+    char chunk[4096];
+    if (f == NULL) {
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "cannot read %s", path);
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && used < (1u << 20)) {
+        if (used + n + 1 > cap) {
+            cap = (used + n + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (grown == NULL)
+                break;
+            text = grown;
+        }
+        memcpy(text + used, chunk, n);
+        used += n;
+        text[used] = '\0';
+    }
+    fclose(f);
+    if (text == NULL || strstr(text, "-----BEGIN ") == NULL) {
+        free(text);
+        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "%s is not a PEM file", path);
+        return NULL;
+    }
+    *len = used;
+    return text;
+}
+
+/* HTTPS through libmicrohttpd's GnuTLS: the certificate and key are read once, before serving. */
+static int load_tls(struct api_server *server, struct MHD_OptionItem tls[3], struct lic_error *err)
+{
+    const struct config *cfg = server->app->cfg;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (cfg->tls_cert[0] == '\0')
+        return 0;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL,
+                             "--tls-cert: this libmicrohttpd was built without TLS");
+    size_t cert_len = 0;
+    if ((server->tls_cert = read_pem(cfg->tls_cert, &cert_len, err)) == NULL ||
+        (server->tls_key = read_pem(cfg->tls_key, &server->tls_key_len, err)) == NULL)
+        return -1;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert};
+    tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key};
+    tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return 0;
 }
 
 struct api_server *api_server_start(const struct api_app *app, struct lic_error *err)
@@ -563,6 +631,11 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
     }
     server->app = app;
     pthread_mutex_init(&server->conns_lock, NULL);
+    struct MHD_OptionItem tls[3];
+    if (load_tls(server, tls, err) != 0) {
+        free_server(server);
+        return NULL;
+    }
     if (parse_edge(server, err) != 0 ||
         http_lane_start(server, &server->lanes[LANE_MAIN], (int)cfg->http_threads) != 0 ||
         http_lane_start(server, &server->lanes[LANE_HEALTH], 1) != 0) {
@@ -576,6 +649,8 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
     memset(&addr, 0, sizeof(addr));
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (server->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, cfg->listen_addr, &v4->sin_addr) == 1) {
@@ -601,12 +676,14 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_CONNECTION_TIMEOUT, idle_seconds,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->per_ip_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+        on_mhd_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (server->daemon == NULL) {
-        free_server(server);
         lic_error_set(err, LIC_ERR_INTERNAL, NULL,
-                      "cannot listen on %s:%u (address in use or not available)", cfg->listen_addr,
-                      cfg->port);
+                      server->tls_cert ? "cannot listen on %s:%u (address in use or not "
+                                         "available, or the TLS certificate and key do not fit)"
+                                       : "cannot listen on %s:%u (address in use or not available)",
+                      cfg->listen_addr, cfg->port);
+        free_server(server);
         return NULL;
     }
     if (pthread_create(&server->janitor, NULL, http_janitor_main, server) == 0)

@@ -15,12 +15,15 @@ struct db_pool;
 struct db_probe;
 struct edge_query;
 struct MHD_Connection;
+struct token_verifier;
+struct auth_caller;
 
 /* What every handler can reach; read-only after start-up. */
 struct api_app {
     const struct config *cfg;
     struct db_pool *pool;
-    struct db_probe *probe; /* /readyz's own connection; NULL pings through the pool */
+    struct db_probe *probe;        /* /readyz's own connection; NULL pings through the pool */
+    struct token_verifier *tokens; /* NULL: --insecure-no-auth */
 };
 
 /* Name/value pairs of a request made in-process ($batch): its headers. */
@@ -40,9 +43,10 @@ struct api_request {
     const char *request_id;
     const char *client_request_id; /* NULL when the client sent none */
     struct MHD_Connection *connection;
-    const struct edge_query *query; /* the decoded query string */
-    const char *base_url;           /* "https://host" for links (see api_base_url) */
-    const char *client_address;     /* the peer, or the client a trusted proxy names */
+    const struct edge_query *query;   /* the decoded query string */
+    const char *base_url;             /* "https://host" for links (see api_base_url) */
+    const char *client_address;       /* the peer, or the client a trusted proxy names */
+    const struct auth_caller *caller; /* from the bearer token; NULL: open route or auth off */
     /* A request of a $batch: its own headers instead of the connection's (the batch's
      * Authorization still applies); NULL for a request sent alone. */
     const struct api_pairs *inner_headers;
@@ -91,11 +95,13 @@ void api_add_header(struct api_response *res, const char *name, const char *valu
  * else 404. */
 void api_unknown_path_error(const char *path, struct lic_error *err);
 
-/* For a request run in-process ($batch), what a request sent alone passes after routing: its
+/* For a request run in-process ($batch), what a request sent alone passes after routing: the
+ * bearer token (into *caller, and req->caller points at it) and the route's permission, its
  * client's token bucket (each request counts) and a JSON body's media type. 0 to run it; else
- * the status (429, 415) with err, and for 429 the Retry-After value in retry_after. */
-unsigned api_admit_inner(const struct api_request *req, const struct route *route,
-                         struct lic_error *err, char *retry_after, size_t size);
+ * the status (401, 403, 429, 415) with err, and for 429 the Retry-After value in retry_after. */
+unsigned api_admit_inner(struct api_request *req, const struct route *route,
+                         struct auth_caller *caller, struct lic_error *err, char *retry_after,
+                         size_t size);
 
 /* Runs one request in-process: route's handler, or (route NULL) the refusal err, answered into
  * *out as if sent alone (the caller frees out->j_body and out->text). */

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "service/auth/token.h"
 #include "service/base/guid.h"
 #include "service/base/netaddr.h"
 #include "api/edge.h"
@@ -62,6 +63,8 @@ struct request_state {
     char peer[64];   /* the socket's address */
     char client[64]; /* the peer, or the client a trusted proxy names */
     char base_url[300];
+    struct auth_caller caller; /* from the bearer token, when authenticated */
+    int authenticated;
     /* The answer, prepared on whichever thread made it, sent from the epoll thread. */
     int answered;
     unsigned status;
@@ -100,6 +103,9 @@ struct api_server {
     int janitor_started;
     atomic_int stopping;
     struct lane lanes[LANE_COUNT];
+    char *tls_cert; /* owned: PEM text libmicrohttpd reads while it runs */
+    char *tls_key;  /* owned; wiped before it is freed */
+    size_t tls_key_len;
 };
 
 /* Wraps the response with a back pointer so api_reply_error can find the request ids. */

@@ -10,6 +10,7 @@
 #include "service/engine/licensing.h"
 #include "service/assignment.h"
 #include "service/base/guid.h"
+#include "api/auth.h"
 #include "api/metadata.h"
 #include "api/directory.h"
 #include "api/handlers.h"
@@ -148,7 +149,7 @@ API_HANDLER(api_user_assign_license)
     json_t *j_body = api_parse_body(req, &err);
     if (j_body == NULL || parse_assign(j_body, &a, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0 ||
-        licensing_assign_direct(app->pool, id, &a.req, &err) != 0) {
+        licensing_assign_direct(app->pool, API_ACTOR(req), id, &a.req, &err) != 0) {
         api_reply_error(res, &err);
     } else {
         api_user_reply(app, req, res, id, 200);
@@ -341,7 +342,7 @@ API_HANDLER(api_group_assign_license)
     j_body = api_parse_body(req, &err);
     if (j_body == NULL || group_id_param(req, id, &err) != 0 ||
         parse_assign(j_body, &a, &err) != 0 ||
-        licensing_assign_group(app->pool, id, &a.req, report, &err) != 0)
+        licensing_assign_group(app->pool, API_ACTOR(req), id, &a.req, report, &err) != 0)
         goto fail;
     if (dry_run) {
         api_reply_json(res, 200, dry_run_json(report));

@@ -4,6 +4,7 @@
 
 #include "service/base/country.h"
 #include "service/directory.h"
+#include "api/auth.h"
 #include "api/metadata.h"
 #include "api/body_fields.h"
 #include "api/directory.h"
@@ -122,7 +123,8 @@ API_HANDLER(api_organization_update)
     int rc = -1;
     json_t *j_body = api_parse_body(req, &err);
     if (j_body != NULL && parse_update(j_body, &name, &country, &err) == 0)
-        rc = organization_update(app->pool, req->params.values[0], name, country, &err);
+        rc = organization_update(app->pool, API_ACTOR(req), req->params.values[0], name, country,
+                                 &err);
     directory_reply_written(res, rc, &err);
     json_decref(j_body);
 }

@@ -6,6 +6,7 @@
 #include "db/catalog.h"
 #include "service/base/country.h"
 #include "service/catalog.h"
+#include "api/auth.h"
 #include "api/metadata.h"
 #include "api/catalog.h"
 #include "api/odata.h"
@@ -236,7 +237,8 @@ API_HANDLER(api_plan_update)
         }
     }
     struct db_plan plan;
-    if (err.kind == LIC_OK && catalog_plan_update(app->pool, id, &body.patch, &plan, &err) == 0) {
+    if (err.kind == LIC_OK &&
+        catalog_plan_update(app->pool, API_ACTOR(req), id, &body.patch, &plan, &err) == 0) {
         reply_plan(app, req, res, &plan, 0);
         db_plan_free(&plan);
     } else {

@@ -33,6 +33,8 @@ struct route {
     unsigned method;     /* one enum http_method bit */
     const char *pattern; /* "/v1.0/users/{id}"; literal segments match case-insensitively */
     api_handler handler;
+    const char *needs; /* Graph permissions, any one of which (or one that includes it) lets a
+                          token call the route, space-separated; NULL: open to everyone */
 };
 
 /* Text to enum ("GET" -> HTTP_GET); 0 if unknown. */

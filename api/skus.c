@@ -7,6 +7,7 @@
 
 #include "db/catalog.h"
 #include "service/catalog.h"
+#include "api/auth.h"
 #include "api/metadata.h"
 #include "api/catalog.h"
 #include "api/odata.h"
@@ -419,7 +420,8 @@ API_HANDLER(api_skus_create)
     if (j_body != NULL && err.kind == LIC_OK && body.in.sku.part_number == NULL)
         api_catalog_bad(&err, "'%s' is required.", "skuPartNumber");
     char id[GUID_SIZE];
-    if (err.kind != LIC_OK || catalog_sku_create(app->pool, &body.in, id, &err) != 0)
+    if (err.kind != LIC_OK ||
+        catalog_sku_create(app->pool, API_ACTOR(req), &body.in, id, &err) != 0)
         api_reply_error(res, &err);
     else
         reply_created(app, req, res, id);
@@ -460,7 +462,7 @@ API_HANDLER(api_sku_update)
     if (err.kind != LIC_OK) {
         api_reply_error(res, &err);
     } else if (path_sku_id(app, req, res, sku_id) == 0) {
-        if (catalog_sku_update(app->pool, sku_id, &patch, &err) == 0)
+        if (catalog_sku_update(app->pool, API_ACTOR(req), sku_id, &patch, &err) == 0)
             api_reply_empty(res, 204);
         else
             api_reply_error(res, &err);
@@ -474,7 +476,7 @@ API_HANDLER(api_sku_delete)
     char sku_id[GUID_SIZE];
     if (path_sku_id(app, req, res, sku_id) != 0)
         return;
-    if (catalog_sku_delete(app->pool, sku_id, &err) == 0)
+    if (catalog_sku_delete(app->pool, API_ACTOR(req), sku_id, &err) == 0)
         api_reply_empty(res, 204);
     else
         api_reply_error(res, &err);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/handlers.h"
 #include "api/odata.h"
 #include "service/base/guid.h"
@@ -99,6 +100,10 @@ API_HANDLER(api_subscriptions_create)
                           "The property '%s' is required.", required[i]);
             bad = 1;
         }
+    /* What the route's column cannot say: reading the resource subscribed to is needed. */
+    const char *needs = bad ? NULL : subscription_resource_permission(r.resource);
+    if (needs != NULL && api_auth_require(req, needs, &err) != 0)
+        bad = 1;
     struct db_subscription s;
     if (bad || subscriptions_create(app->cfg, app->pool, &r, &s, &err) != 0)
         api_reply_error(res, &err);

@@ -3,6 +3,7 @@
 
 #include "service/base/country.h"
 #include "service/directory.h"
+#include "api/auth.h"
 #include "api/body_fields.h"
 #include "api/directory.h"
 
@@ -113,7 +114,7 @@ API_HANDLER(api_users_create)
     json_t *j_body = body_fields_parse(req, &user_body, 1, &p, &err);
     if (j_body != NULL) {
         struct user_proxies proxies = proxies_of(j_body);
-        if (users_create(app->pool, &p.f, &proxies, id, &err) == 0)
+        if (users_create(app->pool, API_ACTOR(req), &p.f, &proxies, id, &err) == 0)
             directory_reply_object(app, req, res, &list_users, id, 201);
         else
             api_reply_error(res, &err);
@@ -133,7 +134,7 @@ API_HANDLER(api_users_update)
     json_t *j_body = body_fields_parse(req, &user_body, 0, &p, &err);
     if (j_body != NULL) {
         struct user_proxies proxies = proxies_of(j_body);
-        rc = users_update(app->pool, req->params.values[0], &p.f, &proxies, &err);
+        rc = users_update(app->pool, API_ACTOR(req), req->params.values[0], &p.f, &proxies, &err);
     }
     directory_reply_written(res, rc, &err);
     json_decref(j_body);
@@ -144,7 +145,7 @@ API_HANDLER(api_users_delete)
 {
     struct lic_error err;
     lic_error_clear(&err);
-    int rc = users_delete(app->pool, req->params.values[0], &err);
+    int rc = users_delete(app->pool, API_ACTOR(req), req->params.values[0], &err);
     directory_reply_written(res, rc, &err);
 }
 

@@ -229,5 +229,15 @@ int db_org_update(struct db_conn *conn, const char *id, const char *display_name
 /* Creates the organization with one verified (default, initial) domain unless one exists. */
 int db_org_ensure(struct db_conn *conn, const char *display_name, const char *country,
                   const char *domain, int *created, struct lic_error *err) DB_MUST_CHECK;
+/* The organization's row (OCOL_*; none before one exists), locked until the transaction ends. */
+int db_org_lock(struct db_conn *conn, struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+/* init-organization, in the caller's transaction: creates the organization, or sets its name,
+ * country and verified domains (domains: the verifiedDomains JSON array) under a row lock. The
+ * row as it was in before (OCOL_*; NULL when created, caller frees), the id in id. 0, -1, or
+ * DB_REFUSED_DUPLICATE when another set-up created the organization at the same moment. */
+enum org_setup_outcome { ORG_SETUP_CREATED, ORG_SETUP_UPDATED, ORG_SETUP_UNCHANGED };
+int db_org_setup(struct db_conn *conn, const char *display_name, const char *country,
+                 const char *domains, struct db_rows **before, char id[GUID_SIZE],
+                 enum org_setup_outcome *outcome, struct lic_error *err) DB_MUST_CHECK;
 
 #endif

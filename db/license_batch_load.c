@@ -11,9 +11,9 @@
 
 static const struct db_stmt stmt_lock = {
     "lic_lock_users", "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", 1};
-static const struct db_stmt stmt_lock_nowait = {
-    "lic_lock_users_nowait",
-    "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE NOWAIT", 1};
+static const struct db_stmt stmt_lock_skip = {
+    "lic_lock_users_skip",
+    "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED", 1};
 
 static const struct db_stmt stmt_users = {
     "lic_users",
@@ -144,23 +144,53 @@ static int run_command_with_ids(struct db_conn *conn, const struct db_stmt *stmt
     return r != NULL ? 0 : -1;
 }
 
-int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, int nowait,
+/* flags[i] = 1 when ids[i] is not among the first column of r; 0, or -1 when memory runs out. */
+static int flag_missing(const char *const *ids, int n, PGresult *r, char *flags,
+                        struct lic_error *err)
+{
+    struct id_map seen;
+    int rc = id_map_init(&seen, PQntuples(r));
+    for (int k = 0; rc == 0 && k < PQntuples(r); k++)
+        rc = id_map_add(&seen, PQgetvalue(r, k, 0)) < 0 ? -1 : 0;
+    for (int i = 0; rc == 0 && i < n; i++)
+        flags[i] = id_map_get(&seen, ids[i]) < 0;
+    id_map_free(&seen);
+    return rc == 0 ? 0 : out_of_memory(err);
+}
+
+int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
                             struct lic_error *err)
 {
-    if (!nowait)
+    if (contended == NULL)
         return run_command_with_ids(conn, &stmt_lock, ids, n, err);
-    /* Try without waiting; if another transaction holds a user, note it and wait. */
+    /* Take what is free; the users another transaction holds are the contended ones. */
+    memset(contended, 0, (size_t)n);
     if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0)
         return -1;
-    if (run_command_with_ids(conn, &stmt_lock_nowait, ids, n, err) == 0)
+    PGresult *r = run_with_ids(conn, &stmt_lock_skip, ids, n, err);
+    if (r == NULL)
+        return -1;
+    if (PQntuples(r) == n) {
+        PQclear(r);
         return db_exec_simple(conn, "RELEASE SAVEPOINT lic_lock", err);
-    if (strcmp(db_last_sqlstate(conn), "55P03") != 0 ||
-        db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0)
+    }
+    int rc = flag_missing(ids, n, r, contended, err);
+    PQclear(r);
+    /* Wait for them after all, in id order with nothing held, as without contention. */
+    if (rc != 0 || db_exec_simple(conn, "ROLLBACK TO SAVEPOINT lic_lock", err) != 0 ||
+        (r = run_with_ids(conn, &stmt_lock, ids, n, err)) == NULL)
         return -1;
-    lic_error_clear(err);
-    if (run_command_with_ids(conn, &stmt_lock, ids, n, err) != 0)
-        return -1;
-    return 1;
+    /* Users missing from the table were never contended: nobody holds them. */
+    char *missing = calloc((size_t)n + 1, 1);
+    rc = missing != NULL ? flag_missing(ids, n, r, missing, err) : out_of_memory(err);
+    PQclear(r);
+    int count = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        contended[i] &= !missing[i];
+        count += contended[i];
+    }
+    free(missing);
+    return rc == 0 ? count : -1;
 }
 
 /* ---- ids seen while loading, by index ---- */

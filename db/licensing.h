@@ -12,10 +12,10 @@
 #include "service/engine/request.h"
 #include "db/db.h"
 
-/* Locks the users' rows in id order. With nowait, first tries without waiting: when another
- * transaction holds one of them it waits after all and returns 1, so the caller can record the
- * concurrency event (semantics §6); 0 otherwise, -1 on error. */
-int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, int nowait,
+/* Locks the users' rows in id order. With contended (n flags), first takes the rows no other
+ * transaction holds and flags the others, then waits for those (semantics §6: the caller records
+ * the concurrency event on each flagged user). Returns how many were contended, or -1. */
+int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
                             struct lic_error *err) __attribute__((warn_unused_result));
 
 /* Loads the users (in the given order), their paths, the catalog rules involved plus the

@@ -6,16 +6,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/internal.h"
 
+/* A member whose group's job has yet to reach it waits for that job (semantics §4.6): the job
+ * evaluates the group's members in membership order, so no later member takes a seat first. A
+ * job that has failed once no longer holds anyone back, so one failing group cannot stall the
+ * work of its members. */
+#define AWAITED_GROUP_JOB                                                                          \
+    "SELECT 1 FROM work_queue j JOIN group_members m"                                              \
+    "    ON m.group_id = j.target_id AND m.member_seq > j.cursor_seq"                              \
+    " WHERE j.kind = 'group' AND j.attempts = 0"
+
+/* The first max ready items: those a group job awaits are parked (run_after 'infinity', so no
+ * claim looks at them again until a job finishes), the others claimed. The last row carries the
+ * number parked. */
 static const struct db_stmt stmt_claim_users = {
     "work_claim_users",
-    "DELETE FROM work_queue WHERE id IN ("
-    "  SELECT id FROM work_queue WHERE kind = 'user' AND run_after <= now()"
-    "   ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, target_id",
+    "WITH c AS ("
+    "  SELECT q.id, EXISTS (" AWAITED_GROUP_JOB " AND m.member_id = q.target_id) AS awaits"
+    "    FROM work_queue q WHERE q.kind = 'user' AND q.run_after <= now()"
+    "   ORDER BY q.run_after, q.id LIMIT $1 FOR UPDATE OF q SKIP LOCKED),"
+    " parked AS (UPDATE work_queue w SET run_after = 'infinity' FROM c"
+    "             WHERE w.id = c.id AND c.awaits RETURNING w.id),"
+    " claimed AS (DELETE FROM work_queue w USING c WHERE w.id = c.id AND NOT c.awaits"
+    "             RETURNING w.id, w.target_id)"
+    " SELECT id, target_id::text FROM claimed"
+    " UNION ALL SELECT NULL, count(*)::text FROM parked",
     1};
+
+static const struct db_stmt stmt_awaiting_group = {
+    "work_awaiting_group",
+    "SELECT DISTINCT m.member_id FROM work_queue j JOIN group_members m"
+    "    ON m.group_id = j.target_id AND m.member_seq > j.cursor_seq"
+    " WHERE j.kind = 'group' AND j.attempts = 0 AND m.member_id = ANY($1::uuid[])",
+    1};
+
+/* A group job's page takes the items queued for its members: evaluating them covers those. */
+static const struct db_stmt stmt_claim_members = {
+    "work_claim_members",
+    "DELETE FROM work_queue WHERE id IN ("
+    "  SELECT id FROM work_queue WHERE kind = 'user' AND target_id = ANY($1::uuid[])"
+    "   FOR UPDATE SKIP LOCKED)",
+    1};
+
+static const struct db_stmt stmt_unpark = {
+    "work_unpark",
+    "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'", 0};
+static const struct db_stmt stmt_unpark_idle = {
+    "work_unpark_idle",
+    "UPDATE work_queue SET run_after = now() WHERE kind = 'user' AND run_after = 'infinity'"
+    "   AND NOT EXISTS (SELECT 1 FROM work_queue j WHERE j.kind = 'group' AND j.attempts = 0)",
+    0};
 
 static const struct db_stmt stmt_claim_user = {
     "work_claim_user",
@@ -139,7 +182,7 @@ static int by_queue_id(const void *a, const void *b)
 }
 
 int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], int *claimed,
-                        struct lic_error *err)
+                        int *parked, struct lic_error *err)
 {
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", max);
@@ -147,14 +190,19 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], i
     PGresult *r = db_exec(conn, &stmt_claim_users, params, err);
     if (r == NULL)
         return -1;
-    *claimed = PQntuples(r);
-    struct claimed *rows = calloc((size_t)*claimed + 1, sizeof(*rows));
+    *claimed = 0;
+    *parked = 0;
+    struct claimed *rows = calloc((size_t)PQntuples(r) + 1, sizeof(*rows));
     if (rows == NULL) {
         PQclear(r);
         return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
     }
-    for (int i = 0; i < *claimed; i++)
-        rows[i] = (struct claimed){atoll(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1)};
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (PQgetisnull(r, i, 0))
+            *parked = atoi(PQgetvalue(r, i, 1));
+        else
+            rows[(*claimed)++] = (struct claimed){atoll(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1)};
+    }
     /* RETURNING comes in no particular order: queue order decides who gets a seat first. */
     qsort(rows, (size_t)*claimed, sizeof(*rows), by_queue_id);
     int n = 0;
@@ -168,6 +216,46 @@ int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], i
     free(rows);
     PQclear(r);
     return n;
+}
+
+int db_work_claim_members(struct db_conn *conn, const char *const *ids, int n,
+                          struct lic_error *err)
+{
+    char *list = db_array_literal(ids, n);
+    if (list == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    const char *params[] = {list};
+    long claimed = db_exec_command(conn, &stmt_claim_members, params, err);
+    free(list);
+    return (int)claimed;
+}
+
+int db_work_awaiting_group(struct db_conn *conn, const char *const *ids, int n, char *awaiting,
+                           struct lic_error *err)
+{
+    char *list = db_array_literal(ids, n);
+    if (list == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    const char *params[] = {list};
+    PGresult *r = db_exec(conn, &stmt_awaiting_group, params, err);
+    free(list);
+    if (r == NULL)
+        return -1;
+    memset(awaiting, 0, (size_t)n);
+    int count = 0;
+    for (int k = 0; k < PQntuples(r); k++)
+        for (int i = 0; i < n; i++)
+            if (!awaiting[i] && strcasecmp(ids[i], PQgetvalue(r, k, 0)) == 0) {
+                awaiting[i] = 1;
+                count++;
+            }
+    PQclear(r);
+    return count;
+}
+
+int db_work_unpark_users(struct db_conn *conn, int unless_a_job_awaits, struct lic_error *err)
+{
+    return exec_params(conn, unless_a_job_awaits ? &stmt_unpark_idle : &stmt_unpark, NULL, err);
 }
 
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err)

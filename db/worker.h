@@ -18,10 +18,26 @@ struct work_job {
 };
 
 /* Claims (deletes, inside the caller's transaction) up to max queued user items that no other
- * worker holds; distinct ids in queue order (the order seats are handed out in). Returns how many
- * users (*claimed: how many queue items), or -1. */
+ * worker holds; those a group job has yet to reach are parked for it instead (*parked); distinct
+ * ids in queue order (the order seats are handed out in). Returns how many users (*claimed: how
+ * many queue items), or -1. */
 int db_work_claim_users(struct db_conn *conn, int max, char (*ids)[GUID_SIZE], int *claimed,
-                        struct lic_error *err) __attribute__((warn_unused_result));
+                        int *parked, struct lic_error *err) __attribute__((warn_unused_result));
+
+/* A group job's page claims the items queued for its members (its evaluation covers them), but
+ * none another worker holds. How many, or -1. */
+int db_work_claim_members(struct db_conn *conn, const char *const *ids, int n,
+                          struct lic_error *err) __attribute__((warn_unused_result));
+
+/* Which of the users a group job has yet to reach (awaiting[i] = 1): their seats are given in
+ * that job's membership order. How many, or -1. */
+int db_work_awaiting_group(struct db_conn *conn, const char *const *ids, int n, char *awaiting,
+                           struct lic_error *err) __attribute__((warn_unused_result));
+
+/* Makes parked user items ready again: all of them, or with unless_a_job_awaits only when no
+ * group job that could await them is queued. 0 or -1. */
+int db_work_unpark_users(struct db_conn *conn, int unless_a_job_awaits, struct lic_error *err)
+    __attribute__((warn_unused_result));
 
 /* Claims one user's queued items (inside the caller's transaction): how many, or -1. */
 int db_work_claim_user(struct db_conn *conn, const char *user_id, struct lic_error *err)

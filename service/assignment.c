@@ -35,14 +35,14 @@ static int check_removals(struct db_conn *conn, const struct lic_batch *b,
 
 /* "Change user license" (reference §1.9) of a direct change, or of its refusal (failure != NULL:
  * written outside the rolled-back change). */
-static int audit_change(struct db_conn *conn, const struct lic_batch_user *bu,
-                        const struct license_request *req, const char *failure,
-                        struct lic_error *err)
+static int audit_change(struct db_conn *conn, const struct audit_actor *by,
+                        const struct lic_batch_user *bu, const struct license_request *req,
+                        const char *failure, struct lic_error *err)
 {
     struct audit_target target = {
         .type = "User", .id = bu->id, .upn = bu->upn, .j_modified = license_request_modified(req)};
     struct audit_entry entry = {
-        .activity = AUDIT_CHANGE_USER_LICENSE, .targets = &target, .n_targets = 1};
+        .activity = AUDIT_CHANGE_USER_LICENSE, .by = by, .targets = &target, .n_targets = 1};
     int rc = 0;
     if (failure != NULL) {
         entry.failure = failure;
@@ -102,7 +102,7 @@ static int begin_user(struct db_conn *conn, const char *user_id, const char *con
                       int n_skus, struct lic_batch *b, struct lic_error *err)
 {
     const char *ids[] = {user_id};
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, 0, err) != 0 ||
+    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
         db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS, b, err) != 0)
         return -1;
     if (!b->users[0].found)
@@ -126,7 +126,7 @@ static int change_intent(struct db_conn *conn, const char *user_id,
     return 0;
 }
 
-int licensing_assign_direct(struct db_pool *pool, const char *user_id,
+int licensing_assign_direct(struct db_pool *pool, const struct audit_actor *by, const char *user_id,
                             const struct license_request *req, struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
@@ -144,6 +144,7 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
         goto out;
     if (license_request_check(req, err) != 0 ||
         license_request_check_catalog(req, &before, err) != 0 ||
+        license_request_check_usage_location(req, &before, err) != 0 ||
         check_removals(conn, &before, req, err) != 0) {
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
@@ -156,13 +157,13 @@ int licensing_assign_direct(struct db_pool *pool, const char *user_id,
         refused = err->kind == LIC_ERR_BAD_REQUEST;
         goto out;
     }
-    if (audit_change(conn, &after.users[0], req, NULL, err) == 0)
+    if (audit_change(conn, by, &after.users[0], req, NULL, err) == 0)
         rc = db_commit(conn, err);
 out:
     if (rc != 0) {
         db_rollback(conn);
         if (refused) /* refusals are audited too, outside the rolled-back transaction */
-            audit_change(conn, &before.users[0], req, err->message, NULL);
+            audit_change(conn, by, &before.users[0], req, err->message, NULL);
     }
     lic_batch_free(&before);
     lic_batch_free(&after);

@@ -23,10 +23,13 @@ int licensing_save_batch(struct db_conn *conn, const struct lic_batch *b,
                          const struct lic_result *results, const struct audit_actor *by,
                          struct lic_error *err) __attribute__((warn_unused_result));
 
+/* by: the caller the "Change user license" / "Set group license" record names (NULL: nobody
+ * known). Reprocessing's records name Graph's group-based licensing principal, as Graph's do. */
+
 /* Applies adds and removes together, all or nothing, in one transaction: 0 on success, -1 with
  * err (400 with Graph's message for refusals and licensing violations, 404 for an unknown user).
  */
-int licensing_assign_direct(struct db_pool *pool, const char *user_id,
+int licensing_assign_direct(struct db_pool *pool, const struct audit_actor *by, const char *user_id,
                             const struct license_request *req, struct lic_error *err)
     __attribute__((warn_unused_result));
 
@@ -64,7 +67,7 @@ struct dry_run_report {
 /* Group assignLicense (semantics §3): checks the request against the group's licenses, stores
  * the intent and queues processing (202); with report != NULL, a dry run that evaluates every
  * member against the change inside a transaction that is rolled back. */
-int licensing_assign_group(struct db_pool *pool, const char *group_id,
+int licensing_assign_group(struct db_pool *pool, const struct audit_actor *by, const char *group_id,
                            const struct license_request *req, struct dry_run_report *report,
                            struct lic_error *err) __attribute__((warn_unused_result));
 

@@ -35,6 +35,8 @@ static const struct {
     [AUDIT_UPDATE_PLAN] = {"Update service plan", "DirectoryManagement", "Update"},
     [AUDIT_IMPORT_CATALOG] = {"Import product catalog", "DirectoryManagement", "Update"},
     [AUDIT_IMPORT_PLAN_RULES] = {"Import service plan rules", "DirectoryManagement", "Update"},
+    [AUDIT_CREATE_COMPANY] = {"Create company", "DirectoryManagement", "Add"},
+    [AUDIT_SET_COMPANY_INFO] = {"Set company information", "DirectoryManagement", "Update"},
 };
 
 const char *audit_activity_name(enum audit_activity a)

@@ -40,6 +40,9 @@ enum audit_activity {
     AUDIT_UPDATE_PLAN,       /* a service plan's names and rules */
     AUDIT_IMPORT_CATALOG,    /* import-catalog FILE.csv, load-demo */
     AUDIT_IMPORT_PLAN_RULES, /* import-catalog --rules, load-demo */
+    /* organization (service/organization.c) */
+    AUDIT_CREATE_COMPANY,   /* init-organization on an empty deployment */
+    AUDIT_SET_COMPANY_INFO, /* the organization's name, country or domains changed */
     AUDIT_ACTIVITY_COUNT
 };
 

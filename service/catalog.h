@@ -15,6 +15,7 @@
 #define CATALOG_WUR __attribute__((warn_unused_result))
 
 struct db_pool;
+struct audit_actor;
 struct db_conn;
 struct json_t;
 
@@ -66,18 +67,22 @@ struct catalog_new_sku {
     int nplans;
 };
 
+/* Each write takes `by`, the caller its audit record names (NULL: nobody known). */
+
 /* POST subscribedSkus: the SKU with its plans, unknown plans created when named. 409 when the
  * skuId exists, 400 when an unnamed plan does not. The new skuId goes to out_id. */
-int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *sku,
-                       char out_id[GUID_SIZE], struct lic_error *err) CATALOG_WUR;
+int catalog_sku_create(struct db_pool *pool, const struct audit_actor *by,
+                       const struct catalog_new_sku *sku, char out_id[GUID_SIZE],
+                       struct lic_error *err) CATALOG_WUR;
 
 /* PATCH subscribedSkus/{id}: 404 when missing, 400 when prepaidUnits.enabled would go below
  * consumedUnits; added seats queue the SKU so users waiting for one get it. */
-int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db_sku_patch *patch,
-                       struct lic_error *err) CATALOG_WUR;
+int catalog_sku_update(struct db_pool *pool, const struct audit_actor *by, const char *sku_id,
+                       const struct db_sku_patch *patch, struct lic_error *err) CATALOG_WUR;
 
 /* DELETE subscribedSkus/{id}: 404 when missing, 400 while anyone holds or is assigned it. */
-int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_error *err) CATALOG_WUR;
+int catalog_sku_delete(struct db_pool *pool, const struct audit_actor *by, const char *sku_id,
+                       struct lic_error *err) CATALOG_WUR;
 
 /* ---- service plans (service/plans.c) ---- */
 
@@ -94,7 +99,7 @@ struct catalog_plan_patch {
 
 /* PATCH licensing/servicePlans/{id}: 404 when missing, 400 when a list names a plan that does not
  * exist (nothing changes then). The plan as it now is goes to out (db_plan_free). */
-int catalog_plan_update(struct db_pool *pool, const char *id,
+int catalog_plan_update(struct db_pool *pool, const struct audit_actor *by, const char *id,
                         const struct catalog_plan_patch *patch, struct db_plan *out,
                         struct lic_error *err) CATALOG_WUR;
 

@@ -18,15 +18,15 @@
 
 #define DRY_RUN_BATCH 1000
 
-static int audit_set(struct db_conn *conn, const char *group_id, const char *name,
-                     const struct license_request *req, struct lic_error *err)
+static int audit_set(struct db_conn *conn, const struct audit_actor *by, const char *group_id,
+                     const char *name, const struct license_request *req, struct lic_error *err)
 {
     struct audit_target target = {.type = "Group",
                                   .id = group_id,
                                   .display_name = name,
                                   .j_modified = license_request_modified(req)};
     struct audit_entry entry = {
-        .activity = AUDIT_SET_GROUP_LICENSE, .targets = &target, .n_targets = 1};
+        .activity = AUDIT_SET_GROUP_LICENSE, .by = by, .targets = &target, .n_targets = 1};
     return audit_write(conn, &entry, err);
 }
 
@@ -161,7 +161,7 @@ out:
     return rc;
 }
 
-int licensing_assign_group(struct db_pool *pool, const char *group_id,
+int licensing_assign_group(struct db_pool *pool, const struct audit_actor *by, const char *group_id,
                            const struct license_request *req, struct dry_run_report *report,
                            struct lic_error *err)
 {
@@ -191,7 +191,7 @@ int licensing_assign_group(struct db_pool *pool, const char *group_id,
         goto out;
     }
     if (requeue_group(conn, group_id, "group licenses changed", err) == 0 &&
-        audit_set(conn, group_id, name, req, err) == 0)
+        audit_set(conn, by, group_id, name, req, err) == 0)
         rc = db_commit(conn, err);
 out:
     if (rc != 0 || report != NULL)

@@ -19,20 +19,21 @@ static int refused(int rc, struct lic_error *err)
 }
 
 /* The record of one change to one group (j_modified stolen). */
-static int audit_group(struct db_conn *conn, enum audit_activity activity, const char *id,
-                       const char *name, json_t *j_modified, struct lic_error *err)
+static int audit_group(struct db_conn *conn, const struct audit_actor *by,
+                       enum audit_activity activity, const char *id, const char *name,
+                       json_t *j_modified, struct lic_error *err)
 {
     struct audit_target target = {
         .type = "Group", .id = id, .display_name = name, .j_modified = j_modified};
-    struct audit_entry entry = {.activity = activity, .targets = &target, .n_targets = 1};
+    struct audit_entry entry = {.activity = activity, .by = by, .targets = &target, .n_targets = 1};
     return audit_write(conn, &entry, err);
 }
 
 /* The record of a membership change, filed under the member (as Graph does) with the group's id
  * and name as the modified properties: new values when added, old values when removed. */
-static int audit_member(struct db_conn *conn, int adding, const char *group_id,
-                        const char *group_name, const char *member_id, enum dir_object_type type,
-                        struct lic_error *err)
+static int audit_member(struct db_conn *conn, const struct audit_actor *by, int adding,
+                        const char *group_id, const char *group_name, const char *member_id,
+                        enum dir_object_type type, struct lic_error *err)
 {
     struct db_rows *member = NULL;
     int is_user = type == DIR_OBJECT_USER;
@@ -51,6 +52,7 @@ static int audit_member(struct db_conn *conn, int adding, const char *group_id,
         .upn = is_user ? db_rows_get(member, 0, UCOL_UPN) : NULL,
         .j_modified = j_mod};
     struct audit_entry entry = {.activity = adding ? AUDIT_ADD_MEMBER : AUDIT_REMOVE_MEMBER,
+                                .by = by,
                                 .targets = &target,
                                 .n_targets = 1};
     int rc = audit_write(conn, &entry, err);
@@ -59,8 +61,9 @@ static int audit_member(struct db_conn *conn, int adding, const char *group_id,
 }
 
 /* Adds or removes one member of the group inside the caller's transaction. */
-static int member_change(struct db_conn *conn, int adding, const char *group_id,
-                         const char *group_name, const char *member_id, struct lic_error *err)
+static int member_change(struct db_conn *conn, const struct audit_actor *by, int adding,
+                         const char *group_id, const char *group_name, const char *member_id,
+                         struct lic_error *err)
 {
     enum dir_object_type type = DIR_OBJECT_USER;
     int rc = db_members_lock_group(conn, group_id, err);
@@ -82,7 +85,7 @@ static int member_change(struct db_conn *conn, int adding, const char *group_id,
                            "objects are not present.",
                            member_id);
     if (rc == 0)
-        rc = audit_member(conn, adding, group_id, group_name, member_id, type, err);
+        rc = audit_member(conn, by, adding, group_id, group_name, member_id, type, err);
     struct user_change change = {.kind = adding ? USER_JOINED_GROUP : USER_LEFT_GROUP,
                                  .user_id = member_id,
                                  .member_type = type,
@@ -93,17 +96,18 @@ static int member_change(struct db_conn *conn, int adding, const char *group_id,
 }
 
 /* members@odata.bind: all or nothing, in the caller's transaction. */
-static int bind_members(struct db_conn *conn, const char *group_id, const char *group_name,
-                        const struct group_bind *bind, struct lic_error *err)
+static int bind_members(struct db_conn *conn, const struct audit_actor *by, const char *group_id,
+                        const char *group_name, const struct group_bind *bind,
+                        struct lic_error *err)
 {
     for (int i = 0; i < bind->n; i++)
-        if (member_change(conn, 1, group_id, group_name, bind->ids[i], err) != 0)
+        if (member_change(conn, by, 1, group_id, group_name, bind->ids[i], err) != 0)
             return -1;
     return 0;
 }
 
-int groups_create(struct db_pool *pool, const struct db_fields *f, const struct group_bind *bind,
-                  char id[GUID_SIZE], struct lic_error *err)
+int groups_create(struct db_pool *pool, const struct audit_actor *by, const struct db_fields *f,
+                  const struct group_bind *bind, char id[GUID_SIZE], struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -111,14 +115,14 @@ int groups_create(struct db_pool *pool, const struct db_fields *f, const struct 
     const char *name = f->value[GCOL_DISPLAY_NAME];
     int rc = refused(db_groups_insert(conn, f, id, err), err);
     if (rc == 0)
-        rc = audit_group(conn, AUDIT_ADD_GROUP, id, name, NULL, err);
+        rc = audit_group(conn, by, AUDIT_ADD_GROUP, id, name, NULL, err);
     if (rc == 0)
-        rc = bind_members(conn, id, name, bind, err);
+        rc = bind_members(conn, by, id, name, bind, err);
     return transaction_end(pool, conn, rc, err);
 }
 
-int groups_update(struct db_pool *pool, const char *id, const struct db_fields *f,
-                  const struct group_bind *bind, struct lic_error *err)
+int groups_update(struct db_pool *pool, const struct audit_actor *by, const char *id,
+                  const struct db_fields *f, const struct group_bind *bind, struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -139,18 +143,20 @@ int groups_update(struct db_pool *pool, const char *id, const struct db_fields *
         if (json_array_size(j_mod) > 0) {
             rc = refused(db_groups_update(conn, group_id, f, err), err);
             if (rc == 0)
-                rc = audit_group(conn, AUDIT_UPDATE_GROUP, group_id, name, json_incref(j_mod), err);
+                rc = audit_group(conn, by, AUDIT_UPDATE_GROUP, group_id, name, json_incref(j_mod),
+                                 err);
         }
         json_decref(j_mod);
         if (rc == 0)
-            rc = bind_members(conn, group_id, name, bind, err);
+            rc = bind_members(conn, by, group_id, name, bind, err);
     }
     rc = transaction_end(pool, conn, rc, err);
     db_rows_free(before);
     return rc;
 }
 
-int groups_delete(struct db_pool *pool, const char *id, struct lic_error *err)
+int groups_delete(struct db_pool *pool, const struct audit_actor *by, const char *id,
+                  struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -174,16 +180,16 @@ int groups_delete(struct db_pool *pool, const char *id, struct lic_error *err)
     if (rc == 0)
         rc = db_groups_delete(conn, group_id, err);
     if (rc == 0)
-        rc = audit_group(conn, AUDIT_DELETE_GROUP, group_id, db_rows_get(row, 0, GCOL_DISPLAY_NAME),
-                         NULL, err);
+        rc = audit_group(conn, by, AUDIT_DELETE_GROUP, group_id,
+                         db_rows_get(row, 0, GCOL_DISPLAY_NAME), NULL, err);
     rc = transaction_end(pool, conn, rc, err);
     db_rows_free(row);
     return rc;
 }
 
 /* One member of the group, in one transaction. */
-static int membership(struct db_pool *pool, int adding, const char *group_id, const char *member_id,
-                      struct lic_error *err)
+static int membership(struct db_pool *pool, const struct audit_actor *by, int adding,
+                      const char *group_id, const char *member_id, struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -191,21 +197,21 @@ static int membership(struct db_pool *pool, int adding, const char *group_id, co
     struct db_rows *group = NULL;
     int rc = db_groups_get(conn, group_id, 0, &group, err);
     if (rc == 0)
-        rc = member_change(conn, adding, db_rows_get(group, 0, GCOL_ID),
+        rc = member_change(conn, by, adding, db_rows_get(group, 0, GCOL_ID),
                            db_rows_get(group, 0, GCOL_DISPLAY_NAME), member_id, err);
     rc = transaction_end(pool, conn, rc, err);
     db_rows_free(group);
     return rc;
 }
 
-int groups_add_member(struct db_pool *pool, const char *group_id, const char *member_id,
-                      struct lic_error *err)
+int groups_add_member(struct db_pool *pool, const struct audit_actor *by, const char *group_id,
+                      const char *member_id, struct lic_error *err)
 {
-    return membership(pool, 1, group_id, member_id, err);
+    return membership(pool, by, 1, group_id, member_id, err);
 }
 
-int groups_remove_member(struct db_pool *pool, const char *group_id, const char *member_id,
-                         struct lic_error *err)
+int groups_remove_member(struct db_pool *pool, const struct audit_actor *by, const char *group_id,
+                         const char *member_id, struct lic_error *err)
 {
-    return membership(pool, 0, group_id, member_id, err);
+    return membership(pool, by, 0, group_id, member_id, err);
 }

@@ -33,6 +33,19 @@ static int added(const struct license_request *req, const char *sku_id)
     return 0;
 }
 
+int license_request_check_usage_location(const struct license_request *req,
+                                         const struct lic_batch *b, struct lic_error *err)
+{
+    if (req->n_adds == 0 || b->users[0].usage_location[0] != '\0')
+        return 0;
+    /* The engine's wording of a usage location error without a country. */
+    struct lic_violation v = {
+        .error = LIC_ERROR_USAGE_LOCATION, .sku = -1, .plan = -1, .other_plan = -1};
+    char message[200];
+    licensing_violation_message(&b->catalog, &v, message, sizeof(message));
+    return refuse(err, "%s", message);
+}
+
 int license_request_check(const struct license_request *req, struct lic_error *err)
 {
     for (int i = 0; i < req->n_adds; i++) {

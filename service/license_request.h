@@ -20,6 +20,12 @@ int license_request_check(const struct license_request *req, struct lic_error *e
 int license_request_check_catalog(const struct license_request *req, const struct lic_batch *b,
                                   struct lic_error *err) __attribute__((warn_unused_result));
 
+/* A direct assignment adding licenses to a user (b's one user) without a usage location of
+ * their own: only group paths inherit the organization's country (semantics §2). */
+int license_request_check_usage_location(const struct license_request *req,
+                                         const struct lic_batch *b, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 /* Direct removal of a SKU the user has no direct assignment of: inherited from the group
  * (group_id and group_name, or NULL when none), unknown to the company, or not held. Always -1. */
 int license_request_refuse_removal(const char *sku_id, int known_sku, const char *group_id,

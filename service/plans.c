@@ -9,13 +9,16 @@
 
 /* Records activity on one plan: in the change's transaction (failure NULL), or after the rollback
  * of a refused change. Consumes j_modified. */
-static int record(struct db_conn *conn, const char *id, const char *name, json_t *j_modified,
-                  const char *failure, struct lic_error *err)
+static int record(struct db_conn *conn, const struct audit_actor *by, const char *id,
+                  const char *name, json_t *j_modified, const char *failure, struct lic_error *err)
 {
     struct audit_target target = {
         .type = "ServicePlan", .id = id, .display_name = name, .j_modified = j_modified};
-    struct audit_entry entry = {
-        .activity = AUDIT_UPDATE_PLAN, .targets = &target, .n_targets = 1, .failure = failure};
+    struct audit_entry entry = {.activity = AUDIT_UPDATE_PLAN,
+                                .by = by,
+                                .targets = &target,
+                                .n_targets = 1,
+                                .failure = failure};
     if (failure != NULL) {
         audit_write_refusal(conn, &entry);
         return 0;
@@ -111,8 +114,9 @@ static int apply(struct db_conn *conn, const char *id, const struct catalog_plan
     return 0;
 }
 
-int catalog_plan_update(struct db_pool *pool, const char *id, const struct catalog_plan_patch *p,
-                        struct db_plan *out, struct lic_error *err)
+int catalog_plan_update(struct db_pool *pool, const struct audit_actor *by, const char *id,
+                        const struct catalog_plan_patch *p, struct db_plan *out,
+                        struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
@@ -139,14 +143,14 @@ int catalog_plan_update(struct db_pool *pool, const char *id, const struct catal
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    if (record(conn, id, out->name, j_mod, NULL, err) != 0)
+    if (record(conn, by, id, out->name, j_mod, NULL, err) != 0)
         goto out;
     rc = db_commit(conn, err);
 out:
     if (rc != 0) {
         db_rollback(conn);
         if (refused)
-            record(conn, id, was.name, NULL, err->message, NULL);
+            record(conn, by, id, was.name, NULL, err->message, NULL);
         if (have_out)
             db_plan_free(out);
     }

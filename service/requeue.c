@@ -41,8 +41,20 @@ int requeue_sku_waiters(struct db_conn *conn, const char *sku_id, struct lic_err
     return db_work_requeue_count_violations(conn, sku_id, err);
 }
 
+int requeue_awaiting_group(struct db_conn *conn, const char *user_id, struct lic_error *err)
+{
+    return db_queue_push(conn, QUEUE_USER, user_id, "waiting for its group's processing", err);
+}
+
+int requeue_parked(struct db_conn *conn, struct lic_error *err)
+{
+    return db_work_unpark_users(conn, 0, err);
+}
+
 int requeue_stalled_groups(struct db_conn *conn, struct lic_error *err)
 {
+    if (db_work_unpark_users(conn, 1, err) != 0)
+        return -1;
     return db_work_sweep(conn, err);
 }
 

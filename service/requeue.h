@@ -32,8 +32,18 @@ int requeue_seats_freed(struct db_conn *conn, const struct lic_batch *batch,
 int requeue_sku_waiters(struct db_conn *conn, const char *sku_id, struct lic_error *err)
     __attribute__((warn_unused_result));
 
+/* A user a group job has yet to reach was claimed by a user batch anyway (the group license
+ * landed after the claim): the user goes back to the queue, where the job takes its item or it
+ * waits parked for the job (semantics §4.6). */
+int requeue_awaiting_group(struct db_conn *conn, const char *user_id, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
+/* A group job finished or failed: the user work parked for it is ready again (what another job
+ * still awaits is parked again by the next claim). */
+int requeue_parked(struct db_conn *conn, struct lic_error *err) __attribute__((warn_unused_result));
+
 /* Repairs drift (the worker, now and then): a job for every group still queued or in progress
- * that has none. */
+ * that has none, and parked user work made ready when no group job could await it. */
 int requeue_stalled_groups(struct db_conn *conn, struct lic_error *err)
     __attribute__((warn_unused_result));
 

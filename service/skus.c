@@ -11,16 +11,16 @@
 
 /* Records activity on one SKU: in the change's transaction (failure NULL; -1 means roll back), or,
  * for a refused change, after its rollback. Consumes j_modified. */
-static int record(struct db_conn *conn, enum audit_activity activity, const char *sku_id,
-                  const char *part_number, json_t *j_modified, const char *failure,
-                  struct lic_error *err)
+static int record(struct db_conn *conn, const struct audit_actor *by, enum audit_activity activity,
+                  const char *sku_id, const char *part_number, json_t *j_modified,
+                  const char *failure, struct lic_error *err)
 {
     struct audit_target target = {.type = "SubscribedSku",
                                   .id = sku_id ? sku_id : "",
                                   .display_name = part_number,
                                   .j_modified = j_modified};
     struct audit_entry entry = {
-        .activity = activity, .targets = &target, .n_targets = 1, .failure = failure};
+        .activity = activity, .by = by, .targets = &target, .n_targets = 1, .failure = failure};
     if (failure != NULL) {
         audit_write_refusal(conn, &entry);
         return 0;
@@ -39,14 +39,14 @@ static void units_change(json_t *j_mod, enum sku_units u, int old_value, int new
 }
 
 /* Ends a write: on failure rolls back, and records the change as refused when it was. */
-static int finish(struct db_pool *pool, struct db_conn *conn, int rc, int refused,
-                  enum audit_activity activity, const char *sku_id, const char *part_number,
-                  json_t *j_modified, const struct lic_error *err)
+static int finish(struct db_pool *pool, struct db_conn *conn, const struct audit_actor *by, int rc,
+                  int refused, enum audit_activity activity, const char *sku_id,
+                  const char *part_number, json_t *j_modified, const struct lic_error *err)
 {
     if (rc != 0) {
         db_rollback(conn);
         if (refused)
-            record(conn, activity, sku_id, part_number, json_incref(j_modified), err->message,
+            record(conn, by, activity, sku_id, part_number, json_incref(j_modified), err->message,
                    NULL);
     }
     json_decref(j_modified);
@@ -54,8 +54,9 @@ static int finish(struct db_pool *pool, struct db_conn *conn, int rc, int refuse
     return rc;
 }
 
-int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
-                       char out_id[GUID_SIZE], struct lic_error *err)
+int catalog_sku_create(struct db_pool *pool, const struct audit_actor *by,
+                       const struct catalog_new_sku *in, char out_id[GUID_SIZE],
+                       struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
@@ -97,14 +98,14 @@ int catalog_sku_create(struct db_pool *pool, const struct catalog_new_sku *in,
         goto out;
     }
     if (db_sku_link_plans(conn, out_id, ids, in->nplans, err) != 0 ||
-        record(conn, AUDIT_ADD_SKU, out_id, in->sku.part_number, json_incref(j_mod), NULL, err) !=
-            0)
+        record(conn, by, AUDIT_ADD_SKU, out_id, in->sku.part_number, json_incref(j_mod), NULL,
+               err) != 0)
         goto out;
     rc = db_commit(conn, err);
 out:
     free(ids);
-    return finish(pool, conn, rc, refused, AUDIT_ADD_SKU, in->sku.sku_id ? in->sku.sku_id : out_id,
-                  in->sku.part_number, j_mod, err);
+    return finish(pool, conn, by, rc, refused, AUDIT_ADD_SKU,
+                  in->sku.sku_id ? in->sku.sku_id : out_id, in->sku.part_number, j_mod, err);
 }
 
 static int seats_refused(int enabled, int consumed, struct lic_error *err)
@@ -129,8 +130,8 @@ static json_t *update_changes(const struct db_sku_state *was, const struct db_sk
     return j_mod;
 }
 
-int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db_sku_patch *patch,
-                       struct lic_error *err)
+int catalog_sku_update(struct db_pool *pool, const struct audit_actor *by, const char *sku_id,
+                       const struct db_sku_patch *patch, struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
@@ -166,14 +167,17 @@ int catalog_sku_update(struct db_pool *pool, const char *sku_id, const struct db
     if (enabled > was.units[SKU_UNITS_ENABLED] &&
         requeue_sku_seats(conn, sku_id, "seats added", err) != 0)
         goto out;
-    if (record(conn, AUDIT_UPDATE_SKU, sku_id, was.part_number, json_incref(j_mod), NULL, err) != 0)
+    if (record(conn, by, AUDIT_UPDATE_SKU, sku_id, was.part_number, json_incref(j_mod), NULL,
+               err) != 0)
         goto out;
     rc = db_commit(conn, err);
 out:
-    return finish(pool, conn, rc, refused, AUDIT_UPDATE_SKU, sku_id, was.part_number, j_mod, err);
+    return finish(pool, conn, by, rc, refused, AUDIT_UPDATE_SKU, sku_id, was.part_number, j_mod,
+                  err);
 }
 
-int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_error *err)
+int catalog_sku_delete(struct db_pool *pool, const struct audit_actor *by, const char *sku_id,
+                       struct lic_error *err)
 {
     struct db_conn *conn = db_acquire(pool, err);
     if (conn == NULL)
@@ -205,9 +209,10 @@ int catalog_sku_delete(struct db_pool *pool, const char *sku_id, struct lic_erro
         }
         goto out;
     }
-    if (record(conn, AUDIT_DELETE_SKU, sku_id, use.part_number, NULL, NULL, err) != 0)
+    if (record(conn, by, AUDIT_DELETE_SKU, sku_id, use.part_number, NULL, NULL, err) != 0)
         goto out;
     rc = db_commit(conn, err);
 out:
-    return finish(pool, conn, rc, refused, AUDIT_DELETE_SKU, sku_id, use.part_number, NULL, err);
+    return finish(pool, conn, by, rc, refused, AUDIT_DELETE_SKU, sku_id, use.part_number, NULL,
+                  err);
 }

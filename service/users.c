@@ -43,10 +43,11 @@ static struct audit_target user_target(const char *id, const char *name, const c
 }
 
 /* The record of one change to one user, in the change's transaction. */
-static int audit_user(struct db_conn *conn, enum audit_activity activity,
-                      struct audit_target target, struct lic_error *err)
+static int audit_user(struct db_conn *conn, const struct audit_actor *by,
+                      enum audit_activity activity, struct audit_target target,
+                      struct lic_error *err)
 {
-    struct audit_entry entry = {.activity = activity, .targets = &target, .n_targets = 1};
+    struct audit_entry entry = {.activity = activity, .by = by, .targets = &target, .n_targets = 1};
     return audit_write(conn, &entry, err);
 }
 
@@ -79,7 +80,7 @@ static int check_upn(struct db_conn *conn, const struct db_fields *f, struct lic
                          upn_verdict_text(v));
 }
 
-int users_create(struct db_pool *pool, const struct db_fields *f,
+int users_create(struct db_pool *pool, const struct audit_actor *by, const struct db_fields *f,
                  const struct user_proxies *proxies, char id[GUID_SIZE], struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
@@ -94,7 +95,7 @@ int users_create(struct db_pool *pool, const struct db_fields *f,
         rc = set_proxies(conn, id, proxies, err);
     if (rc == 0)
         rc =
-            audit_user(conn, AUDIT_ADD_USER,
+            audit_user(conn, by, AUDIT_ADD_USER,
                        user_target(id, f->value[UCOL_DISPLAY_NAME], f->value[UCOL_UPN], NULL), err);
     if (rc == 0)
         rc = requeue_after_user_change(conn, &change, err);
@@ -128,8 +129,9 @@ static const char *after(const struct db_rows *before, const struct db_fields *f
     return f->set[i] ? f->value[i] : db_rows_get(before, 0, i);
 }
 
-int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fields *f,
-                 const struct user_proxies *proxies, struct lic_error *err)
+int users_update(struct db_pool *pool, const struct audit_actor *by, const char *id_or_upn,
+                 const struct db_fields *f, const struct user_proxies *proxies,
+                 struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -150,7 +152,7 @@ int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fi
         if (rc == 0)
             rc = set_proxies(conn, id, proxies, err);
         if (rc == 0)
-            rc = audit_user(conn, AUDIT_UPDATE_USER,
+            rc = audit_user(conn, by, AUDIT_UPDATE_USER,
                             user_target(id, after(before, f, UCOL_DISPLAY_NAME),
                                         after(before, f, UCOL_UPN), json_incref(j_mod)),
                             err);
@@ -163,7 +165,8 @@ int users_update(struct db_pool *pool, const char *id_or_upn, const struct db_fi
     return rc;
 }
 
-int users_delete(struct db_pool *pool, const char *id_or_upn, struct lic_error *err)
+int users_delete(struct db_pool *pool, const struct audit_actor *by, const char *id_or_upn,
+                 struct lic_error *err)
 {
     struct db_conn *conn = transaction_begin(pool, err);
     if (conn == NULL)
@@ -174,7 +177,7 @@ int users_delete(struct db_pool *pool, const char *id_or_upn, struct lic_error *
         const char *id = db_rows_get(row, 0, UCOL_ID);
         rc = db_users_delete(conn, id, &freed, err);
         if (rc == 0)
-            rc = audit_user(conn, AUDIT_DELETE_USER,
+            rc = audit_user(conn, by, AUDIT_DELETE_USER,
                             user_target(id, db_rows_get(row, 0, UCOL_DISPLAY_NAME),
                                         db_rows_get(row, 0, UCOL_UPN), NULL),
                             err);

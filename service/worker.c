@@ -45,15 +45,84 @@ static int audit_group(struct db_conn *conn, enum audit_activity activity,
     return audit_write(conn, &entry, err);
 }
 
-/* Two transactions wanted the same users: the loser waited (retried) - semantics §6. */
-static int audit_concurrency(struct db_conn *conn, const char *context, struct lic_error *err)
+/* Another transaction held the user while this one wanted it: this one waited and carries on
+ * (semantics §6). Recorded on the user, with the group being processed and the user's other
+ * licensing groups. */
+static int audit_concurrency(struct db_conn *conn, const struct lic_batch_user *bu,
+                             const char *group_id, struct lic_error *err)
 {
+    json_t *j_details = json_array();
+    if (group_id != NULL)
+        json_array_append_new(j_details,
+                              json_pack("{s:s, s:s}", "key", "GroupId", "value", group_id));
+    for (int k = 0; k < bu->input.n_paths; k++) {
+        const char *g = bu->paths[k].group_id;
+        int seen = g == NULL || (group_id != NULL && strcmp(g, group_id) == 0);
+        for (int e = 0; e < k && !seen; e++)
+            seen = bu->paths[e].group_id != NULL && strcmp(bu->paths[e].group_id, g) == 0;
+        if (!seen)
+            json_array_append_new(j_details, json_pack("{s:s, s:s}", "key", "GroupId", "value", g));
+    }
+    struct audit_target target = {.type = "User", .id = bu->id, .upn = bu->upn};
     struct audit_entry entry = {
         .activity = AUDIT_LICENSE_CONCURRENCY,
         .by = &audit_actor_group_licensing,
+        .targets = &target,
+        .n_targets = 1,
         .reason = "Concurrent license processing of the same user; retried automatically.",
-        .j_details = json_pack("[{s:s, s:s}]", "key", "Context", "value", context)};
+        .j_details = j_details};
     return audit_write(conn, &entry, err);
+}
+
+/* Loads the batch with its SKU rows locked. Outside a group's job, a user whom a group job has
+ * yet to reach goes back to the queue instead (semantics §4.6): that job gives the seats in
+ * membership order. Checked after the load, under the SKU locks, so a group license that landed
+ * since the claim is seen with its job; list, contended and *n shrink to the users kept. */
+static int load(struct db_conn *conn, const char **list, char *contended, int *n,
+                const char *group_id, struct lic_batch *b, struct lic_error *err)
+{
+    char *awaiting = calloc((size_t)*n + 1, 1);
+    if (awaiting == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    int rc = -1;
+    for (;;) {
+        if (db_licensing_load(conn, list, *n, NULL, 0, LIC_LOAD_LOCK_SKUS, b, err) != 0)
+            break;
+        int waiting = group_id ? 0 : db_work_awaiting_group(conn, list, *n, awaiting, err);
+        if (waiting <= 0) {
+            rc = waiting;
+            break;
+        }
+        lic_batch_free(b);
+        log_event(LOG_INFO, "users_await_group", "%d of %d users back to the queue for a group job",
+                  waiting, *n);
+        int kept = 0, failed = 0;
+        for (int i = 0; i < *n && !failed; i++) {
+            if (!awaiting[i]) {
+                contended[kept] = contended[i];
+                list[kept++] = list[i];
+            } else {
+                failed = requeue_awaiting_group(conn, list[i], err) != 0;
+            }
+        }
+        if (failed)
+            break;
+        *n = kept;
+    }
+    free(awaiting);
+    return rc;
+}
+
+/* A group job's page: the items queued for its members are covered by this evaluation (taken
+ * before the load, so every change they stand for is seen). */
+static int claim_members(struct db_conn *conn, const char **list, int n, struct lic_error *err)
+{
+    int claimed = db_work_claim_members(conn, list, n, err);
+    if (claimed < 0)
+        return -1;
+    if (claimed > 0)
+        log_event(LOG_INFO, "group_batch", "claimed %d items for %d members", claimed, n);
+    return 0;
 }
 
 /* Members of the group left in Error by their path from it, for the "Finish" record's counts. */
@@ -80,20 +149,23 @@ static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, co
 {
     const char **list = calloc((size_t)n + 1, sizeof(*list));
     struct lic_result *results = calloc((size_t)n + 1, sizeof(*results));
+    char *contended = calloc((size_t)n + 1, 1);
     struct lic_batch b = {0};
     int rc = -1;
-    if (list == NULL || results == NULL) {
+    if (list == NULL || results == NULL || contended == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++)
         list[i] = ids[i];
-    int contended = db_licensing_lock_users(conn, list, n, 1, err);
-    if (contended < 0 ||
-        (contended && audit_concurrency(conn, group_id ? group_id : "user reprocessing", err) != 0))
+    if (db_licensing_lock_users(conn, list, n, contended, err) < 0 ||
+        (group_id != NULL && claim_members(conn, list, n, err) != 0) ||
+        load(conn, list, contended, &n, group_id, &b, err) != 0)
         goto out;
-    if (db_licensing_load(conn, list, n, NULL, 0, LIC_LOAD_LOCK_SKUS, &b, err) != 0)
-        goto out;
+    for (int i = 0; i < n; i++)
+        if (contended[i] && b.users[i].found &&
+            audit_concurrency(conn, &b.users[i], group_id, err) != 0)
+            goto out;
     /* In order: users share the seat budget and the new primary addresses (batch.h). */
     for (int i = 0; i < n; i++)
         if (b.users[i].found && lic_batch_evaluate(&b, i, &results[i]) != 0) {
@@ -107,6 +179,7 @@ out:
     for (int i = 0; results && i < n; i++)
         licensing_result_free(&results[i], b.users ? b.users[i].input.n_paths : 0);
     free(results);
+    free(contended);
     lic_batch_free(&b);
     free(list);
     return rc;
@@ -139,8 +212,10 @@ static void process_users_one_by_one(struct db_conn *conn, char (*ids)[GUID_SIZE
 /* A batch of queued users, claimed in this transaction: 1 done, 0 none queued, -1 on error. */
 static int run_user_batch(struct db_conn *conn, char (*ids)[GUID_SIZE], struct lic_error *err)
 {
-    int claimed = 0;
-    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, err);
+    int claimed = 0, parked = 0;
+    int n = db_work_claim_users(conn, USER_BATCH, ids, &claimed, &parked, err);
+    if (n == 0 && parked > 0) /* nothing to evaluate, but the parked items are set aside */
+        return db_commit(conn, err) == 0 ? 1 : -1;
     if (n <= 0)
         return n;
     if (process_users(conn, ids, n, NULL, NULL, err) != 0 || db_commit(conn, err) != 0) {
@@ -181,7 +256,7 @@ static int run_group_slice(struct db_conn *conn, struct work_job *job, char (*id
              "[Users successfully assigned licenses: %d, Users for whom license assignment "
              "failed: %d.];",
              job->done - job->failed, job->failed);
-    if (db_work_finish(conn, job, err) != 0 ||
+    if (db_work_finish(conn, job, err) != 0 || requeue_parked(conn, err) != 0 ||
         audit_group(conn, AUDIT_GROUP_LICENSE_FINISH, job, result, err) != 0)
         return -1;
     log_event(LOG_INFO, "group_processed", "group %s: %d members, %d failed", job->target,
@@ -227,6 +302,8 @@ static int run_once(struct db_conn *conn, char (*ids)[GUID_SIZE])
     struct lic_error ignored;
     if (db_work_defer_job(conn, job.id, err.message, &ignored) != 0)
         log_event(LOG_WARN, "defer_failed", "job %lld: %s", job.id, ignored.message);
+    else if (job.kind == QUEUE_GROUP && requeue_parked(conn, &ignored) != 0)
+        log_event(LOG_WARN, "unpark_failed", "job %lld: %s", job.id, ignored.message);
     return -1;
 }
 

@@ -9,6 +9,12 @@ user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
 db=licensingd_readme_$$
 psql -q -h "$LICENSINGD_TEST_PGDIR/sock" -U "$user" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
 export DATABASE_URL="host=$LICENSINGD_TEST_PGDIR/sock dbname=$db user=$user"
+# What `make run` does: a secret for the server, and a development token with every permission.
+LICENSINGD_JWT_SECRET=$(openssl rand -hex 32)
+export LICENSINGD_JWT_SECRET
+TOKEN=$("${LICENSINGD_BIN:-build/licensingd}" token --ttl 3600 --upn readme@contoso.com \
+    --scopes "Directory.ReadWrite.All Organization.ReadWrite.All LicenseAssignment.ReadWrite.All AuditLog.Read.All")
+export TOKEN
 "${LICENSINGD_BIN:-build/licensingd}" migrate 2>/dev/null
 if "${LICENSINGD_BIN:-build/licensingd}" --help | grep -q load-demo; then
     "${LICENSINGD_BIN:-build/licensingd}" load-demo 2>/dev/null

@@ -41,9 +41,12 @@ for t in "${unit[@]}"; do run_suite "$t"; done
 for t in "${integration[@]}"; do run_suite "$t"; done
 if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
 if [ -x tests/browser/run.sh ]; then run_suite tests/browser/run.sh; fi
+run_suite tests/tls.sh
 run_suite tests/compat/run.sh
 run_suite tests/compat/conformance.sh
 run_suite tests/openapi_routes.sh
+run_suite tests/openapi_security.sh
+run_suite tests/openapi_lint.sh
 run_suite tests/compose_check.sh
 run_suite tests/doc_citations.sh
 # The architecture's floors (issue 9): api/ -> service/ -> db/ -> service/engine, service/base.

@@ -2,7 +2,8 @@
 # Installs the Debian packages licensingd needs to build, run and test, only those missing.
 set -euo pipefail
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev check libsubunit-dev
-libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl"
+libcurl4-openssl-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl
+libssl-dev openssl"
 # Node.js runs the contract and browser checks; the machine image brings a recent one, Debian's is
 # the fallback.
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"

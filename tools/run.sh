@@ -29,17 +29,31 @@ if [ -x build/licensingd ] && build/licensingd --help | grep -q load-demo; then
     build/licensingd load-demo
 fi
 
+# Bearer tokens: a development secret made once and kept in var/ (only this user can read it),
+# and a token with every permission signed with it. Neither is ever logged by the server.
+secret_file=var/jwt-secret
+if [ ! -s "$secret_file" ]; then
+    mkdir -p var
+    (umask 077 && openssl rand -hex 32 >"$secret_file")
+fi
+LICENSINGD_JWT_SECRET=$(cat "$secret_file")
+export LICENSINGD_JWT_SECRET
+token=$(build/licensingd token --ttl 43200 --upn developer@contoso.onmicrosoft.com \
+    --scopes "Directory.ReadWrite.All Organization.ReadWrite.All LicenseAssignment.ReadWrite.All AuditLog.Read.All")
+
 base="http://$LISTEN_ADDR:$PORT"
 cat <<MSG
 
 licensingd is starting on $base (PostgreSQL: $DATABASE_URL)
-Try, from another terminal:
+Try, from another terminal (the token is valid for 12 hours; 'make run' prints a new one):
+  export TOKEN=$token
   curl -s $base/healthz
   curl -s $base/readyz
-  curl -s $base/v1.0/organization
-  curl -s '$base/v1.0/users?\$top=5'
-  curl -s $base/v1.0/subscribedSkus
-Stop with Ctrl-C; the database stays in var/ for the next 'make run'.
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/v1.0/organization
+  curl -s -H "Authorization: Bearer \$TOKEN" '$base/v1.0/users?\$top=5'
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/v1.0/subscribedSkus
+Tokens with fewer permissions: LICENSINGD_JWT_SECRET=\$(cat $secret_file) build/licensingd token --scopes "User.Read.All"
+Stop with Ctrl-C; the database and the secret stay in var/ for the next 'make run'.
 
 MSG
 exec build/licensingd serve

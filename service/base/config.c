@@ -11,11 +11,11 @@
 
 #include "service/base/netaddr.h"
 
-enum opt_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_BOOL };
+enum opt_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_LEVEL, OPT_BOOL, OPT_FLAG };
 
 struct option_spec {
-    const char *flag; /* --flag */
-    const char *env;  /* environment variable */
+    const char *flag; /* --flag; NULL: environment only */
+    const char *env;  /* environment variable; NULL: flag only */
     enum opt_type type;
     size_t offset;
     size_t size; /* buffer size for strings */
@@ -97,6 +97,23 @@ static const struct option_spec options[] = {
     {"--audit-retention-days", "LICENSINGD_AUDIT_RETENTION_DAYS", OPT_UINT,
      FIELD(audit_retention_days), 0, 36500,
      "directoryAudit records older than this are purged, 0 = keep (default 30)"},
+    /* identity */
+    /* No flag: a secret on the command line is visible to every user of the machine. */
+    {NULL, "LICENSINGD_JWT_SECRET", OPT_STRING, FIELD(jwt_secret), 0, 0,
+     "shared secret for HS256 bearer tokens (32 bytes or more)"},
+    {"--jwks-file", "LICENSINGD_JWKS_FILE", OPT_STRING, FIELD(jwks_file), 0, 0,
+     "JWKS file with the RS256/ES256 keys tokens are signed with"},
+    {"--oidc-issuer", "LICENSINGD_OIDC_ISSUER", OPT_STRING, FIELD(oidc_issuer), 0, 0,
+     "OpenID Connect issuer whose keys sign tokens (discovery, then jwks_uri)"},
+    {"--jwt-audience", "LICENSINGD_JWT_AUDIENCE", OPT_STRING, FIELD(jwt_audience), 0, 0,
+     "the aud every token must carry (default: not checked)"},
+    /* No environment variable: turning authentication off must be visible on the command line. */
+    {"--insecure-no-auth", NULL, OPT_FLAG, FIELD(insecure_no_auth), 0, 0,
+     "accept every request without a token (development only)"},
+    {"--tls-cert", "LICENSINGD_TLS_CERT", OPT_STRING, FIELD(tls_cert), 0, 0,
+     "PEM certificate chain: serve HTTPS (with --tls-key)"},
+    {"--tls-key", "LICENSINGD_TLS_KEY", OPT_STRING, FIELD(tls_key), 0, 0,
+     "PEM private key of --tls-cert"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -181,6 +198,7 @@ static int apply(struct config *cfg, const struct option_spec *o, const char *so
             return -1;
         }
         return 0;
+    case OPT_FLAG:
     case OPT_BOOL:
         if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
             *(int *)field = 1;
@@ -295,6 +313,16 @@ static int validate(struct config *cfg, char *err, size_t err_size)
         cfg->public_url[--n] = '\0';
     if (validate_console(cfg, err, err_size) != 0)
         return -1;
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(err, err_size, "--tls-cert and --tls-key go together: set both or neither");
+        return -1;
+    }
+    if (cfg->oidc_issuer[0] != '\0' && strncmp(cfg->oidc_issuer, "https://", 8) != 0 &&
+        strncmp(cfg->oidc_issuer, "http://", 7) != 0) {
+        snprintf(err, err_size, "LICENSINGD_OIDC_ISSUER: '%s' is not an https:// (or http://) URL",
+                 cfg->oidc_issuer);
+        return -1;
+    }
     if (cfg->db_pool_size == 0)
         cfg->db_pool_size = cfg->http_threads + cfg->workers + 2;
     return 0;
@@ -304,7 +332,7 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char *
                 size_t err_size)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
-        const char *value = getenv_fn ? getenv_fn(options[i].env) : NULL;
+        const char *value = getenv_fn && options[i].env ? getenv_fn(options[i].env) : NULL;
         if (value != NULL && apply(cfg, &options[i], options[i].env, value, err, err_size) != 0)
             return -1;
     }
@@ -316,7 +344,7 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char *
         size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
         const struct option_spec *o = NULL;
         for (size_t i = 0; i < N_OPTIONS; i++) {
-            if (strlen(options[i].flag) == name_len &&
+            if (options[i].flag != NULL && strlen(options[i].flag) == name_len &&
                 strncmp(options[i].flag, arg, name_len) == 0) {
                 o = &options[i];
                 break;
@@ -327,6 +355,8 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, int argc, char *
             return -1;
         }
         const char *value = eq ? eq + 1 : NULL;
+        if (value == NULL && o->type == OPT_FLAG)
+            value = "true"; /* a flag stands alone; --flag=false is still accepted */
         if (value == NULL) {
             if (a + 1 >= argc) {
                 snprintf(err, err_size, "%s needs a value", o->flag);
@@ -349,6 +379,7 @@ const char *config_usage(void)
     used += (size_t)snprintf(text + used, sizeof(text) - used, "Options (flag, environment):\n");
     for (size_t i = 0; i < N_OPTIONS && used < sizeof(text); i++)
         used += (size_t)snprintf(text + used, sizeof(text) - used, "  %-20s %-28s %s\n",
-                                 options[i].flag, options[i].env, options[i].help);
+                                 options[i].flag ? options[i].flag : "",
+                                 options[i].env ? options[i].env : "", options[i].help);
     return text;
 }

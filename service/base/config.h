@@ -44,6 +44,14 @@ struct config {
     char trusted_proxies[1024];       /* addresses/CIDRs whose Forwarded headers count */
     char allowed_hosts[1024];         /* Host values accepted; empty = any (never reflected) */
     unsigned audit_retention_days;    /* directoryAudit records older than this are purged */
+    /* identity: bearer tokens and TLS; secrets here never reach a log line */
+    char jwt_secret[512];   /* HS256 shared secret */
+    char jwks_file[1024];   /* RS256/ES256 keys */
+    char oidc_issuer[512];  /* OpenID Connect issuer: discovery, then its jwks_uri */
+    char jwt_audience[256]; /* aud every token must carry; "" = not checked */
+    int insecure_no_auth;   /* --insecure-no-auth: every request is accepted */
+    char tls_cert[1024];    /* PEM certificate (chain) file; "" = plain HTTP */
+    char tls_key[1024];     /* PEM private key file */
 };
 
 /* Looks up an environment variable; tests pass their own. */

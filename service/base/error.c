@@ -26,6 +26,8 @@ const char *lic_error_default_code(enum lic_error_kind kind)
         return "ServiceUnavailable";
     case LIC_ERR_INTERNAL:
         return "InternalServerError";
+    case LIC_ERR_UNAUTHORIZED:
+        return "InvalidAuthenticationToken";
     }
     return "InternalServerError";
 }

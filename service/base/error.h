@@ -7,14 +7,15 @@
 
 enum lic_error_kind {
     LIC_OK = 0,
-    LIC_ERR_BAD_REQUEST, /* the client's mistake: 400 */
-    LIC_ERR_FORBIDDEN,   /* 403 */
-    LIC_ERR_NOT_FOUND,   /* 404 */
-    LIC_ERR_METHOD,      /* 405 */
-    LIC_ERR_CONFLICT,    /* 409 */
-    LIC_ERR_TOO_LARGE,   /* 413 */
-    LIC_ERR_UNAVAILABLE, /* the database is unreachable: 503 */
-    LIC_ERR_INTERNAL,    /* a bug or an unexpected database failure: 500 */
+    LIC_ERR_BAD_REQUEST,  /* the client's mistake: 400 */
+    LIC_ERR_FORBIDDEN,    /* 403 */
+    LIC_ERR_NOT_FOUND,    /* 404 */
+    LIC_ERR_METHOD,       /* 405 */
+    LIC_ERR_CONFLICT,     /* 409 */
+    LIC_ERR_TOO_LARGE,    /* 413 */
+    LIC_ERR_UNAVAILABLE,  /* the database is unreachable: 503 */
+    LIC_ERR_INTERNAL,     /* a bug or an unexpected database failure: 500 */
+    LIC_ERR_UNAUTHORIZED, /* no valid bearer token: 401 */
 };
 
 struct lic_error {

@@ -37,8 +37,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n; /* the rest is read and ignored */
 }
 
-int http_client_post(const char *url, const char *content_type, const char *body, long timeout_ms,
-                     struct http_result *out)
+/* One request with the options every outgoing call shares; body NULL: a GET. */
+static int perform(const char *url, const char *content_type, const char *body, long timeout_ms,
+                   const char *agent, struct http_result *out)
 {
     memset(out, 0, sizeof(*out));
     CURL *curl = curl_easy_init();
@@ -47,10 +48,13 @@ int http_client_post(const char *url, const char *content_type, const char *body
         return -1;
     }
     struct sink sink = {0};
-    char type_header[160];
-    snprintf(type_header, sizeof(type_header), "Content-Type: %s", content_type);
-    struct curl_slist *headers = curl_slist_append(NULL, type_header);
-    headers = curl_slist_append(headers, "Expect:");
+    struct curl_slist *headers = NULL;
+    if (body != NULL) {
+        char type_header[160];
+        snprintf(type_header, sizeof(type_header), "Content-Type: %s", content_type);
+        headers = curl_slist_append(NULL, type_header);
+        headers = curl_slist_append(headers, "Expect:");
+    }
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -58,13 +62,15 @@ int http_client_post(const char *url, const char *content_type, const char *body
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+    if (body != NULL) {
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "licensingd-notifications/1");
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent);
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
@@ -76,6 +82,18 @@ int http_client_post(const char *url, const char *content_type, const char *body
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int http_client_post(const char *url, const char *content_type, const char *body, long timeout_ms,
+                     struct http_result *out)
+{
+    return perform(url, content_type, body ? body : "", timeout_ms, "licensingd-notifications/1",
+                   out);
+}
+
+int http_client_get(const char *url, long timeout_ms, struct http_result *out)
+{
+    return perform(url, NULL, NULL, timeout_ms, "licensingd/1", out);
 }
 
 int http_client_parse_url(const char *url, char *scheme, size_t scheme_size, char *host,

@@ -21,6 +21,9 @@ int http_client_global_init(void);
 int http_client_post(const char *url, const char *content_type, const char *body, long timeout_ms,
                      struct http_result *out);
 
+/* GETs url (an OpenID Connect discovery document, a JWKS); as http_client_post. */
+int http_client_get(const char *url, long timeout_ms, struct http_result *out);
+
 /* Splits an absolute http(s) URL: scheme ("http"/"https") and host (brackets removed) and port
  * (the scheme's default when absent). 0, or -1 when it is not one. */
 int http_client_parse_url(const char *url, char *scheme, size_t scheme_size, char *host,

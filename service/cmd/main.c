@@ -7,6 +7,7 @@
 #include "service/catalog.h"
 #include "service/base/config.h"
 #include "service/base/log.h"
+#include "service/cmd/identity.h"
 #include "service/cmd/serve.h"
 
 #ifndef LICENSINGD_VERSION
@@ -28,6 +29,10 @@ static void usage(FILE *out)
             "  import-catalog FILE.csv | --rules FILE.json\n"
             "               import Microsoft's product/service-plan CSV, or plan rules\n"
             "  load-demo    load the demo organization, catalog and directory (idempotent)\n"
+            "  init-organization --name NAME --country CC --domain D [--domain D2 ...]\n"
+            "               create or update the organization of this deployment (idempotent)\n"
+            "  token --scopes \"P ...\" | --roles \"P ...\" [--ttl S] [--sub ID] [--upn UPN]\n"
+            "               print an HS256 bearer token signed with LICENSINGD_JWT_SECRET\n"
             "  --help       this text\n"
             "  --version    the version\n\n"
             "%s",
@@ -54,6 +59,12 @@ int main(int argc, char **argv)
         printf("licensingd %s\n", LICENSINGD_VERSION);
         return 0;
     }
+
+    /* identity: these commands read their own options, then the configuration's. */
+    if (strcmp(cmd, "token") == 0)
+        return token_command(argc - 2, argv + 2, env_lookup);
+    if (strcmp(cmd, "init-organization") == 0)
+        return init_organization_command(argc - 2, argv + 2, env_lookup);
 
     /* catalog: import-catalog takes `--rules` and one file name besides the options. */
     int rules = 0;

@@ -9,6 +9,7 @@
 #include "api/http.h"
 #include "db/db.h"
 #include "db/probe.h"
+#include "service/auth/token.h"
 #include "service/base/http_client.h"
 #include "service/base/log.h"
 #include "service/notify.h"
@@ -35,6 +36,33 @@ int server_migrate(const struct config *cfg)
     return 0;
 }
 
+/* The token verifier, or NULL with *failed = 0 under --insecure-no-auth. What is configured is
+ * logged; the secret itself never is. */
+static struct token_verifier *open_tokens(const struct config *cfg, int *failed)
+{
+    *failed = 0;
+    if (cfg->insecure_no_auth) {
+        log_event(LOG_WARN, "auth_disabled",
+                  "--insecure-no-auth: every request is accepted without a token; never expose "
+                  "this server to anyone you do not trust");
+        return NULL;
+    }
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct token_verifier *v = token_verifier_open(cfg, &err);
+    if (v == NULL) {
+        log_event(LOG_ERROR, "start_failed", "%s", err.message);
+        *failed = 1;
+        return NULL;
+    }
+    log_event(LOG_INFO, "auth_enabled", "bearer tokens: %s%s%s%s%s%s%s",
+              cfg->jwt_secret[0] ? "HS256 (shared secret) " : "",
+              cfg->jwks_file[0] ? "JWKS file " : "", cfg->jwks_file,
+              cfg->oidc_issuer[0] ? " OIDC issuer " : "", cfg->oidc_issuer,
+              cfg->jwt_audience[0] ? " audience " : "", cfg->jwt_audience);
+    return v;
+}
+
 /* /readyz waits at most this long to connect and for a ping's answer. */
 #define READY_WAIT_MS 1000
 
@@ -52,12 +80,17 @@ int server_run(const struct config *cfg)
         return 1;
     }
 
-    if (cfg->migrate_on_start && server_migrate(cfg) != 0)
+    int failed = 0;
+    struct token_verifier *tokens = open_tokens(cfg, &failed);
+    if (failed || (cfg->migrate_on_start && server_migrate(cfg) != 0)) {
+        token_verifier_close(tokens);
         return 1;
+    }
 
     struct db_pool *pool = db_pool_open(cfg->database_url, cfg->db_pool_size);
     if (pool == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot allocate the connection pool");
+        token_verifier_close(tokens);
         return 1;
     }
     db_pool_set_timeouts(pool, cfg->db_statement_timeout_ms, cfg->db_lock_timeout_ms);
@@ -65,41 +98,38 @@ int server_run(const struct config *cfg)
     if (probe == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot allocate the readiness probe");
         db_pool_close(pool);
+        token_verifier_close(tokens);
         return 1;
     }
-    struct api_app app = {.cfg = cfg, .pool = pool, .probe = probe};
+    struct api_app app = {.cfg = cfg, .pool = pool, .probe = probe, .tokens = tokens};
     struct lic_error err;
     lic_error_clear(&err);
     struct api_server *server = api_server_start(&app, &err);
+    struct worker_pool *workers = NULL;
     if (server == NULL) {
         log_event(LOG_ERROR, "start_failed", "%s", err.message);
-        db_probe_close(probe);
-        db_pool_close(pool);
-        return 1;
+        goto fail;
     }
-    struct worker_pool *workers = worker_pool_start(cfg);
+    workers = worker_pool_start(cfg);
     if (workers == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot start the reconciliation workers");
         api_server_stop(server, 0);
-        db_probe_close(probe);
-        db_pool_close(pool);
-        return 1;
+        goto fail;
     }
     struct notify_sender *notifications = notify_start(cfg);
     if (notifications == NULL) {
         log_event(LOG_ERROR, "start_failed", "cannot start the notification sender");
         worker_pool_stop(workers);
         api_server_stop(server, 0);
-        db_probe_close(probe);
-        db_pool_close(pool);
-        return 1;
+        goto fail;
     }
     struct retention *retention = retention_start(cfg);
     if (retention == NULL)
         log_event(LOG_WARN, "retention_not_started", "cannot start the audit retention thread");
     log_event(LOG_INFO, "started",
-              "listening on %s:%u with %u HTTP threads, %u connections, %u workers",
-              cfg->listen_addr, cfg->port, cfg->http_threads, cfg->db_pool_size, cfg->workers);
+              "listening on %s://%s:%u with %u HTTP threads, %u connections, %u workers",
+              cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
+              cfg->db_pool_size, cfg->workers);
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -110,6 +140,12 @@ int server_run(const struct config *cfg)
     retention_stop(retention);
     db_probe_close(probe);
     db_pool_close(pool);
+    token_verifier_close(tokens);
     log_event(LOG_INFO, "stopped", NULL);
     return 0;
+fail:
+    db_probe_close(probe);
+    db_pool_close(pool);
+    token_verifier_close(tokens);
+    return 1;
 }

@@ -11,6 +11,16 @@ const E1 = "18181a46-0d4e-45cd-891e-60aabd171b4e";
 const TEAMS = "57ff2da0-773e-42df-b2af-ffb7a2317929";
 let srv;
 let client;
+// What an administrator's app holds: every permission the calls below need.
+const ADMIN = "User.ReadWrite.All Group.ReadWrite.All GroupMember.ReadWrite.All "
+  + "Directory.Read.All Organization.Read.All LicenseAssignment.ReadWrite.All AuditLog.Read.All";
+
+function clientFor(server, scopes) {
+  const token = server.token(scopes);
+  // customHosts: the client attaches the token only to Graph's hosts and the ones named here.
+  return Client.init({ authProvider: (done) => done(null, token), baseUrl: `${server.base}/`,
+    defaultVersion: "v1.0", customHosts: new Set(["127.0.0.1"]) });
+}
 
 before(async () => {
   // The suite's own bursts of set-up writes are not what throttling is tested with (below).
@@ -22,11 +32,7 @@ before(async () => {
     INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('${E1}', 'STANDARDPACK', 1000);
     INSERT INTO sku_service_plans VALUES ('${E1}', '${TEAMS}', 1);`);
   // A base URL ending in "/" (as integrators write it); the client adds the version.
-  client = Client.init({
-    authProvider: (done) => done(null, process.env.LICENSINGD_COMPAT_TOKEN || "unused"),
-    baseUrl: `${srv.base}/`,
-    defaultVersion: "v1.0",
-  });
+  client = clientFor(srv, ADMIN);
 });
 
 after(async () => { await srv?.stop(); });
@@ -172,6 +178,28 @@ test("a delta round trip", async () => {
   assert.deepEqual(byId[removed.id]["@removed"], { reason: "deleted" });
 });
 
+test("GraphError 401 and 403: no token, and a token without the permission", async () => {
+  const anonymous = Client.init({ authProvider: (done) => done(null, "not-a-token"),
+    baseUrl: `${srv.base}/`, defaultVersion: "v1.0", customHosts: new Set(["127.0.0.1"]) });
+  const unauthenticated = await graphError(anonymous.api("/users").get());
+  assert.equal(unauthenticated.statusCode, 401);
+  assert.equal(unauthenticated.code, "InvalidAuthenticationToken");
+  const reader = clientFor(srv, "User.Read.All");
+  const forbidden = await graphError(reader.api("/groups").post({
+    displayName: "Not allowed", mailEnabled: false, mailNickname: "no", securityEnabled: true }));
+  assert.equal(forbidden.statusCode, 403);
+  assert.equal(forbidden.code, "Authorization_RequestDenied");
+  // Inside a batch each request is held to its own permission, as if sent alone.
+  const batch = new BatchRequestContent();
+  batch.addRequest({ id: "read", request: new Request(`${srv.base}/v1.0/users?$top=1`) });
+  batch.addRequest({ id: "write", request: new Request(`${srv.base}/v1.0/groups`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ displayName: "x", mailEnabled: false, mailNickname: "x", securityEnabled: true }) }) });
+  const answers = new BatchResponseContent(await reader.api("/$batch").post(await batch.getContent()));
+  assert.equal(answers.getResponseById("read").status, 200);
+  assert.equal(answers.getResponseById("write").status, 403);
+});
+
 test("GraphError carries Graph's status and code", async () => {
   const bad = await graphError(client.api("/users").top(1000).get());
   assert.equal(bad.statusCode, 400);
@@ -188,8 +216,7 @@ test("GraphError carries Graph's status and code", async () => {
 test("GraphError 429 with Retry-After when the client's bucket is empty", async () => {
   const small = await startServer("compat_throttle", { LICENSINGD_RATE_LIMIT: "1", LICENSINGD_RATE_BURST: "3" });
   try {
-    const c = Client.init({ authProvider: (done) => done(null, process.env.LICENSINGD_COMPAT_TOKEN || "unused"),
-      baseUrl: `${small.base}/`, defaultVersion: "v1.0" });
+    const c = clientFor(small, ADMIN);
     let error;
     for (let i = 0; i < 10 && !error; i++) {
       try {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The contract suite with real material (part of `make test`): Microsoft's official Graph
-# JavaScript client drives licensingd over HTTPS. A throwaway CA made with the openssl CLI signs a
-# certificate for 127.0.0.1; Node trusts it through NODE_EXTRA_CA_CERTS, as an integrator's
-# machine trusts its company CA. Needs LICENSINGD_TEST_PGDIR (tests/run.sh sets it).
+# JavaScript client drives licensingd over HTTPS (its own --tls-cert, named by --public-url). A
+# throwaway CA made with the openssl CLI signs a certificate for 127.0.0.1; Node trusts it through
+# NODE_EXTRA_CA_CERTS, as an integrator's machine trusts its company CA. Needs
+# LICENSINGD_TEST_PGDIR (tests/run.sh sets it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tests/contract/install.sh tests/compat

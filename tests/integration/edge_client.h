@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "service/auth/permissions.h"
+#include "service/auth/token.h"
 #include "tests/integration/harness.h"
 
 static inline double ec_now(void)
@@ -136,16 +138,44 @@ static inline long ec_raw(const struct th_server *s, const char *src, const char
     return status;
 }
 
+/* "Authorization: Bearer ...\r\n" for the client at src: an application token with every
+ * permission whose appid names src, so each source address is a client of its own (the throttle
+ * keys on the token's client). Owned: caller frees. */
+static inline char *ec_authorization(const char *src)
+{
+    char roles[1024], app[64];
+    permissions_format(PERM_ALL, roles, sizeof(roles));
+    snprintf(app, sizeof(app), "edge-client-%s", src);
+    json_t *j_roles = json_array();
+    for (int p = 0; p < PERM_COUNT; p++)
+        json_array_append_new(j_roles, json_string(permission_name((enum permission)p)));
+    json_t *j_claims = json_pack("{s:s, s:s, s:I, s:o}", "sub", app, "appid", app, "exp",
+                                 (json_int_t)time(NULL) + 3600, "roles", j_roles);
+    struct lic_error err;
+    char *token = token_sign("HS256", NULL, NULL, (const unsigned char *)TH_SECRET,
+                             strlen(TH_SECRET), j_claims, &err);
+    json_decref(j_claims);
+    char *line = NULL;
+    if (token == NULL || asprintf(&line, "Authorization: Bearer %s\r\n", token) < 0)
+        line = NULL;
+    free(token);
+    return line;
+}
+
 /* "{method} {target} HTTP/1.1" with a Host, extra header lines ("" or "Name: v\r\n...") and, when
- * body is not NULL, a Content-Length and the body. Status as ec_raw; out may be NULL. */
+ * body is not NULL, a Content-Length and the body. Unless extra names Authorization, the request
+ * carries src's token (ec_authorization). Status as ec_raw; out may be NULL. */
 static inline long ec_request(const struct th_server *s, const char *src, const char *method,
                               const char *target, const char *extra, const char *body, char *out,
                               size_t size)
 {
-    size_t cap = strlen(target) + strlen(extra) + (body ? strlen(body) : 0) + 256;
+    char *auth = strcasestr(extra, "Authorization:") ? NULL : ec_authorization(src);
+    size_t cap = strlen(target) + strlen(extra) + (body ? strlen(body) : 0) +
+                 (auth ? strlen(auth) : 0) + 256;
     char *req = malloc(cap);
-    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n",
-                     method, target, s->port, extra);
+    int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%sConnection: close\r\n",
+                     method, target, s->port, auth ? auth : "", extra);
+    free(auth);
     if (body != NULL)
         n += snprintf(req + n, cap - (size_t)n, "Content-Length: %zu\r\n", strlen(body));
     n += snprintf(req + n, cap - (size_t)n, "\r\n%s", body ? body : "");

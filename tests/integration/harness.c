@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "service/auth/token.h"
 
 static void die(const char *fmt, ...)
 {
@@ -119,6 +122,66 @@ static void capture(const char *method, const char *path, const struct th_respon
     fclose(f);
 }
 
+char *th_token(const char *scopes, const char *roles, long ttl)
+{
+    time_t now = time(NULL);
+    json_t *j_claims =
+        json_pack("{s:s, s:s, s:I, s:I}", "iss", "licensingd-tests", "sub",
+                  "0b5c7e57-0000-4000-8000-000000000001", "iat",
+                  (json_int_t)(ttl < 0 ? now + 2 * ttl : now), "exp", (json_int_t)(now + ttl));
+    if (scopes != NULL) {
+        json_object_set_new(j_claims, "scp", json_string(scopes));
+        json_object_set_new(j_claims, "oid", json_string("0b5c7e57-0000-4000-8000-000000000001"));
+        json_object_set_new(j_claims, "upn", json_string("tester@contoso.com"));
+    } else {
+        json_t *j_roles = json_array();
+        for (const char *r = roles ? roles : ""; *r;) {
+            size_t n = strcspn(r, " ");
+            if (n > 0)
+                json_array_append_new(j_roles, json_stringn(r, n));
+            r += n + (r[n] == ' ');
+        }
+        json_object_set_new(j_claims, "roles", j_roles);
+        json_object_set_new(j_claims, "appid", json_string("7e575000-0000-4000-8000-000000000002"));
+        json_object_set_new(j_claims, "app_displayname", json_string("integration tests"));
+    }
+    struct lic_error err;
+    char *token = token_sign("HS256", NULL, NULL, (const unsigned char *)TH_SECRET,
+                             strlen(TH_SECRET), j_claims, &err);
+    json_decref(j_claims);
+    if (token == NULL)
+        die("cannot sign a test token: %s", err.message);
+    return token;
+}
+
+char *th_bearer(const char *token)
+{
+    char *header = NULL;
+    if (asprintf(&header, "Authorization: Bearer %s", token) < 0)
+        die("out of memory");
+    return header;
+}
+
+/* The default header: a token with every permission, made once per test program (suites may
+ * send requests from several threads). */
+static char *default_header;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void make_default_header(void)
+{
+    char roles[1024];
+    permissions_format(PERM_ALL, roles, sizeof(roles));
+    char *token = th_token(NULL, roles, 7 * 24 * 3600);
+    default_header = th_bearer(token);
+    free(token);
+}
+
+static const char *default_authorization(void)
+{
+    pthread_once(&default_once, make_default_header);
+    return default_header;
+}
+
 void th_request(const struct th_server *s, const char *method, const char *path, const char *body,
                 const char *const *headers, struct th_response *out)
 {
@@ -129,8 +192,13 @@ void th_request(const struct th_server *s, const char *method, const char *path,
     struct curl_slist *list = NULL;
     if (body != NULL)
         list = curl_slist_append(list, "Content-Type: application/json");
-    for (int i = 0; headers && headers[i]; i++)
+    int own_authorization = 0;
+    for (int i = 0; headers && headers[i]; i++) {
         list = curl_slist_append(list, headers[i]);
+        own_authorization |= strncasecmp(headers[i], "Authorization:", 14) == 0;
+    }
+    if (!own_authorization)
+        list = curl_slist_append(list, default_authorization());
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0)
@@ -222,6 +290,7 @@ static void spawn(struct th_server *s, const char *const *extra_env)
             setenv("LOG_LEVEL", "info", 1);
         /* Suites drive the server as fast as they can; throttling is tested on its own. */
         setenv("LICENSINGD_RATE_LIMIT", "0", 1);
+        setenv("LICENSINGD_JWT_SECRET", TH_SECRET, 1);
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
         execl(bin, bin, "serve", (char *)NULL);

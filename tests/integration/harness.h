@@ -25,6 +25,22 @@ struct th_response {
     char headers[8192]; /* raw header block */
 };
 
+/* Every server the harness starts verifies HS256 tokens with this secret (a suite may pass
+ * "LICENSINGD_JWT_SECRET=" in extra_env to start one without it). */
+#define TH_SECRET "integration-tests-secret-0123456789abcdef"
+
+/* Every request carries "Authorization: Bearer <a token with every permission as application
+ * roles>" unless its headers name Authorization themselves: "Authorization:" (nothing after the
+ * colon) sends none, "Authorization: Bearer ..." another one. */
+
+/* An HS256 token signed with TH_SECRET: delegated scopes (names space-separated) when scopes is
+ * not NULL, else application roles; valid from now for ttl seconds (negative: already expired).
+ * Owned: caller frees. */
+char *th_token(const char *scopes, const char *roles, long ttl);
+
+/* "Authorization: Bearer <token>" for a headers array; owned: caller frees. */
+char *th_bearer(const char *token);
+
 /* Creates database licensingd_<suite>_<pid> in the test cluster (LICENSINGD_TEST_PGDIR) and starts
  * $LICENSINGD_BIN serve on a free port with extra_env ("NAME=value", NULL-terminated, may be
  * NULL); waits until /healthz answers. Aborts the test program on failure. */

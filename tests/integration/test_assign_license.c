@@ -233,7 +233,7 @@ START_TEST(suspended_sku_without_seats_is_the_seat_error_not_a_500)
 }
 END_TEST
 
-START_TEST(prohibited_country_and_inherited_organization_country)
+START_TEST(prohibited_country_and_no_usage_location_are_refused)
 {
     char cn[GUID_SIZE], none[GUID_SIZE];
     make_user("li@contoso.com", "CN", cn);
@@ -249,16 +249,19 @@ START_TEST(prohibited_country_and_inherited_organization_country)
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", cn), 0);
 
-    /* No usage location: the organization's (US) applies, so the user is licensed. */
+    /* No usage location: a direct assignment needs the user's own, even though the organization
+     * has a country (only group paths inherit it, semantics §2). */
     make_user("nolocation@contoso.com", NULL, none);
     ck_assert_int_eq(assign(none,
                             "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" AUDIO
                             "\"}],\"removeLicenses\":[]}",
                             &r),
-                     200);
+                     400);
+    ck_assert_str_eq(message(&r),
+                     "License assignment cannot be done for user with invalid usage location.");
     th_response_free(&r);
     ck_assert_int_eq(
-        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", none), 2);
+        th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE user_id = '%s'", none), 0);
     ck_assert_int_eq(
         th_sql_longf(&srv,
                      "SELECT count(*) FROM users WHERE id = '%s' AND usage_location IS "
@@ -511,7 +514,7 @@ int main(void)
     tcase_add_test(tc, swapping_e1_for_e3_in_one_call_succeeds);
     tcase_add_test(tc, last_seat_taken_answers_400_and_consumes_nothing);
     tcase_add_test(tc, suspended_sku_without_seats_is_the_seat_error_not_a_500);
-    tcase_add_test(tc, prohibited_country_and_inherited_organization_country);
+    tcase_add_test(tc, prohibited_country_and_no_usage_location_are_refused);
     tcase_add_test(tc, no_location_anywhere_is_invalid_usage_location);
     tcase_add_test(tc, request_errors_are_graph_400s_and_404);
     tcase_add_test(tc, group_license_applies_on_reprocess_and_cannot_be_removed_directly);

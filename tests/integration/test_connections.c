@@ -176,9 +176,14 @@ START_TEST(a_stalled_body_is_closed_at_the_body_deadline)
 {
     int fd = ec_connect(&srv, "127.0.0.50");
     ck_assert_int_ge(fd, 0);
-    const char req[] = "POST /v1.0/groups HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: 100\r\n\r\n{\"displ";
-    ck_assert_int_eq(ec_send_all(fd, req, sizeof(req) - 1), 0);
+    char req[2048];
+    char *auth = ec_authorization("127.0.0.50");
+    int len = snprintf(req, sizeof(req),
+                       "POST /v1.0/groups HTTP/1.1\r\nHost: x\r\n%sContent-Type: "
+                       "application/json\r\nContent-Length: 100\r\n\r\n{\"displ",
+                       auth);
+    free(auth);
+    ck_assert_int_eq(ec_send_all(fd, req, (size_t)len), 0);
     double t = ec_now();
     int closed = closed_by_server(fd, BODY_TIMEOUT_MS + 4000);
     double took = ec_now() - t;

@@ -581,6 +581,34 @@ START_TEST(batch_limit_and_malformed_batches_are_400)
 }
 END_TEST
 
+START_TEST(each_request_of_a_batch_is_authorized_as_if_alone)
+{
+    char *token = th_token("User.Read.All", NULL, 600);
+    char *bearer = th_bearer(token);
+    const char *reader[] = {bearer, NULL};
+    struct th_response r;
+    th_request(&srv, "POST", "/v1.0/$batch",
+               "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users?$top=1\"},"
+               "{\"id\":\"2\",\"method\":\"GET\",\"url\":\"/auditLogs/directoryAudits\"},"
+               "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"/users?$top=1\","
+               "\"headers\":{\"Authorization\":\"Bearer forged\"}}]}",
+               reader, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(status_of(r.json, "1"), 200);
+    ck_assert_int_eq(status_of(r.json, "2"), 403); /* AuditLog.Read.All is not granted */
+    ck_assert_int_eq(status_of(r.json, "3"), 401); /* a request's own header wins */
+    th_response_free(&r);
+    /* The batch itself needs a token. */
+    const char *none[] = {"Authorization: Bearer not-a-token", NULL};
+    th_request(&srv, "POST", "/v1.0/$batch",
+               "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"}]}", none, &r);
+    ck_assert_int_eq(r.status, 401);
+    th_response_free(&r);
+    free(bearer);
+    free(token);
+}
+END_TEST
+
 START_TEST(each_request_of_a_batch_counts_against_the_throttle)
 {
     /* A server of its own with a small bucket: 12 tokens, a write costs 5, a read 1. */
@@ -656,6 +684,7 @@ int main(void)
     tcase_add_test(tc, metadata_document_is_served_as_xml);
     tcase_add_test(tc, batch_answers_each_request_as_if_alone);
     tcase_add_test(tc, batch_limit_and_malformed_batches_are_400);
+    tcase_add_test(tc, each_request_of_a_batch_is_authorized_as_if_alone);
     tcase_add_test(tc, each_request_of_a_batch_counts_against_the_throttle);
     suite_add_tcase(s, tc);
     return th_run_suite(s, CK_FORK_GETENV, &srv, 5000);

@@ -131,22 +131,25 @@ START_TEST(forged_host_is_not_reflected_in_links)
     char out[16384];
     const char *forged = "X-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n"
                          "Forwarded: host=evil.example;proto=https\r\n";
-    char req[1024];
-    snprintf(req, sizeof(req),
-             "GET /v1.0/users?$top=1 HTTP/1.1\r\nHost: evil.example\r\n%sConnection: close\r\n\r\n",
-             forged);
+    char req[2048];
+    char *auth = ec_authorization("127.0.0.1");
+    snprintf(
+        req, sizeof(req),
+        "GET /v1.0/users?$top=1 HTTP/1.1\r\nHost: evil.example\r\n%s%sConnection: close\r\n\r\n",
+        auth, forged);
     ck_assert_int_eq(ec_raw(&srv, "127.0.0.1", req, strlen(req), out, sizeof(out)), 200);
     ck_assert_ptr_null(strstr(out, "evil.example"));
     ck_assert_ptr_nonnull(strstr(out, "\"@odata.nextLink\":\"http://127.0.0.1:"));
     /* The group assignment's Location header too. */
     snprintf(req, sizeof(req),
-             "POST /v1.0/groups/" MARKETING "/assignLicense HTTP/1.1\r\nHost: evil.example\r\n"
+             "POST /v1.0/groups/" MARKETING "/assignLicense HTTP/1.1\r\nHost: evil.example\r\n%s"
              "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             strlen("{\"addLicenses\":[],\"removeLicenses\":[]}"),
+             auth, strlen("{\"addLicenses\":[],\"removeLicenses\":[]}"),
              "{\"addLicenses\":[],\"removeLicenses\":[]}");
     long st = ec_raw(&srv, "127.0.0.1", req, strlen(req), out, sizeof(out));
     ck_assert_msg(st == 202 || st == 200, "%ld %s", st, out);
     ck_assert_ptr_null(strstr(out, "evil.example"));
+    free(auth);
 }
 END_TEST
 
@@ -171,19 +174,22 @@ END_TEST
 START_TEST(allowed_hosts_refuse_other_hosts_but_health_answers)
 {
     char out[8192];
-    char req[512];
+    char req[2048];
+    char *auth = ec_authorization("127.0.0.1");
     snprintf(req, sizeof(req),
-             "GET /v1.0/users HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+             "GET /v1.0/users HTTP/1.1\r\nHost: evil.example\r\n%sConnection: close\r\n\r\n", auth);
     ck_assert_int_eq(ec_raw(&hosts, "127.0.0.1", req, strlen(req), out, sizeof(out)), 400);
     ck_assert_ptr_nonnull(strstr(out, "\"code\":\"Request_BadRequest\""));
-    snprintf(
-        req, sizeof(req),
-        "GET /v1.0/users?$top=1 HTTP/1.1\r\nHost: api.example:8443\r\nConnection: close\r\n\r\n");
+    snprintf(req, sizeof(req),
+             "GET /v1.0/users?$top=1 HTTP/1.1\r\nHost: api.example:8443\r\n%sConnection: "
+             "close\r\n\r\n",
+             auth);
     ck_assert_int_eq(ec_raw(&hosts, "127.0.0.1", req, strlen(req), out, sizeof(out)), 200);
     ck_assert_ptr_nonnull(strstr(out, "\"@odata.context\":\"http://api.example:8443/v1.0/"));
     snprintf(req, sizeof(req),
              "GET /healthz HTTP/1.1\r\nHost: 10.1.2.3\r\nConnection: close\r\n\r\n");
     ck_assert_int_eq(ec_raw(&hosts, "127.0.0.1", req, strlen(req), out, sizeof(out)), 200);
+    free(auth);
 }
 END_TEST
 
@@ -324,9 +330,14 @@ END_TEST
 START_TEST(every_request_is_in_the_access_log_escaped)
 {
     char out[4096], rid[64];
-    const char req[] =
-        "GET /v1.0/us\xff\xfe/\x01zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    long st = ec_raw(&srv, "127.0.0.1", req, sizeof(req) - 1, out, sizeof(out));
+    char req[2048];
+    char *auth = ec_authorization("127.0.0.1");
+    int len = snprintf(req, sizeof(req),
+                       "GET /v1.0/us\xff\xfe/\x01zz HTTP/1.1\r\nHost: x\r\n%sConnection: "
+                       "close\r\n\r\n",
+                       auth);
+    free(auth);
+    long st = ec_raw(&srv, "127.0.0.1", req, (size_t)len, out, sizeof(out));
     ck_assert_int_eq(st, 404);
     ec_header(out, "request-id", rid, sizeof(rid));
     ck_assert_uint_eq(strlen(rid), 36);

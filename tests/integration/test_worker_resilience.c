@@ -45,7 +45,8 @@ static void wait_complete(const char *group, int seconds)
     ck_abort_msg("group %s not complete after %d s", group, seconds);
 }
 
-/* Sum of the "claimed N items" the worker logs for each user batch, over one server's log. */
+/* Sum of the "claimed N items" the worker logs for each user batch (and each group page that
+ * took its members' items), over one server's log. */
 static long claimed_in_log(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -53,7 +54,7 @@ static long claimed_in_log(const char *path)
     char line[4096];
     while (f && fgets(line, sizeof(line), f)) {
         const char *p = strstr(line, "\"claimed ");
-        if (p && strstr(line, "\"user_batch\""))
+        if (p && (strstr(line, "\"user_batch\"") || strstr(line, "\"group_batch\"")))
             total += atol(p + 9);
     }
     if (f)
