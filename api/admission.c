@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "api/auth.h"
+#include "api/errors.h"
 #include "api/handlers.h"
 #include "api/http_internal.h"
 #include "api/throttle.h"
@@ -188,8 +189,9 @@ static int admit_route(struct request_state *st)
                            "The request path holds a malformed escape or a NUL byte (%%00): '%s'.",
                            shown);
     } else if (m == ROUTE_NO_PATH) {
-        http_prepare_error(st, 404, "Request_ResourceNotFound",
-                           "Resource not found for the segment '%s'.", shown);
+        struct lic_error err;
+        api_unknown_path_error(st->path, &err);
+        http_prepare_error(st, api_error_status(err.kind), err.code, "%s", err.message);
     } else if (st->method == HTTP_OPTIONS) {
         prepare_options(st, allowed);
     } else {
@@ -302,6 +304,50 @@ int http_admit(struct api_server *server, struct request_state *st)
         http_prepare_error(st, 415, "UnsupportedMediaType",
                            "The request body must be JSON: send Content-Type: application/json.");
         return 1;
+    }
+    return 0;
+}
+
+/* ---- a request of a $batch, run in-process ---- */
+
+unsigned api_admit_inner(struct api_request *req, const struct route *route,
+                         struct auth_caller *caller, struct lic_error *err, char *retry_after,
+                         size_t size)
+{
+    struct api_server *server = req->server;
+    retry_after[0] = '\0';
+    if (server == NULL)
+        return 0;
+    /* The same gate as alone: the token (the batch's Authorization unless the request names its
+     * own), then the route's permission. */
+    if (api_auth_required(server->app, route, req->path)) {
+        if (api_auth_authenticate(server->app, req, caller, err) != 0)
+            return 401;
+        req->caller = caller;
+        if (api_auth_authorize(caller, route, err) != 0)
+            return 403;
+    }
+    if (server->throttle != NULL && !http_is_probe(route)) {
+        char key[THROTTLE_KEY_MAX];
+        api_client_key(req, key, sizeof(key));
+        double cost = req->method == HTTP_GET || req->method == HTTP_HEAD ? THROTTLE_READ_COST
+                                                                          : THROTTLE_WRITE_COST;
+        double wait = 0;
+        if (!throttle_take(server->throttle, key, cost, (double)http_now_ms() / 1000.0, &wait)) {
+            unsigned seconds = (unsigned)wait;
+            if ((double)seconds < wait || seconds == 0)
+                seconds++;
+            snprintf(retry_after, size, "%u", seconds);
+            lic_error_set(err, LIC_ERR_BAD_REQUEST, "TooManyRequests",
+                          "Too many requests from this client. Retry after %u seconds.", seconds);
+            return 429;
+        }
+    }
+    if ((req->method == HTTP_POST || req->method == HTTP_PATCH || req->method == HTTP_PUT) &&
+        req->body_len > 0 && !edge_media_is_json(api_header(req, "Content-Type"))) {
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "UnsupportedMediaType",
+                      "The request body must be JSON: send Content-Type: application/json.");
+        return 415;
     }
     return 0;
 }

@@ -13,29 +13,43 @@
 
 /* A keyset-paged collection of users or groups. */
 struct list_kind {
-    const char *set; /* "users": @odata.context */
+    const char *set;  /* "users": @odata.context */
+    const char *type; /* "microsoft.graph.user" */
     const char *const *props;
-    unsigned features;                    /* enum list_features */
-    const struct db_property *properties; /* the entity's table, props[i] is properties[i].name */
-    int nprops;
-    /* Pages, one object and objects by id, as representations (enum repr_col). */
+    unsigned features; /* enum list_features */
     int (*list)(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                 long *count, struct lic_error *err);
-    int (*get)(struct db_conn *conn, const char *id, const struct db_repr *repr,
-               struct db_rows **rows, struct lic_error *err);
-    int (*by_ids)(struct db_conn *conn, const char *const *ids, int n, const struct db_repr *repr,
-                  struct db_rows **rows, struct lic_error *err);
+    int (*render)(struct db_conn *conn, const struct db_rows *rows, int n, uint64_t mask,
+                  int with_type, json_t *j_items, struct lic_error *err);
+    int (*get)(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
+               struct lic_error *err);
+    int (*by_ids)(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                  struct lic_error *err);
+    int sort_col, id_col;
+    /* The representation assembled by PostgreSQL (one statement: no render pass), used by GET
+     * and the list pages when nothing is expanded. */
+    const struct db_property *properties; /* the entity's table: props[i] is properties[i].name */
+    int nprops;
+    int (*repr_get)(struct db_conn *conn, const char *id, const struct db_repr *repr,
+                    struct db_rows **rows, struct lic_error *err);
 };
 extern const struct list_kind list_users, list_groups;
 
-/* A page of "directoryObjects" (each with @odata.type) of one kind with these ids, in this order
- * (objects gone meanwhile left out): answers 200 with the page, @odata.count when count >= 0, and
- * a nextLink holding last_key when it is not NULL. 0, or -1 with err. */
-int directory_reply_ids(const struct api_app *app, const struct api_request *req,
-                        struct api_response *res, struct db_conn *conn,
-                        const struct list_kind *kind, const char *const *ids, int n,
-                        uint64_t select, long count, const char *last_key, struct lic_error *err)
+/* The objects with these ids, rendered in the given order (missing ones skipped), relations
+ * loaded once for the whole page. */
+int render_ids_in_order(struct db_conn *conn, const struct list_kind *kind, const char *const *ids,
+                        int n, uint64_t mask, int with_type, json_t *j_items,
+                        struct lic_error *err);
+
+/* Users and groups (types[i] "user" or "group") with @odata.type, in the order of ids (objects
+ * gone meanwhile are skipped), relations loaded once; all_props renders every property (for a
+ * $select over several types applied after), else each type's default representation. */
+int render_directory_objects(struct db_conn *conn, const char *const *ids, const char *const *types,
+                             int n, int all_props, json_t *j_items, struct lic_error *err)
     __attribute__((warn_unused_result));
+
+/* A directoryObject's properties for $select across users and groups (each keeps what it has). */
+extern const char *const member_props[];
 
 /* GET /{set} with every option, GET /{set}/$count, and GET /{set}/{id} with $select. */
 void directory_list(const struct api_app *app, const struct api_request *req,

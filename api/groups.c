@@ -1,4 +1,5 @@
 /* /v1.0/groups: list, $count, get, create, update (members@odata.bind), delete, and membership. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "service/directory.h"
@@ -114,89 +115,67 @@ API_HANDLER(api_groups_delete)
     directory_reply_written(res, rc, &err);
 }
 
-/* Members: users and groups, each as its own type with @odata.type, in added order; with
- * $select (over member_props) each type shows the selected names it has. 0, or -1 with err. */
-static int reply_members(const struct api_app *app, const struct api_request *req,
-                         struct api_response *res, struct db_conn *conn, const struct db_rows *ids,
-                         int n, uint64_t select, long count, const char *last_key,
-                         struct lic_error *err);
-/* A member's properties: user and group names together (each type keeps what it has). */
-static const char *const member_props[] = {
-    "id", "displayName", "mail", "mailNickname", "userPrincipalName", "description", NULL};
-
-API_HANDLER(api_groups_members)
+/* One page of a group's members: direct ones in the order added, or (transitive) every object
+ * reached through nested groups, by id; type ("user", "group") is a Graph type cast. */
+static void members_page(const struct api_app *app, const struct api_request *req,
+                         struct api_response *res, const char *type, int transitive)
 {
     struct lic_error err;
     lic_error_clear(&err);
+    const struct list_kind *cast = type == NULL                ? NULL
+                                   : strcmp(type, "user") == 0 ? &list_users
+                                                               : &list_groups;
+    const char *const *props = cast ? cast->props : member_props;
     struct list_options o;
     struct db_conn *conn = NULL;
     struct db_rows *rows = NULL;
+    const char **ids = NULL, **types = NULL;
     int rc = -1;
     long count = -1;
     const char *after = NULL;
-    if (list_options_parse(req, member_props, 0, &o, &err) != 0 ||
-        list_options_after_numbers(&o, 1, &after, &err) != 0 ||
+    if (list_options_parse(req, props, cast ? cast->type : "microsoft.graph.directoryObject", 0, &o,
+                           &err) != 0 ||
+        (transitive ? list_options_after_id(&o, &after, &err)
+                    : list_options_after_numbers(&o, 1, &after, &err)) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
-        db_members_list(conn, req->params.values[0], o.top, after, &rows, &count, o.count, &err) !=
-            0)
+        (transitive ? db_members_transitive(conn, req->params.values[0], o.top, after, &rows, &err)
+                    : db_members_list(conn, req->params.values[0], type, o.top, after, &rows,
+                                      &count, o.count, &err)) != 0)
         goto out;
     int n = rows->nrows > o.top ? o.top : rows->nrows;
-    rc = reply_members(app, req, res, conn, rows, n, o.select, count,
-                       rows->nrows > o.top && n > 0 ? db_rows_get(rows, n - 1, MCOL_SEQ) : NULL,
-                       &err);
+    ids = calloc((size_t)n + 1, sizeof(*ids));
+    types = calloc((size_t)n + 1, sizeof(*types));
+    if (ids == NULL || types == NULL) {
+        lic_error_set(&err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        ids[i] = db_rows_get(rows, i, MCOL_ID);
+        types[i] = db_rows_get(rows, i, MCOL_TYPE);
+    }
+    json_t *j_items = json_array();
+    /* With $select, render every property of each type, then keep the selected ones. */
+    if (render_directory_objects(conn, ids, types, n, o.select != 0, j_items, &err) != 0) {
+        json_decref(j_items);
+        goto out;
+    }
+    for (size_t k = 0; o.select && k < json_array_size(j_items); k++)
+        odata_apply_select(json_array_get(j_items, k), props, o.select);
+    const char *parts[] = {n > 0 ? db_rows_get(rows, n - 1, transitive ? MCOL_ID : MCOL_SEQ)
+                                 : NULL};
+    odata_reply_page(app, req, res, cast ? cast->set : "directoryObjects", j_items, count,
+                     rows->nrows > o.top ? parts : NULL, 1);
+    rc = 0;
 out:
+    free(ids);
+    free(types);
     list_options_free(&o);
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }
 
-static int reply_members(const struct api_app *app, const struct api_request *req,
-                         struct api_response *res, struct db_conn *conn, const struct db_rows *ids,
-                         int n, uint64_t select, long count, const char *last_key,
-                         struct lic_error *err)
-{
-    const char *users[ODATA_TOP_MAX], *groups[ODATA_TOP_MAX];
-    int nu = 0, ng = 0;
-    for (int i = 0; i < n && i < ODATA_TOP_MAX; i++) {
-        if (strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0)
-            users[nu++] = db_rows_get(ids, i, MCOL_ID);
-        else
-            groups[ng++] = db_rows_get(ids, i, MCOL_ID);
-    }
-    /* A selection none of whose names a type has shows only the type. */
-    struct db_repr user_repr = {render_mask_by_names(member_props, select, user_props), 1};
-    struct db_repr group_repr = {render_mask_by_names(member_props, select, group_props), 1};
-    if (select == 0) {
-        user_repr = render_repr(db_user_properties, USER_PROPERTY_COUNT, 0, 1);
-        group_repr = render_repr(db_group_properties, GROUP_PROPERTY_COUNT, 0, 1);
-    }
-    struct db_rows *u = NULL, *g = NULL;
-    int rc = -1;
-    if ((nu > 0 && db_users_by_ids(conn, users, nu, &user_repr, &u, err) != 0) ||
-        (ng > 0 && db_groups_by_ids(conn, groups, ng, &group_repr, &g, err) != 0))
-        goto out;
-    /* Each type comes back in membership order: merge them (members gone meanwhile skipped). */
-    const char *items[ODATA_TOP_MAX];
-    int k = 0, iu = 0, ig = 0;
-    for (int i = 0; i < n && i < ODATA_TOP_MAX; i++) {
-        const char *want = db_rows_get(ids, i, MCOL_ID);
-        int is_user = strcmp(db_rows_get(ids, i, MCOL_TYPE), "user") == 0;
-        const struct db_rows *r = is_user ? u : g;
-        int *at = is_user ? &iu : &ig;
-        if (r != NULL && *at < r->nrows && strcmp(db_rows_get(r, *at, REPR_ID), want) == 0)
-            items[k++] = db_rows_get(r, (*at)++, REPR_JSON);
-    }
-    const char *parts[] = {last_key};
-    odata_reply_page_texts(app, req, res, "directoryObjects", items, k, count,
-                           last_key ? parts : NULL, 1);
-    rc = 0;
-out:
-    db_rows_free(u);
-    db_rows_free(g);
-    return rc;
-}
-
-API_HANDLER(api_groups_members_count)
+static void members_count(const struct api_app *app, const struct api_request *req,
+                          struct api_response *res, const char *type)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -206,13 +185,49 @@ API_HANDLER(api_groups_members_count)
     int rc = -1;
     if (list_options_count_allowed(req, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
-        db_members_list(conn, req->params.values[0], 0, NULL, &rows, &count, 1, &err) != 0)
+        db_members_list(conn, req->params.values[0], type, 0, NULL, &rows, &count, 1, &err) != 0)
         goto out;
     directory_reply_count(res, count);
     rc = 0;
 out:
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
+}
+
+API_HANDLER(api_groups_members)
+{
+    members_page(app, req, res, NULL, 0);
+}
+
+API_HANDLER(api_groups_members_count)
+{
+    members_count(app, req, res, NULL);
+}
+
+/* /members/microsoft.graph.user and /microsoft.graph.group: Graph's type casts. */
+API_HANDLER(api_groups_members_users)
+{
+    members_page(app, req, res, "user", 0);
+}
+
+API_HANDLER(api_groups_members_users_count)
+{
+    members_count(app, req, res, "user");
+}
+
+API_HANDLER(api_groups_members_groups)
+{
+    members_page(app, req, res, "group", 0);
+}
+
+API_HANDLER(api_groups_members_groups_count)
+{
+    members_count(app, req, res, "group");
+}
+
+API_HANDLER(api_groups_transitive_members)
+{
+    members_page(app, req, res, NULL, 1);
 }
 
 /* POST members/$ref: the member in the body's @odata.id. */

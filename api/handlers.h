@@ -8,6 +8,12 @@
 #define API_HANDLER(name)                                                                          \
     void name(const struct api_app *app, const struct api_request *req, struct api_response *res)
 
+/* api/batch.c */
+API_HANDLER(api_batch);
+
+/* api/metadata.c */
+API_HANDLER(api_metadata);
+
 /* api/health.c */
 API_HANDLER(api_health_live);
 API_HANDLER(api_health_ready);
@@ -26,6 +32,7 @@ API_HANDLER(api_metrics);
 API_HANDLER(api_user_assign_license);
 API_HANDLER(api_user_reprocess);
 API_HANDLER(api_user_license_details);
+API_HANDLER(api_user_license_detail);
 API_HANDLER(api_group_assign_license);
 API_HANDLER(api_group_reprocess);
 API_HANDLER(api_group_members_with_errors);
@@ -59,6 +66,9 @@ API_HANDLER(api_users_create);
 API_HANDLER(api_users_update);
 API_HANDLER(api_users_delete);
 API_HANDLER(api_users_member_of);
+API_HANDLER(api_users_member_of_count);
+API_HANDLER(api_users_member_of_groups);
+API_HANDLER(api_users_transitive_member_of);
 API_HANDLER(api_groups_list);
 API_HANDLER(api_groups_count);
 API_HANDLER(api_groups_get);
@@ -67,11 +77,24 @@ API_HANDLER(api_groups_update);
 API_HANDLER(api_groups_delete);
 API_HANDLER(api_groups_members);
 API_HANDLER(api_groups_members_count);
+API_HANDLER(api_groups_members_users);
+API_HANDLER(api_groups_members_users_count);
+API_HANDLER(api_groups_members_groups);
+API_HANDLER(api_groups_members_groups_count);
+API_HANDLER(api_groups_transitive_members);
 API_HANDLER(api_groups_member_add);
 API_HANDLER(api_groups_member_remove);
 API_HANDLER(api_organization_list);
+API_HANDLER(api_organization_get);
 API_HANDLER(api_organization_update);
 API_HANDLER(api_audit_list);
+API_HANDLER(api_audit_get);
+/* api/delta.c */
+API_HANDLER(api_users_delta);
+API_HANDLER(api_groups_delta);
+/* api/directory_objects.c */
+API_HANDLER(api_directory_object_get);
+API_HANDLER(api_directory_objects_get_by_ids);
 /* end Directory */
 /* console: api/console.c (the admin console's files under /admin/) */
 API_HANDLER(api_console_index);

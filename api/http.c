@@ -63,7 +63,17 @@ const char *api_query(const struct api_request *req, const char *name)
 
 const char *api_header(const struct api_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+    if (req->inner_headers != NULL) {
+        const struct api_pairs *h = req->inner_headers;
+        for (int i = 0; i < h->n; i++)
+            if (strcasecmp(h->names[i], name) == 0)
+                return h->values[i];
+        /* Graph: the batch's own credentials apply to each of its requests. */
+        if (strcasecmp(name, "Authorization") != 0)
+            return NULL;
+    }
+    return req->connection ? MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name)
+                           : NULL;
 }
 
 void api_base_url(const struct api_app *app, const struct api_request *req, char *out, size_t size)
@@ -92,6 +102,8 @@ void api_reply_json(struct api_response *res, unsigned status, json_t *j_body)
     json_decref(res->j_body);
     res->status = status;
     res->j_body = j_body;
+    /* Graph's media type for OData payloads; its error bodies are plain application/json. */
+    res->content_type = status < 400 ? API_ODATA_JSON : NULL;
 }
 
 void api_reply_empty(struct api_response *res, unsigned status)
@@ -159,6 +171,35 @@ static const struct api_request *current_request(const struct api_response *res)
     return ((const struct exchange *)res)->req;
 }
 
+void api_exchange(const struct api_app *app, const struct api_request *req,
+                  const struct route *route, const struct lic_error *err, struct api_response *out)
+{
+    struct exchange ex = {.req = req};
+    ex.res.status = 500;
+    if (route != NULL)
+        route->handler(app, req, &ex.res);
+    else
+        api_reply_error(&ex.res, err);
+    *out = ex.res;
+}
+
+/* Graph answers a path under /v1.0/ that names no resource with 400 and the first segment it
+ * could not resolve; anything outside the API is plainly not there (404). */
+void api_unknown_path_error(const char *path, struct lic_error *err)
+{
+    char segment[128], shown[256];
+    router_unknown_segment(api_routes, api_routes_count, path, segment, sizeof(segment));
+    if (strncasecmp(path, "/v1.0/", 6) == 0 && segment[0] != '\0') {
+        edge_log_text(segment, strlen(segment), shown, sizeof(shown));
+        lic_error_set(err, LIC_ERR_BAD_REQUEST, "BadRequest",
+                      "Resource not found for the segment '%s'.", shown);
+    } else {
+        edge_log_text(path, strlen(path), shown, sizeof(shown));
+        lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                      "Resource not found for the segment '%s'.", shown);
+    }
+}
+
 /* ---- preparing and sending answers ---- */
 
 void http_add_out_header(struct request_state *st, const char *name, const char *value)
@@ -211,7 +252,8 @@ struct api_request http_request_of(struct request_state *st)
                               .query = &st->query,
                               .base_url = st->base_url,
                               .client_address = st->client,
-                              .caller = st->authenticated ? &st->caller : NULL};
+                              .caller = st->authenticated ? &st->caller : NULL,
+                              .server = st->server};
     return req;
 }
 

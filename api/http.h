@@ -26,6 +26,13 @@ struct api_app {
     struct token_verifier *tokens; /* NULL: --insecure-no-auth */
 };
 
+/* Name/value pairs of a request made in-process ($batch): its headers. */
+struct api_pairs {
+    int n;
+    const char *const *names;
+    const char *const *values;
+};
+
 struct api_request {
     unsigned method;
     const char *method_name;
@@ -40,9 +47,17 @@ struct api_request {
     const char *base_url;             /* "https://host" for links (see api_base_url) */
     const char *client_address;       /* the peer, or the client a trusted proxy names */
     const struct auth_caller *caller; /* from the bearer token; NULL: open route or auth off */
+    /* A request of a $batch: its own headers instead of the connection's (the batch's
+     * Authorization still applies); NULL for a request sent alone. */
+    const struct api_pairs *inner_headers;
+    struct api_server *server; /* the server that admitted it (for a $batch's requests) */
 };
 
 #define API_MAX_HEADERS 8
+
+/* The Content-Type of Graph's JSON answers. */
+#define API_ODATA_JSON                                                                             \
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
 
 struct api_response {
     unsigned status;
@@ -77,6 +92,23 @@ void api_reply_text(struct api_response *res, unsigned status, char *text);
 void api_reply_json_text(struct api_response *res, unsigned status, char *text);
 void api_reply_error(struct api_response *res, const struct lic_error *err);
 void api_add_header(struct api_response *res, const char *name, const char *value);
+
+/* The refusal of a path no route matches: Graph's 400 naming the unknown segment under /v1.0/,
+ * else 404. */
+void api_unknown_path_error(const char *path, struct lic_error *err);
+
+/* For a request run in-process ($batch), what a request sent alone passes after routing: the
+ * bearer token (into *caller, and req->caller points at it) and the route's permission, its
+ * client's token bucket (each request counts) and a JSON body's media type. 0 to run it; else
+ * the status (401, 403, 429, 415) with err, and for 429 the Retry-After value in retry_after. */
+unsigned api_admit_inner(struct api_request *req, const struct route *route,
+                         struct auth_caller *caller, struct lic_error *err, char *retry_after,
+                         size_t size);
+
+/* Runs one request in-process: route's handler, or (route NULL) the refusal err, answered into
+ * *out as if sent alone (the caller frees out->j_body and out->text). */
+void api_exchange(const struct api_app *app, const struct api_request *req,
+                  const struct route *route, const struct lic_error *err, struct api_response *out);
 
 /* Parses the JSON body as an object; on failure fills err (400) and returns NULL. */
 json_t *api_parse_body(const struct api_request *req, struct lic_error *err);

@@ -11,6 +11,7 @@
 #include "service/assignment.h"
 #include "service/base/guid.h"
 #include "api/auth.h"
+#include "api/metadata.h"
 #include "api/directory.h"
 #include "api/handlers.h"
 #include "api/odata.h"
@@ -201,15 +202,19 @@ static void detail_id(const char *user_id, const char *sku_id, char out[48])
     out[o] = '\0';
 }
 
-static const char *const detail_props[] = {"id", "skuId", "skuPartNumber", "servicePlans", NULL};
+const char *const api_license_detail_props[] = {"id", "skuId", "skuPartNumber", "servicePlans",
+                                                NULL};
 
-API_HANDLER(api_user_license_details)
+/* The user's licenseDetails: the collection, or (one != NULL) the one with that id. */
+static void license_details(const struct api_app *app, const struct api_request *req,
+                            struct api_response *res, const char *one)
 {
     struct lic_error err;
     lic_error_clear(&err);
     char id[GUID_SIZE];
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), detail_props, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), api_license_detail_props,
+                           "microsoft.graph.licenseDetails", &mask, &err) != 0 ||
         resolve_user(app, req->params.values[0], id, &err) != 0) {
         api_reply_error(res, &err);
         return;
@@ -233,17 +238,48 @@ API_HANDLER(api_user_license_details)
         char did[48];
         const char *sku = json_string_value(json_object_get(j_row, "skuId"));
         detail_id(id, sku ? sku : "", did);
+        if (one != NULL && strcmp(one, did) != 0)
+            continue;
         json_t *j_item =
             json_pack("{s:s, s:O, s:O, s:O}", "id", did, "skuId", json_object_get(j_row, "skuId"),
                       "skuPartNumber", json_object_get(j_row, "skuPartNumber"), "servicePlans",
                       json_object_get(j_row, "servicePlans"));
-        odata_apply_select(j_item, detail_props, mask);
+        odata_apply_select(j_item, api_license_detail_props, mask);
         json_array_append_new(j_items, j_item);
     }
     json_decref(j_rows);
     char set[128];
     snprintf(set, sizeof(set), "users('%s')/licenseDetails", id);
-    odata_reply_page(app, req, res, set, j_items, -1, NULL, 0);
+    if (one == NULL) {
+        odata_reply_page(app, req, res, set, j_items, -1, NULL, 0);
+        return;
+    }
+    json_t *j_item = json_incref(json_array_get(j_items, 0));
+    json_decref(j_items);
+    if (j_item == NULL) {
+        lic_error_set(&err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                      "Resource '%.100s' does not exist or one of its queried reference-property "
+                      "objects are not present.",
+                      one);
+        api_reply_error(res, &err);
+        return;
+    }
+    char context[1024];
+    odata_context(app, req, set, 1, context, sizeof(context));
+    json_t *j = json_pack("{s:s}", "@odata.context", context);
+    json_object_update(j, j_item);
+    json_decref(j_item);
+    api_reply_json(res, 200, j);
+}
+
+API_HANDLER(api_user_license_details)
+{
+    license_details(app, req, res, NULL);
+}
+
+API_HANDLER(api_user_license_detail)
+{
+    license_details(app, req, res, req->params.values[1]);
 }
 
 /* ---- licensing on groups (semantics §3, §6) ---- */
@@ -344,9 +380,12 @@ API_HANDLER(api_group_members_with_errors)
     lic_error_clear(&err);
     char id[GUID_SIZE];
     int top;
+    uint64_t mask = 0;
     char key[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
     const char *token = api_query(req, "$skiptoken");
     if (group_id_param(req, id, &err) != 0 ||
+        odata_parse_select(api_query(req, "$select"), user_props, "microsoft.graph.user", &mask,
+                           &err) != 0 ||
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, &top, &err) != 0 ||
         (token && odata_skiptoken_decode(token, key, 1, &err) != 1) ||
         (token && !guid_valid(key[0]) &&
@@ -361,16 +400,22 @@ API_HANDLER(api_group_members_with_errors)
     db_rows_free(group);
     char(*ids)[GUID_SIZE] = calloc(ODATA_TOP_MAX + 1, GUID_SIZE);
     const char *list[ODATA_TOP_MAX];
+    json_t *j_items = json_array();
     int n = exists && ids
                 ? db_group_error_member_ids(conn, id, token ? key[0] : NULL, top, ids, &more, &err)
                 : -1;
     for (int i = 0; i < n; i++)
         list[i] = ids[i];
-    if (n >= 0 && directory_reply_ids(app, req, res, conn, &list_users, list, n, 0, -1,
-                                      more && n > 0 ? list[n - 1] : NULL, &err) != 0)
+    if (n >= 0 && render_ids_in_order(conn, &list_users, list, n, mask, 1, j_items, &err) != 0)
         n = -1;
     db_release(app->pool, conn);
-    if (n < 0)
+    if (n < 0) {
+        free(ids);
+        json_decref(j_items);
         api_reply_error(res, &err);
+        return;
+    }
+    const char *parts[] = {more && n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, "directoryObjects", j_items, -1, more ? parts : NULL, 1);
     free(ids);
 }

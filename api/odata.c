@@ -26,8 +26,8 @@ int odata_parse_top(const char *text, int max, int *top, struct lic_error *err)
     return 0;
 }
 
-int odata_parse_select(const char *text, const char *const *allowed, uint64_t *mask,
-                       struct lic_error *err)
+int odata_parse_select(const char *text, const char *const *allowed, const char *type,
+                       uint64_t *mask, struct lic_error *err)
 {
     *mask = 0;
     if (text == NULL)
@@ -50,9 +50,8 @@ int odata_parse_select(const char *text, const char *const *allowed, uint64_t *m
             }
             if (found < 0)
                 return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                                     "Could not find a property named '%.*s' on type "
-                                     "'microsoft.graph' entity.",
-                                     (int)(trimmed > 128 ? 128 : trimmed), p);
+                                     "Could not find a property named '%.*s' on type '%s'.",
+                                     (int)(trimmed > 128 ? 128 : trimmed), p, type);
             *mask |= (uint64_t)1 << found;
         }
         p += len;
@@ -240,6 +239,12 @@ static void append_path(struct link_builder *b, const char *path)
 
 char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token)
 {
+    return odata_link_with(app, req, "$skiptoken", token);
+}
+
+char *odata_link_with(const struct api_app *app, const struct api_request *req, const char *name,
+                      const char *token)
+{
     struct link_builder b = {.buf = malloc(256), .len = 0, .cap = 256, .first = 1};
     if (b.buf == NULL)
         return NULL;
@@ -249,7 +254,8 @@ char *odata_next_link(const struct api_app *app, const struct api_request *req, 
     append(&b, base, strlen(base));
     append_path(&b, req->path);
     for (int i = 0; req->query != NULL && i < req->query->count; i++) {
-        if (strcasecmp(req->query->names[i], "$skiptoken") == 0)
+        if (strcasecmp(req->query->names[i], "$skiptoken") == 0 ||
+            strcasecmp(req->query->names[i], "$deltatoken") == 0)
             continue;
         append(&b, b.first ? "?" : "&", 1);
         b.first = 0;
@@ -260,7 +266,8 @@ char *odata_next_link(const struct api_app *app, const struct api_request *req, 
         }
     }
     append(&b, b.first ? "?" : "&", 1);
-    append(&b, "$skiptoken=", 11);
+    append(&b, name, strlen(name));
+    append(&b, "=", 1);
     append_escaped(&b, token);
     return b.buf;
 }

@@ -22,9 +22,9 @@ int odata_parse_top(const char *text, int max, int *top, struct lic_error *err);
 
 /* $select: a comma-separated list of names from allowed (NULL-terminated, at most 64, matched
  * case-insensitively). Sets bit i of *mask for allowed[i]. Absent or empty -> *mask = 0.
- * Unknown name -> 400 Request_BadRequest naming it. */
-int odata_parse_select(const char *text, const char *const *allowed, uint64_t *mask,
-                       struct lic_error *err);
+ * Unknown name -> 400 Request_BadRequest naming it and type ("microsoft.graph.user"). */
+int odata_parse_select(const char *text, const char *const *allowed, const char *type,
+                       uint64_t *mask, struct lic_error *err);
 
 /* Keeps only the properties of j_entity whose names are selected in mask (over allowed);
  * annotations ("@odata.*") are kept. Modifies j_entity in place. */
@@ -49,6 +49,9 @@ void odata_context(const struct api_app *app, const struct api_request *req, con
 /* The request's own URL with $skiptoken replaced by token (other options kept, in order).
  * Owned by caller (free). */
 char *odata_next_link(const struct api_app *app, const struct api_request *req, const char *token);
+/* The same with name=token instead ("$deltatoken"); $skiptoken and $deltatoken are dropped. */
+char *odata_link_with(const struct api_app *app, const struct api_request *req, const char *name,
+                      const char *token);
 
 /* {"@odata.context", ["@odata.count"], "value", ["@odata.nextLink"]}. Steals j_items.
  * count < 0 omits @odata.count; next_link NULL omits the link. */

@@ -7,21 +7,22 @@
 #include "service/base/country.h"
 #include "service/catalog.h"
 #include "api/auth.h"
+#include "api/metadata.h"
 #include "api/catalog.h"
 #include "api/odata.h"
 
 #define MAX_COUNTRIES 300
 
-static const char *const plan_properties[] = {"id",
-                                              "name",
-                                              "displayName",
-                                              "service",
-                                              "appliesTo",
-                                              "provisionsMailbox",
-                                              "conflictsWith",
-                                              "requiresAnyOf",
-                                              "unavailableInCountries",
-                                              NULL};
+const char *const api_plan_props[] = {"id",
+                                      "name",
+                                      "displayName",
+                                      "service",
+                                      "appliesTo",
+                                      "provisionsMailbox",
+                                      "conflictsWith",
+                                      "requiresAnyOf",
+                                      "unavailableInCountries",
+                                      NULL};
 
 static json_t *plan_json(const struct db_plan *p)
 {
@@ -37,7 +38,7 @@ static void reply_plan(const struct api_app *app, const struct api_request *req,
                        struct api_response *res, const struct db_plan *plan, uint64_t mask)
 {
     api_catalog_reply_entity(app, req, res, 200, "licensing/servicePlans", plan_json(plan),
-                             plan_properties, mask);
+                             api_plan_props, mask);
 }
 
 static int plan_id_param(const struct api_request *req, char id[GUID_SIZE], struct lic_error *err)
@@ -54,7 +55,8 @@ static int list_options(const struct api_request *req, int *top, uint64_t *mask,
     char parts[ODATA_KEY_PARTS][ODATA_KEY_PART_MAX];
     const char *token = api_query(req, "$skiptoken");
     name[0] = id[0] = '\0';
-    if (odata_parse_select(api_query(req, "$select"), plan_properties, mask, err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), api_plan_props,
+                           "microsoft.graph.licensing.servicePlan", mask, err) != 0 ||
         odata_parse_top(api_query(req, "$top"), ODATA_TOP_MAX, top, err) != 0)
         return -1;
     if (token == NULL)
@@ -92,7 +94,7 @@ API_HANDLER(api_plans_list)
         json_t *j_items = json_array();
         for (int i = 0; i < n && i < top; i++) {
             json_t *j_plan = plan_json(&plans[i]);
-            odata_apply_select(j_plan, plan_properties, mask);
+            odata_apply_select(j_plan, api_plan_props, mask);
             json_array_append_new(j_items, j_plan);
         }
         const char *key[] = {n > top ? plans[top - 1].name : NULL,
@@ -110,7 +112,8 @@ API_HANDLER(api_plan_get)
     lic_error_clear(&err);
     uint64_t mask = 0;
     char id[GUID_SIZE];
-    if (odata_parse_select(api_query(req, "$select"), plan_properties, &mask, &err) != 0 ||
+    if (odata_parse_select(api_query(req, "$select"), api_plan_props,
+                           "microsoft.graph.licensing.servicePlan", &mask, &err) != 0 ||
         plan_id_param(req, id, &err) != 0) {
         api_reply_error(res, &err);
         return;

@@ -1,6 +1,7 @@
 /* Users and groups as Graph objects (render.h). */
 #include "api/render.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *const user_props[] = {USER_PROPERTIES(DB_PROPERTY_NAME) NULL};
@@ -27,15 +28,47 @@ struct db_repr render_repr(const struct db_property *props, int nprops, uint64_t
     return repr;
 }
 
-uint64_t render_mask_by_names(const char *const *names, uint64_t mask, const char *const *props)
+typedef int (*repr_by_ids)(struct db_conn *conn, const char *const *ids, int n,
+                           const struct db_repr *repr, struct db_rows **rows,
+                           struct lic_error *err);
+
+/* The objects of rows 0..n-1 (their id in column id_col), assembled by PostgreSQL in one
+ * statement, parsed and appended in the rows' order. */
+static int render(struct db_conn *conn, const struct db_rows *rows, int n, int id_col,
+                  const struct db_repr *repr, repr_by_ids by_ids, json_t *j_items,
+                  struct lic_error *err)
 {
-    uint64_t out = 0;
-    for (int i = 0; i < 64 && names[i] != NULL; i++) {
-        if (!(mask & (UINT64_C(1) << i)))
-            continue;
-        for (int k = 0; k < 64 && props[k] != NULL; k++)
-            if (strcmp(names[i], props[k]) == 0)
-                out |= UINT64_C(1) << k;
+    if (n == 0)
+        return 0;
+    const char **ids = calloc((size_t)n, sizeof(*ids));
+    if (ids == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    for (int i = 0; i < n; i++)
+        ids[i] = db_rows_get(rows, i, id_col);
+    struct db_rows *objects = NULL;
+    int rc = by_ids(conn, ids, n, repr, &objects, err);
+    for (int i = 0; rc == 0 && i < objects->nrows; i++) {
+        json_t *j = json_loads(db_rows_get(objects, i, REPR_JSON), 0, NULL);
+        if (j == NULL)
+            rc = lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        else
+            json_array_append_new(j_items, j);
     }
-    return out;
+    db_rows_free(objects);
+    free(ids);
+    return rc;
+}
+
+int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64_t mask,
+                 int with_type, json_t *j_items, struct lic_error *err)
+{
+    struct db_repr repr = render_repr(db_user_properties, USER_PROPERTY_COUNT, mask, with_type);
+    return render(conn, rows, n, UCOL_ID, &repr, db_users_repr_by_ids, j_items, err);
+}
+
+int render_groups(struct db_conn *conn, const struct db_rows *rows, int n, uint64_t mask,
+                  int with_type, json_t *j_items, struct lic_error *err)
+{
+    struct db_repr repr = render_repr(db_group_properties, GROUP_PROPERTY_COUNT, mask, with_type);
+    return render(conn, rows, n, GCOL_ID, &repr, db_groups_repr_by_ids, j_items, err);
 }

@@ -1,6 +1,6 @@
-/* Users and groups as Graph objects: which representation a request asks for. PostgreSQL
- * assembles the objects themselves (db/entities.c, from the entity's property table in
- * db/directory_schema.h); api/ passes their JSON text through. */
+/* Users and groups as Graph objects: PostgreSQL assembles each object from the entity's property
+ * table (db/directory_schema.h, db/entities.c); api/ passes the JSON text through (the lists and
+ * GET of the hot paths) or parses it where an answer is built with jansson. */
 #ifndef LICENSINGD_API_RENDER_H
 #define LICENSINGD_API_RENDER_H
 
@@ -17,9 +17,14 @@ extern const char *const group_props[];
 struct db_repr render_repr(const struct db_property *props, int nprops, uint64_t select,
                            int with_type);
 
-/* A mask over names (another list of property names) as a mask over props: the selected names
- * that props has (a name only another type has is left out). */
-uint64_t render_mask_by_names(const char *const *names, uint64_t mask, const char *const *props);
+/* Rows 0..n-1 -> Graph objects appended to j_items; mask 0 = the default property set. With
+ * with_type, each item carries @odata.type. 0, or -1 with err. */
+int render_users(struct db_conn *conn, const struct db_rows *rows, int n, uint64_t mask,
+                 int with_type, json_t *j_items, struct lic_error *err)
+    __attribute__((warn_unused_result));
+int render_groups(struct db_conn *conn, const struct db_rows *rows, int n, uint64_t mask,
+                  int with_type, json_t *j_items, struct lic_error *err)
+    __attribute__((warn_unused_result));
 
 /* Parsed JSON text, or fallback when text is NULL or not JSON (the unused one is released). */
 json_t *render_json_or(const char *text, json_t *fallback);

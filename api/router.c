@@ -69,6 +69,10 @@ static enum route_match split_path(const char *path, struct segments *segs)
         size_t n = 0;
         while (i + n < len && path[i + n] != '/')
             n++;
+        if (n == 0 && i < len) { /* "//": Graph's clients build "/v1.0//users"; one separator */
+            i++;
+            continue;
+        }
         if (segs->count >= ROUTE_MAX_SEGMENTS)
             return ROUTE_NO_PATH;
         int k = segs->count++;
@@ -147,4 +151,44 @@ enum route_match router_match(const struct route *table, size_t count, unsigned 
     if (*allowed & HTTP_GET)
         *allowed |= HTTP_HEAD;
     return *allowed ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
+}
+
+/* 1 when the first k segments of pattern accept segs' first k (a {placeholder} accepts any
+ * non-empty segment). */
+static int prefix_matches(const char *pattern, const struct segments *segs, int k)
+{
+    const char *p = pattern;
+    for (int i = 0; i < k; i++) {
+        if (*p != '/' || segs->too_long[i])
+            return 0;
+        p++;
+        size_t plen = strcspn(p, "/"), slen = strlen(segs->text[i]);
+        int placeholder = plen > 2 && p[0] == '{' && p[plen - 1] == '}';
+        if (slen == 0 ||
+            (!placeholder && (plen != slen || strncasecmp(p, segs->text[i], plen) != 0)))
+            return 0;
+        p += plen;
+    }
+    return 1;
+}
+
+void router_unknown_segment(const struct route *table, size_t count, const char *path, char *out,
+                            size_t size)
+{
+    out[0] = '\0';
+    struct segments *segs = malloc(sizeof(*segs));
+    if (segs == NULL || split_path(path, segs) != ROUTE_FOUND) {
+        free(segs);
+        return;
+    }
+    for (int k = 1; k <= segs->count; k++) {
+        int known = 0;
+        for (size_t i = 0; i < count && !known; i++)
+            known = prefix_matches(table[i].pattern, segs, k);
+        if (!known || k == segs->count) {
+            snprintf(out, size, "%s", segs->text[k - 1]);
+            break;
+        }
+    }
+    free(segs);
 }

@@ -49,9 +49,17 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD, ROUTE_BAD_PATH }
  * is split at "/" first and each segment decoded alone, so %2F never separates segments. A
  * malformed escape or %00 anywhere is ROUTE_BAD_PATH (400); a segment that is not UTF-8 once
  * decoded matches nothing (ROUTE_NO_PATH, 404). On ROUTE_NO_METHOD, *allowed holds the methods
- * the path does accept. A HEAD request matches GET routes. Trailing slashes are ignored. */
+ * the path does accept. A HEAD request matches GET routes. Trailing slashes are ignored and a run
+ * of slashes counts as one ("/v1.0//users", as Graph answers it). */
 enum route_match router_match(const struct route *table, size_t count, unsigned method,
                               const char *path, const struct route **found,
                               struct route_params *params, unsigned *allowed);
+
+/* For a path no route matches: the first segment (decoded) no route accepts after the ones
+ * before it (the last segment when every one is accepted but the path is too short or too long),
+ * as Graph names it in "Resource not found for the segment 'nope'."; "" for a path that has
+ * none. */
+void router_unknown_segment(const struct route *table, size_t count, const char *path, char *out,
+                            size_t size);
 
 #endif

@@ -8,10 +8,11 @@
 #include "db/catalog.h"
 #include "service/catalog.h"
 #include "api/auth.h"
+#include "api/metadata.h"
 #include "api/catalog.h"
 #include "api/odata.h"
 
-static const char *const sku_properties[] = {
+const char *const api_sku_props[] = {
     "accountId",    "accountName",  "appliesTo", "capabilityStatus", "consumedUnits",   "id",
     "prepaidUnits", "servicePlans", "skuId",     "skuPartNumber",    "subscriptionIds", NULL};
 
@@ -76,6 +77,24 @@ static int page_options(const struct api_request *req, int *top, char after[GUID
         guid_normalize(parts[0], after) != 0)
         return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                              "The $skiptoken is not valid; follow @odata.nextLink as returned.");
+    return 0;
+}
+
+/* Graph returns the tenant's subscribedSkus whole and supports only $select on them: a paging or
+ * filtering option is refused rather than ignored. */
+#define SKUS_MAX 100000
+#define SKU_TYPE "microsoft.graph.subscribedSku"
+
+static int only_select(const struct api_request *req, struct lic_error *err)
+{
+    static const char *const refused[] = {"$top",    "$skip",   "$skiptoken", "$filter", "$orderby",
+                                          "$search", "$expand", "$count",     NULL};
+    for (int i = 0; refused[i] != NULL; i++)
+        if (api_query(req, refused[i]) != NULL)
+            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
+                                 "The query option '%s' is not supported on subscribedSkus; it "
+                                 "supports only $select.",
+                                 refused[i]);
     return 0;
 }
 
@@ -150,10 +169,8 @@ API_HANDLER(api_skus_list)
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    int top = 0;
-    char after[GUID_SIZE];
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, &mask, &err) != 0 ||
-        page_options(req, &top, after, &err) != 0) {
+    if (odata_parse_select(api_query(req, "$select"), api_sku_props, SKU_TYPE, &mask, &err) != 0 ||
+        only_select(req, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -164,15 +181,14 @@ API_HANDLER(api_skus_list)
     struct db_sku *skus = NULL;
     int n = 0;
     if (load_account(conn, &acct, &err) == 0 &&
-        db_skus_list(conn, after[0] ? after : NULL, top + 1, &skus, &n, &err) == 0) {
+        db_skus_list(conn, NULL, SKUS_MAX, &skus, &n, &err) == 0) {
         json_t *j_items = json_array();
-        for (int i = 0; i < n && i < top; i++) {
+        for (int i = 0; i < n; i++) {
             json_t *j_sku = sku_json(&skus[i], &acct);
-            odata_apply_select(j_sku, sku_properties, mask);
+            odata_apply_select(j_sku, api_sku_props, mask);
             json_array_append_new(j_items, j_sku);
         }
-        const char *key[] = {n > top ? skus[top - 1].sku_id : NULL};
-        odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, n > top ? key : NULL, 1);
+        odata_reply_page(app, req, res, "subscribedSkus", j_items, -1, NULL, 0);
     }
     db_skus_free(skus, n);
     api_catalog_finish(app, conn, res, &err);
@@ -183,7 +199,7 @@ API_HANDLER(api_sku_get)
     struct lic_error err;
     lic_error_clear(&err);
     uint64_t mask = 0;
-    if (odata_parse_select(api_query(req, "$select"), sku_properties, &mask, &err) != 0) {
+    if (odata_parse_select(api_query(req, "$select"), api_sku_props, SKU_TYPE, &mask, &err) != 0) {
         api_reply_error(res, &err);
         return;
     }
@@ -195,7 +211,7 @@ API_HANDLER(api_sku_get)
     struct db_sku sku;
     if (get_sku(conn, sku_id, &sku, &err) == 0) {
         api_catalog_reply_entity(app, req, res, 200, "subscribedSkus", sku_json(&sku, &acct),
-                                 sku_properties, mask);
+                                 api_sku_props, mask);
         db_sku_free(&sku);
     }
     api_catalog_finish(app, conn, res, &err);
@@ -382,7 +398,7 @@ static void reply_created(const struct api_app *app, const struct api_request *r
                  sku_id);
         api_add_header(res, "Location", location);
         api_catalog_reply_entity(app, req, res, 201, "subscribedSkus", sku_json(&created, &acct),
-                                 sku_properties, 0);
+                                 api_sku_props, 0);
         db_sku_free(&created);
     }
     api_catalog_finish(app, conn, res, &err);

@@ -149,7 +149,10 @@ API_HANDLER(api_users_delete)
     directory_reply_written(res, rc, &err);
 }
 
-API_HANDLER(api_users_member_of)
+/* The groups a user is a member of: directly, or (transitive) through nested groups too; set is
+ * the context's entity set ("groups" after the microsoft.graph.group cast). Keyset on group id. */
+static void member_of(const struct api_app *app, const struct api_request *req,
+                      struct api_response *res, const char *set, int transitive)
 {
     struct lic_error err;
     lic_error_clear(&err);
@@ -159,21 +162,69 @@ API_HANDLER(api_users_member_of)
     int rc = -1;
     const char *after = NULL;
     long count = -1;
-    if (list_options_parse(req, group_props, 0, &o, &err) != 0 ||
+    if (list_options_parse(req, group_props, "microsoft.graph.group", 0, &o, &err) != 0 ||
         (conn = db_acquire(app->pool, &err)) == NULL ||
         db_users_get(conn, req->params.values[0], 0, &user, &err) != 0 ||
-        list_options_after_id(&o, &after, &err) != 0 ||
-        db_users_member_of(conn, db_rows_get(user, 0, UCOL_ID), o.top, after, &ids, &count, o.count,
-                           &err) != 0)
+        list_options_after_id(&o, &after, &err) != 0)
+        goto out;
+    const char *user_id = db_rows_get(user, 0, UCOL_ID);
+    if ((transitive
+             ? db_users_transitive_member_of(conn, user_id, o.top, after, &ids, &err)
+             : db_users_member_of(conn, user_id, o.top, after, &ids, &count, o.count, &err)) != 0)
         goto out;
     int n = ids->nrows > o.top ? o.top : ids->nrows;
     const char *list[ODATA_TOP_MAX];
     for (int i = 0; i < n; i++)
         list[i] = db_rows_get(ids, i, 0);
-    rc = directory_reply_ids(app, req, res, conn, &list_groups, list, n, o.select, count,
-                             ids->nrows > o.top && n > 0 ? list[n - 1] : NULL, &err);
+    json_t *j_items = json_array();
+    if (render_ids_in_order(conn, &list_groups, list, n, o.select, 1, j_items, &err) != 0) {
+        json_decref(j_items);
+        goto out;
+    }
+    const char *parts[] = {n > 0 ? list[n - 1] : NULL};
+    odata_reply_page(app, req, res, set, j_items, count, ids->nrows > o.top ? parts : NULL, 1);
+    rc = 0;
 out:
     list_options_free(&o);
+    db_rows_free(user);
+    db_rows_free(ids);
+    directory_finish(app, conn, rc, &err, res);
+}
+
+API_HANDLER(api_users_member_of)
+{
+    member_of(app, req, res, "directoryObjects", 0);
+}
+
+/* memberOf/microsoft.graph.group: the type cast (every memberOf here is a group). */
+API_HANDLER(api_users_member_of_groups)
+{
+    member_of(app, req, res, "groups", 0);
+}
+
+API_HANDLER(api_users_transitive_member_of)
+{
+    member_of(app, req, res, "directoryObjects", 1);
+}
+
+/* memberOf/$count, with or without the cast. */
+API_HANDLER(api_users_member_of_count)
+{
+    struct lic_error err;
+    lic_error_clear(&err);
+    struct db_conn *conn = NULL;
+    struct db_rows *user = NULL, *ids = NULL;
+    long count = 0;
+    int rc = -1;
+    if (list_options_count_allowed(req, &err) != 0 ||
+        (conn = db_acquire(app->pool, &err)) == NULL ||
+        db_users_get(conn, req->params.values[0], 0, &user, &err) != 0 ||
+        db_users_member_of(conn, db_rows_get(user, 0, UCOL_ID), 0, NULL, &ids, &count, 1, &err) !=
+            0)
+        goto out;
+    directory_reply_count(res, count);
+    rc = 0;
+out:
     db_rows_free(user);
     db_rows_free(ids);
     directory_finish(app, conn, rc, &err, res);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "service/base/buf.h"
+#include "db/entities.h"
 #include "db/filter_sql.h"
 #include "db/internal.h"
 
@@ -107,6 +108,23 @@ static const struct filter_lambda audit_lambdas[] = {
 };
 static const struct filter_schema audit_schema = {"directoryAudit", audit_columns, audit_lambdas};
 
+/* The columns of enum audit_col. */
+#define AUDIT_COLUMNS                                                                              \
+    "a.id, to_char(a.activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"'),"       \
+    " a.activity_display_name, a.category, a.correlation_id, a.logged_by_service,"                 \
+    " a.operation_type, a.result, a.result_reason, a.initiated_by::text,"                          \
+    " a.target_resources::text, a.additional_details::text,"                                       \
+    " (extract(epoch from a.activity_at) * 1000000)::bigint"
+
+static const struct db_stmt stmt_get = {
+    "audit_get", "SELECT " AUDIT_COLUMNS " FROM directory_audits a WHERE a.id = $1::bigint", 1};
+
+int db_audit_get(struct db_conn *conn, const char *id, struct db_rows **rows, struct lic_error *err)
+{
+    const char *params[] = {id};
+    return db_rows_exec(conn, &stmt_get, params, rows, err);
+}
+
 int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int top,
                   const char *after_us, const char *after_id, struct db_rows **rows,
                   struct lic_error *err)
@@ -115,13 +133,7 @@ int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int to
     assert((after_us == NULL) == (after_id == NULL));
     struct sql_builder b;
     sqlb_init(&b);
-    sqlb_add(&b,
-             "SELECT a.id, to_char(a.activity_at AT TIME ZONE 'UTC',"
-             " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"'), a.activity_display_name, a.category,"
-             " a.correlation_id, a.logged_by_service, a.operation_type, a.result,"
-             " a.result_reason, a.initiated_by::text, a.target_resources::text,"
-             " a.additional_details::text, (extract(epoch from a.activity_at) * 1000000)::bigint"
-             " FROM directory_audits a WHERE true");
+    sqlb_add(&b, "SELECT " AUDIT_COLUMNS " FROM directory_audits a WHERE true");
     int rc = -1;
     if (filter != NULL) {
         sqlb_add(&b, " AND ");

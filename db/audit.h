@@ -49,4 +49,9 @@ int db_audit_list(struct db_conn *conn, const struct filter_node *filter, int to
                   const char *after_us, const char *after_id, struct db_rows **rows,
                   struct lic_error *err) __attribute__((warn_unused_result));
 
+/* The record with this id (decimal text of at most 18 digits, checked by the caller): one row,
+ * or none. */
+int db_audit_get(struct db_conn *conn, const char *id, struct db_rows **rows, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 #endif

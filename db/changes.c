@@ -11,16 +11,22 @@
 static const struct db_stmt stmt_now = {"changes_now",
                                         "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0};
 
-/* directory_changes_read_idx (resource, txid, seq) serves each resource's range. */
+/* directory_changes_read_idx (resource, txid, seq) serves each resource's range: one ordered index
+ * scan per resource, each stopping at the limit, merged in (txid, seq) order; a page reads about
+ * as many rows as it returns, however long the sequence. */
 static const struct db_stmt stmt_read = {
     "changes_read",
-    "SELECT txid::text, seq, resource, object_id, coalesce(parent_id::text, ''), change_type"
-    "  FROM directory_changes"
-    " WHERE resource = ANY (string_to_array($1, ','))"
-    "   AND (txid, seq) > ($2::xid8, $3::bigint)"
-    "   AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-    "   AND ($4::uuid IS NULL OR resource <> 'member' OR parent_id = $4::uuid)"
-    " ORDER BY txid, seq LIMIT $5",
+    "SELECT c.txid::text, c.seq, c.resource, c.object_id, coalesce(c.parent_id::text, ''),"
+    "       c.change_type"
+    "  FROM unnest(string_to_array($1, ',')) r(resource)"
+    "  CROSS JOIN LATERAL (SELECT * FROM directory_changes d"
+    "        WHERE d.resource = r.resource"
+    "          AND (d.txid, d.seq) > ($2::xid8, $3::bigint)"
+    "          AND d.txid < pg_snapshot_xmin(pg_current_snapshot())"
+    "          AND ($4::uuid IS NULL OR d.resource <> 'member' OR d.parent_id = $4::uuid)"
+    "        ORDER BY d.txid, d.seq LIMIT $5) c"
+    /* Qualified: a bare "txid" would name the text column of the select list (text order). */
+    " ORDER BY c.txid, c.seq LIMIT $5",
     5};
 
 static const struct db_stmt stmt_prune = {

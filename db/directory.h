@@ -48,9 +48,24 @@ uint64_t db_default_mask(const struct db_property *props, int n);
 
 enum db_order { DB_ORDER_DISPLAY_NAME, DB_ORDER_UPN, DB_ORDER_COUNT };
 
+/* $search: "property:term" clauses, each true when a word of the property starts with term
+ * (case-insensitive), joined left to right by AND or OR. Properties are the entity's text
+ * filter columns, checked by the caller. */
+#define DB_SEARCH_MAX 8
+struct db_search_term {
+    const char *property;
+    const char *term;
+    int or_previous; /* joined to the clauses before it by OR (else AND) */
+};
+struct db_search {
+    int n;
+    struct db_search_term terms[DB_SEARCH_MAX];
+};
+
 /* One keyset page. after_key/after_id: the sort key and id of the previous page's last row. */
 struct db_page {
     const struct filter_node *filter; /* NULL: everything */
+    const struct db_search *search;   /* NULL or n == 0: no $search */
     enum db_order order;
     int top;
     const char *after_key;
@@ -82,8 +97,9 @@ enum db_refusal {
 
 #define DB_MUST_CHECK __attribute__((warn_unused_result))
 
-/* Users. Lists return up to top + 1 rows of representations (the extra one says another page
- * exists); a keyset position (after_id, after_key) has been checked by the caller. */
+/* Users. Lists return up to top + 1 rows (the extra one says another page exists): the
+ * representations of page->repr, or the columns when it asks for none; a keyset position
+ * (after_id, after_key) has been checked by the caller. */
 int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                   long *count, struct lic_error *err) DB_MUST_CHECK;
 /* By id or userPrincipalName; 404 when missing. for_update locks the row. */
@@ -92,9 +108,13 @@ int db_users_get(struct db_conn *conn, const char *id_or_upn, int for_update, st
 /* The representation of the user with this id or userPrincipalName (404 when missing). */
 int db_users_repr(struct db_conn *conn, const char *id_or_upn, const struct db_repr *repr,
                   struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+/* The users with these ids (columns), in any order. */
+int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                    struct lic_error *err) DB_MUST_CHECK;
 /* Representations of the users with these ids, in the order of ids (missing ones left out). */
-int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, const struct db_repr *repr,
-                    struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+int db_users_repr_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                         const struct db_repr *repr, struct db_rows **rows,
+                         struct lic_error *err) DB_MUST_CHECK;
 /* 0 with the new id, -1, DB_REFUSED_DUPLICATE (the userPrincipalName is taken) or
  * DB_REFUSED_INVALID. */
 int db_users_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
@@ -115,6 +135,13 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
                        struct db_rows **rows, long *count, int want_count,
                        struct lic_error *err) DB_MUST_CHECK;
 
+/* Every user (or group) in id order after after_id (a valid id, or NULL from the start), up to
+ * limit rows: the initial round of a delta query. */
+int db_users_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                        struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+int db_groups_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                         struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+
 /* Groups. Ordered by displayName only (the caller refuses any other order). */
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                    long *count, struct lic_error *err) DB_MUST_CHECK;
@@ -122,9 +149,11 @@ int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct d
                   struct lic_error *err) DB_MUST_CHECK;
 int db_groups_repr(struct db_conn *conn, const char *id, const struct db_repr *repr,
                    struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
-int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n,
-                     const struct db_repr *repr, struct db_rows **rows,
+int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
                      struct lic_error *err) DB_MUST_CHECK;
+int db_groups_repr_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                          const struct db_repr *repr, struct db_rows **rows,
+                          struct lic_error *err) DB_MUST_CHECK;
 /* 0 with the new id, -1 or DB_REFUSED_INVALID. */
 int db_groups_insert(struct db_conn *conn, const struct db_fields *f, char id[GUID_SIZE],
                      struct lic_error *err) DB_MUST_CHECK;
@@ -143,6 +172,9 @@ int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err
 enum dir_object_type { DIR_OBJECT_USER, DIR_OBJECT_GROUP, DIR_OBJECT_TYPE_COUNT };
 /* "user", "group": the stored group_members.member_type. */
 const char *dir_object_type_name(enum dir_object_type t);
+/* The users and groups among ids (any order): column 0 the id, column 1 "user" or "group". */
+int db_directory_objects_types(struct db_conn *conn, const char *const *ids, int n,
+                               struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 /* The type of the user or group with this id; 404 when neither exists. */
 int db_directory_object_type(struct db_conn *conn, const char *id, enum dir_object_type *type,
                              struct lic_error *err) DB_MUST_CHECK;
@@ -159,10 +191,24 @@ int db_members_add(struct db_conn *conn, const char *group_id, const char *membe
 int db_members_remove(struct db_conn *conn, const char *group_id, const char *member_id,
                       struct lic_error *err) DB_MUST_CHECK;
 /* Members in the order they were added; after_seq (a decimal checked by the caller, or NULL) is
- * the previous page's last MCOL_SEQ. 404 when the group is missing. */
-int db_members_list(struct db_conn *conn, const char *group_id, int top, const char *after_seq,
-                    struct db_rows **rows, long *count, int want_count,
+ * the previous page's last MCOL_SEQ; type (NULL: every type) keeps one type of member (a Graph
+ * type cast). 404 when the group is missing. */
+int db_members_list(struct db_conn *conn, const char *group_id, const char *type, int top,
+                    const char *after_seq, struct db_rows **rows, long *count, int want_count,
                     struct lic_error *err) DB_MUST_CHECK;
+/* The first limit members of each of these groups (for $expand=members), by group:
+ * enum expand_col. */
+enum expand_col { ECOL_GROUP, ECOL_MEMBER, ECOL_TYPE, ECOL_COUNT };
+int db_members_first(struct db_conn *conn, const char *const *group_ids, int n, int limit,
+                     struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+/* Transitive membership through nested groups (each object once, cycles harmless), keyset on
+ * the object id (after_id a valid id or NULL), up to top + 1 rows. Members: enum member_col
+ * (MCOL_SEQ empty); memberOf: column 0 the group id. 404 when the group or user is missing. */
+int db_members_transitive(struct db_conn *conn, const char *group_id, int top, const char *after_id,
+                          struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+int db_users_transitive_member_of(struct db_conn *conn, const char *user_id, int top,
+                                  const char *after_id, struct db_rows **rows,
+                                  struct lic_error *err) DB_MUST_CHECK;
 
 /* Organization (the tenant). */
 enum org_col {

@@ -125,14 +125,17 @@ static void add_repr_from(struct sql_builder *b, const struct db_entity *e, cons
 }
 
 /* WHERE conditions shared by the page query and its count. */
-static int add_filter(struct sql_builder *b, const struct db_entity *e,
-                      const struct filter_node *filter, struct lic_error *err)
+static int add_filter(struct sql_builder *b, const struct db_entity *e, const struct db_page *page,
+                      struct lic_error *err)
 {
     sqlb_add(b, " WHERE true");
-    if (filter == NULL)
+    if (page->search != NULL && page->search->n > 0 &&
+        (sqlb_add(b, " AND "), filter_sql_search(page->search, e->schema, b, err)) != 0)
+        return -1;
+    if (page->filter == NULL)
         return 0;
     sqlb_add(b, " AND ");
-    return filter_sql_compile(filter, e->schema, b, err);
+    return filter_sql_compile(page->filter, e->schema, b, err);
 }
 
 int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db_page *page,
@@ -144,14 +147,24 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
     assert(key != NULL && (page->after_id == NULL || guid_valid(page->after_id)));
     struct sql_builder b;
     sqlb_init(&b);
-    sqlb_add(&b, "SELECT row_to_json(repr_), ");
-    sqlb_add(&b, key);
-    sqlb_add(&b, ", ");
-    sqlb_add(&b, e->id);
-    sqlb_add(&b, " FROM ");
-    add_repr_from(&b, e, &page->repr);
+    /* Representations (enum repr_col), or the columns of the entity's table and the sort key. */
+    int as_repr = page->repr.mask != 0 || page->repr.with_type;
+    if (as_repr) {
+        sqlb_add(&b, "SELECT row_to_json(repr_), ");
+        sqlb_add(&b, key);
+        sqlb_add(&b, ", ");
+        sqlb_add(&b, e->id);
+        sqlb_add(&b, " FROM ");
+        add_repr_from(&b, e, &page->repr);
+    } else {
+        sqlb_add(&b, "SELECT ");
+        sqlb_add(&b, e->columns);
+        sqlb_add(&b, key);
+        sqlb_add(&b, " FROM ");
+        sqlb_add(&b, e->from);
+    }
     int rc = -1;
-    if (add_filter(&b, e, page->filter, err) != 0)
+    if (add_filter(&b, e, page, err) != 0)
         goto out;
     if (page->after_id != NULL) {
         sqlb_add(&b, " AND (");
@@ -179,7 +192,7 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
         sqlb_init(&b);
         sqlb_add(&b, "SELECT count(*) FROM ");
         sqlb_add(&b, e->from);
-        if (add_filter(&b, e, page->filter, err) != 0)
+        if (add_filter(&b, e, page, err) != 0)
             goto out;
         r = sqlb_exec(conn, &b, err);
         if (r == NULL)
@@ -211,12 +224,45 @@ char *db_uuid_array(const char *const *ids, int n)
     return buf_take(&b);
 }
 
+int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
+                    struct db_rows **rows, struct lic_error *err)
+{
+    char *array = db_uuid_array(ids, n);
+    if (array == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    const char *params[] = {array};
+    int rc = db_rows_exec(conn, stmt, params, rows, err);
+    free(array);
+    return rc;
+}
+
 /* "SELECT <repr>, '', <id> FROM " */
 static void add_repr_select(struct sql_builder *b, const struct db_entity *e)
 {
     sqlb_add(b, "SELECT row_to_json(repr_), '', ");
     sqlb_add(b, e->id);
     sqlb_add(b, " FROM ");
+}
+
+int entity_rows_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids,
+                       int n, struct db_rows **rows, struct lic_error *err)
+{
+    *rows = NULL;
+    struct sql_builder b;
+    sqlb_init(&b);
+    sqlb_add(&b, "SELECT ");
+    sqlb_add(&b, e->columns);
+    sqlb_add(&b, "'' FROM ");
+    sqlb_add(&b, e->from);
+    sqlb_add(&b, " WHERE ");
+    sqlb_add(&b, e->id);
+    sqlb_add(&b, " = ANY(");
+    sqlb_param_owned(&b, db_uuid_array(ids, n));
+    sqlb_add(&b, "::uuid[])");
+    PGresult *r = sqlb_exec(conn, &b, err);
+    int rc = r == NULL ? -1 : rows_from(r, rows, err);
+    sqlb_free(&b);
+    return rc;
 }
 
 int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids, int n,

@@ -25,7 +25,8 @@ struct db_entity {
     const char *odata_type; /* "#microsoft.graph.user" */
 };
 
-/* Pages of representations (enum repr_col), filtered and keyset-ordered. */
+/* Pages, filtered and keyset-ordered: representations (enum repr_col) when page->repr asks for
+ * properties or the type, else the columns of the entity's table and the sort key. */
 int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db_page *page,
                 struct db_rows **rows, long *count, struct lic_error *err) DB_MUST_CHECK;
 /* Representations of the rows with these ids, in the order of ids (missing ones left out); the
@@ -33,6 +34,10 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
 int entity_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids, int n,
                   const struct db_repr *repr, struct db_rows **rows,
                   struct lic_error *err) DB_MUST_CHECK;
+
+/* Rows (the columns of the entity's table, sort key "") whose id is in ids, in any order. */
+int entity_rows_by_ids(struct db_conn *conn, const struct db_entity *e, const char *const *ids,
+                       int n, struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 
 /* One object's representation found by a key: where is the condition on $1 (fixed SQL). The
  * default representation runs as a statement prepared once per connection (a GET by id is the
@@ -57,6 +62,10 @@ int entity_update(struct db_conn *conn, const struct db_entity *e, const char *i
 
 /* "{a,b,c}" from uuids, for a $n::uuid[] parameter. Owned by caller. */
 char *db_uuid_array(const char *const *ids, int n);
+
+/* A statement that takes one uuid[] parameter; rows copied into *rows. */
+int db_rows_for_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids, int n,
+                    struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 
 /* Runs a prepared statement and copies its rows. */
 int db_rows_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *params,

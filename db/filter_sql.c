@@ -1,6 +1,7 @@
 /* $filter tree -> SQL: whitelisted expressions, operators checked per column, literals as $n. */
 #include "service/base/guid.h"
 #include "db/filter_sql.h"
+#include "db/directory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,4 +256,50 @@ int filter_sql_compile(const struct filter_node *n, const struct filter_schema *
     }
     return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
                          "Unsupported query filter clause.");
+}
+
+/* "% " + like_pattern(term): term at the start of a word after the first. Owned by caller. */
+static char *word_pattern(const char *term)
+{
+    char *start = like_pattern(term, 1);
+    char *out = start ? malloc(strlen(start) + 3) : NULL;
+    if (out != NULL)
+        snprintf(out, strlen(start) + 3, "%% %s", start);
+    free(start);
+    return out;
+}
+
+int filter_sql_search(const struct db_search *search, const struct filter_schema *schema,
+                      struct sql_builder *b, struct lic_error *err)
+{
+    sqlb_add(b, "(");
+    for (int i = 0; i < search->n; i++) {
+        const struct db_search_term *t = &search->terms[i];
+        const struct filter_column *col = schema->columns;
+        while (col->name != NULL &&
+               (col->type != FCOL_TEXT || strcasecmp(col->name, t->property) != 0))
+            col++;
+        if (col->name == NULL)
+            return lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_UnsupportedQuery",
+                                 "$search is not supported on property '%.64s' of %s.", t->property,
+                                 schema->resource);
+        char *start = like_pattern(t->term, 1), *word = word_pattern(t->term);
+        if (start == NULL || word == NULL) {
+            free(start);
+            free(word);
+            return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        }
+        /* A word's start: the text's start, or after a space. */
+        sqlb_add(b, i == 0 ? "(" : t->or_previous ? " OR (" : " AND (");
+        sqlb_add(b, col->sql);
+        sqlb_add(b, " LIKE lower(");
+        sqlb_param_owned(b, start);
+        sqlb_add(b, ") OR ");
+        sqlb_add(b, col->sql);
+        sqlb_add(b, " LIKE lower(");
+        sqlb_param_owned(b, word);
+        sqlb_add(b, "))");
+    }
+    sqlb_add(b, ")");
+    return 0;
 }

@@ -45,6 +45,13 @@ struct filter_schema {
     const struct filter_lambda *lambdas;
 };
 
+/* Appends the condition of a $search (db/directory.h): each clause true when a word of the
+ * property (a text column of the schema) starts with the term, LIKE's wildcards taken as text.
+ * -1 with a 400 for a property the schema cannot search. */
+struct db_search;
+int filter_sql_search(const struct db_search *search, const struct filter_schema *schema,
+                      struct sql_builder *b, struct lic_error *err);
+
 /* Appends the condition for node to b. -1 with a 400 in err for anything the schema lacks. */
 int filter_sql_compile(const struct filter_node *node, const struct filter_schema *schema,
                        struct sql_builder *b, struct lic_error *err);

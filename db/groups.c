@@ -1,4 +1,5 @@
 /* Groups in the database: listing, lookup, writes, what ties a group to licensing, delete. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,14 @@ int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_r
     return entity_list(conn, &groups, page, rows, count, err);
 }
 
-int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n,
-                     const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
+int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                    struct lic_error *err)
+{
+    return entity_rows_by_ids(conn, &groups, ids, n, rows, err);
+}
+
+int db_groups_repr_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                         const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
 {
     return entity_by_ids(conn, &groups, ids, n, repr, rows, err);
 }
@@ -166,4 +173,21 @@ int db_groups_delete(struct db_conn *conn, const char *id, struct lic_error *err
         (deleted = db_exec_command(conn, &stmt_delete, params, err)) < 0)
         return -1;
     return deleted == 0 ? db_not_found(id, err) : 0;
+}
+
+static const struct db_stmt stmt_by_id_page = {
+    "dir_groups_by_id_page",
+    "SELECT " GROUP_COLUMNS "'' FROM groups g"
+    " WHERE g.id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY g.id"
+    " LIMIT $2::integer",
+    2};
+
+int db_groups_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                         struct db_rows **rows, struct lic_error *err)
+{
+    assert(after_id == NULL || guid_valid(after_id));
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {after_id, lim};
+    return db_rows_exec(conn, &stmt_by_id_page, params, rows, err);
 }

@@ -50,6 +50,18 @@ int db_directory_object_type(struct db_conn *conn, const char *id, enum dir_obje
     return found ? 0 : db_not_found(id, err);
 }
 
+static const struct db_stmt stmt_kinds = {
+    "dir_object_kinds",
+    "SELECT id, 'user' FROM users WHERE id = ANY ($1::uuid[])"
+    " UNION ALL SELECT id, 'group' FROM groups WHERE id = ANY ($1::uuid[])",
+    1};
+
+int db_directory_objects_types(struct db_conn *conn, const char *const *ids, int n,
+                               struct db_rows **rows, struct lic_error *err)
+{
+    return db_rows_for_ids(conn, &stmt_kinds, ids, n, rows, err);
+}
+
 int db_members_lock_group(struct db_conn *conn, const char *group_id, struct lic_error *err)
 {
     if (!guid_valid(group_id))
@@ -82,15 +94,20 @@ int db_members_remove(struct db_conn *conn, const char *group_id, const char *me
 static const struct db_stmt stmt_list = {
     "dir_members_list",
     "SELECT member_id, member_type, member_seq FROM group_members WHERE group_id = $1::uuid"
-    " AND member_seq > coalesce($2::bigint, 0) ORDER BY member_seq LIMIT $3::integer",
-    3};
+    " AND ($2::text IS NULL OR member_type = $2) AND member_seq > coalesce($3::bigint, 0)"
+    " ORDER BY member_seq LIMIT $4::integer",
+    4};
 static const struct db_stmt stmt_count = {
-    "dir_members_count", "SELECT count(*) FROM group_members WHERE group_id = $1::uuid", 1};
+    "dir_members_count",
+    "SELECT count(*) FROM group_members WHERE group_id = $1::uuid"
+    " AND ($2::text IS NULL OR member_type = $2)",
+    2};
 static const struct db_stmt stmt_exists = {"dir_group_exists",
                                            "SELECT 1 FROM groups WHERE id = $1::uuid", 1};
 
-int db_members_list(struct db_conn *conn, const char *group_id, int top, const char *after_seq,
-                    struct db_rows **rows, long *count, int want_count, struct lic_error *err)
+int db_members_list(struct db_conn *conn, const char *group_id, const char *type, int top,
+                    const char *after_seq, struct db_rows **rows, long *count, int want_count,
+                    struct lic_error *err)
 {
     *rows = NULL;
     *count = -1;
@@ -98,7 +115,7 @@ int db_members_list(struct db_conn *conn, const char *group_id, int top, const c
         return db_not_found(group_id, err);
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", top + 1);
-    const char *params[] = {group_id, after_seq, limit};
+    const char *params[] = {group_id, type, after_seq, limit};
     struct db_rows *exists = NULL;
     if (db_rows_exec(conn, &stmt_exists, params, &exists, err) != 0)
         return -1;
@@ -108,4 +125,56 @@ int db_members_list(struct db_conn *conn, const char *group_id, int top, const c
         return db_not_found(group_id, err);
     return db_rows_exec_counted(conn, &stmt_list, &stmt_count, params, want_count, rows, count,
                                 err);
+}
+
+static const struct db_stmt stmt_first = {
+    "dir_members_first",
+    "SELECT g.id, m.member_id, m.member_type FROM unnest($1::uuid[]) g(id)"
+    " CROSS JOIN LATERAL (SELECT member_id, member_type FROM group_members"
+    "  WHERE group_id = g.id ORDER BY member_seq LIMIT $2::integer) m",
+    2};
+
+int db_members_first(struct db_conn *conn, const char *const *group_ids, int n, int limit,
+                     struct db_rows **rows, struct lic_error *err)
+{
+    char *ids = db_uuid_array(group_ids, n);
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {ids, lim};
+    int rc = ids ? db_rows_exec(conn, &stmt_first, params, rows, err)
+                 : lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    free(ids);
+    return rc;
+}
+
+/* UNION (not UNION ALL) stops at objects already reached, so a cycle of nested groups ends. */
+static const struct db_stmt stmt_transitive = {
+    "dir_members_transitive",
+    "WITH RECURSIVE down(id, type) AS ("
+    " SELECT member_id, member_type FROM group_members WHERE group_id = $1::uuid"
+    " UNION SELECT m.member_id, m.member_type FROM group_members m"
+    "  JOIN down d ON d.type = 'group' AND m.group_id = d.id)"
+    " SELECT id, type, '' FROM down WHERE id <> $1::uuid AND ($2::uuid IS NULL OR id > $2::uuid)"
+    " ORDER BY id LIMIT $3::integer",
+    3};
+
+int db_members_transitive(struct db_conn *conn, const char *group_id, int top, const char *after_id,
+                          struct db_rows **rows, struct lic_error *err)
+{
+    *rows = NULL;
+    if (!guid_valid(group_id))
+        return db_not_found(group_id, err);
+    assert(after_id == NULL || guid_valid(after_id));
+    struct db_rows *exists = NULL;
+    const char *one[] = {group_id};
+    if (db_rows_exec(conn, &stmt_exists, one, &exists, err) != 0)
+        return -1;
+    int found = exists->nrows > 0;
+    db_rows_free(exists);
+    if (!found)
+        return db_not_found(group_id, err);
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", top + 1);
+    const char *params[] = {group_id, after_id, limit};
+    return db_rows_exec(conn, &stmt_transitive, params, rows, err);
 }

@@ -102,8 +102,14 @@ int db_users_list(struct db_conn *conn, const struct db_page *page, struct db_ro
     return entity_list(conn, &users, page, rows, count, err);
 }
 
-int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, const struct db_repr *repr,
-                    struct db_rows **rows, struct lic_error *err)
+int db_users_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
+                    struct lic_error *err)
+{
+    return entity_rows_by_ids(conn, &users, ids, n, rows, err);
+}
+
+int db_users_repr_by_ids(struct db_conn *conn, const char *const *ids, int n,
+                         const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
 {
     return entity_by_ids(conn, &users, ids, n, repr, rows, err);
 }
@@ -239,4 +245,40 @@ int db_users_member_of(struct db_conn *conn, const char *user_id, int top, const
     const char *params[] = {user_id, after_id, limit};
     return db_rows_exec_counted(conn, &stmt_member_of, &stmt_member_of_count, params, want_count,
                                 rows, count, err);
+}
+
+static const struct db_stmt stmt_transitive_member_of = {
+    "dir_user_transitive_member_of",
+    "WITH RECURSIVE up(id) AS ("
+    " SELECT group_id FROM group_members WHERE member_id = $1::uuid"
+    " UNION SELECT m.group_id FROM group_members m JOIN up ON m.member_id = up.id)"
+    " SELECT id FROM up WHERE ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3::integer",
+    3};
+
+int db_users_transitive_member_of(struct db_conn *conn, const char *user_id, int top,
+                                  const char *after_id, struct db_rows **rows,
+                                  struct lic_error *err)
+{
+    assert(after_id == NULL || guid_valid(after_id));
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", top + 1);
+    const char *params[] = {user_id, after_id, limit};
+    return db_rows_exec(conn, &stmt_transitive_member_of, params, rows, err);
+}
+
+static const struct db_stmt stmt_by_id_page = {
+    "dir_users_by_id_page",
+    "SELECT " USER_COLUMNS "'' FROM users u"
+    " WHERE u.id > coalesce($1::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY u.id"
+    " LIMIT $2::integer",
+    2};
+
+int db_users_page_by_id(struct db_conn *conn, const char *after_id, int limit,
+                        struct db_rows **rows, struct lic_error *err)
+{
+    assert(after_id == NULL || guid_valid(after_id));
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {after_id, lim};
+    return db_rows_exec(conn, &stmt_by_id_page, params, rows, err);
 }

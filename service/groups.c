@@ -79,10 +79,11 @@ static int member_change(struct db_conn *conn, const struct audit_actor *by, int
         rc = lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
                            "One or more added object references already exist for the following "
                            "modified properties: 'members'.");
-    else if (rc == DB_REFUSED_ABSENT)
-        rc = lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest",
-                           "One or more removed object references do not exist for the following "
-                           "modified properties: 'members'.");
+    else if (rc == DB_REFUSED_ABSENT) /* Graph: the reference to remove is not there */
+        rc = lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
+                           "Resource '%s' does not exist or one of its queried reference-property "
+                           "objects are not present.",
+                           member_id);
     if (rc == 0)
         rc = audit_member(conn, by, adding, group_id, group_name, member_id, type, err);
     struct user_change change = {.kind = adding ? USER_JOINED_GROUP : USER_LEFT_GROUP,

@@ -22,6 +22,9 @@ trap cleanup EXIT
 LICENSINGD_PG_FSYNC=off LICENSINGD_PG_SYNC_COMMIT=off db/cluster.sh start "$pgdir" >/dev/null || exit 1
 export LICENSINGD_TEST_PGDIR="$pgdir"
 export LICENSINGD_BIN="$PWD/build/licensingd"
+# Every JSON answer the integration suites receive, for the schema conformance check.
+export LICENSINGD_CAPTURE_DIR="$pgdir/capture"
+mkdir -p "$LICENSINGD_CAPTURE_DIR"
 
 tests/contract/install.sh tests/contract || exit 1
 failed=0
@@ -39,6 +42,8 @@ for t in "${integration[@]}"; do run_suite "$t"; done
 if [ -x tests/readme.sh ]; then run_suite tests/readme.sh; fi
 if [ -x tests/browser/run.sh ]; then run_suite tests/browser/run.sh; fi
 run_suite tests/tls.sh
+run_suite tests/compat/run.sh
+run_suite tests/compat/conformance.sh
 run_suite tests/openapi_routes.sh
 run_suite tests/openapi_security.sh
 run_suite tests/openapi_lint.sh

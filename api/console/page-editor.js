@@ -101,7 +101,7 @@ export async function editorPage(ctx) {
   const products = pagedTable({
     label: 'products',
     caption: 'Products',
-    url: '/v1.0/subscribedSkus?$top=25&$select=skuId,skuPartNumber,consumedUnits,prepaidUnits',
+    url: '/v1.0/subscribedSkus?$select=skuId,skuPartNumber,consumedUnits,prepaidUnits', // whole, as in Graph
     columns: [
       {
         title: 'Assign',

@@ -58,7 +58,7 @@ export async function overviewPage() {
   parts.push(h('h2', { id: 'products-h' }, 'Products'));
   parts.push(pagedTable({
     label: 'products',
-    url: '/v1.0/subscribedSkus?$top=50&$select=skuId,skuPartNumber,consumedUnits,prepaidUnits,capabilityStatus',
+    url: '/v1.0/subscribedSkus?$select=skuId,skuPartNumber,consumedUnits,prepaidUnits,capabilityStatus', // whole, as in Graph
     empty: 'No products yet: import a catalog or load the demo.',
     columns: [
       { title: 'Product', render: (s) => link(`#/products/${enc(s.skuId)}`, s.skuPartNumber) },

@@ -100,6 +100,28 @@ static size_t collect_header(char *data, size_t size, size_t n, void *userp)
     return add;
 }
 
+/* With LICENSINGD_CAPTURE_DIR set, every JSON answer goes into a file there, one
+ * {"method","path","status","body"} per line, for the schema conformance check (tests/compat). */
+static void capture(const char *method, const char *path, const struct th_response *r)
+{
+    const char *dir = getenv("LICENSINGD_CAPTURE_DIR");
+    if (dir == NULL || dir[0] == '\0' || !json_is_object(r->json))
+        return;
+    char file[512];
+    snprintf(file, sizeof(file), "%s/%d.jsonl", dir, (int)getpid());
+    FILE *f = fopen(file, "a");
+    if (f == NULL)
+        return;
+    json_t *j = json_pack("{s:s, s:s, s:i, s:O}", "method", method, "path", path, "status",
+                          (int)r->status, "body", r->json);
+    char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (line != NULL)
+        fprintf(f, "%s\n", line);
+    free(line);
+    json_decref(j);
+    fclose(f);
+}
+
 char *th_token(const char *scopes, const char *roles, long ttl)
 {
     time_t now = time(NULL);
@@ -201,6 +223,7 @@ void th_request(const struct th_server *s, const char *method, const char *path,
     if (out->body == NULL)
         out->body = strdup("");
     out->json = json_loads(out->body, JSON_DECODE_ANY, NULL);
+    capture(method, path, out);
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
 }

@@ -149,26 +149,17 @@ START_TEST(list_supports_select_and_keyset_paging)
     ck_assert_int_eq(json_object_size(r.json), 2); /* + @odata.context */
     th_response_free(&r);
 
-    /* Two SKUs, one per page, in skuId order. */
-    request("GET", "/v1.0/subscribedSkus?$top=1", NULL, &r);
-    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 1);
-    const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
-    ck_assert_ptr_nonnull(next);
+    /* Graph returns subscribedSkus whole, in skuId order here, and supports only $select. */
+    request("GET", "/v1.0/subscribedSkus", NULL, &r);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "value")), 2);
+    ck_assert_ptr_null(json_object_get(r.json, "@odata.nextLink"));
     ck_assert_str_eq(json_string_value(json_object_get(
                          json_array_get(json_object_get(r.json, "value"), 0), "skuId")),
                      SKU_A);
-    struct th_response r2;
-    request("GET", strstr(next, "/v1.0/"), NULL, &r2);
-    ck_assert_int_eq(r2.status, 200);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_array_get(json_object_get(r2.json, "value"), 0), "skuId")),
-                     SKU_B);
-    ck_assert_ptr_null(json_object_get(r2.json, "@odata.nextLink"));
-    th_response_free(&r2);
     th_response_free(&r);
 
     expect_status("GET", "/v1.0/subscribedSkus?$select=bogus", NULL, 400);
-    expect_status("GET", "/v1.0/subscribedSkus?$top=1000", NULL, 400);
+    expect_status("GET", "/v1.0/subscribedSkus?$top=1", NULL, 400);
     expect_status("GET", "/v1.0/subscribedSkus?$skiptoken=garbage", NULL, 400);
 }
 END_TEST

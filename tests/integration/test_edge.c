@@ -93,8 +93,9 @@ START_TEST(cors_preflight_from_an_allowed_origin_passes_another_gets_no_cors_hea
     st = ec_get(&srv, "127.0.0.1", "OPTIONS", "/v1.0/users/" ADELE, "", out, sizeof(out));
     ck_assert_int_eq(st, 204);
     ck_assert_str_eq(ec_header(out, "Allow", v, sizeof(v)), "GET, PATCH, DELETE, HEAD, OPTIONS");
+    /* A path under /v1.0/ that names nothing: Graph's 400 naming the segment (issue 13). */
     ck_assert_int_eq(ec_get(&srv, "127.0.0.1", "OPTIONS", "/v1.0/nothing", "", out, sizeof(out)),
-                     404);
+                     400);
 }
 END_TEST
 
@@ -216,7 +217,7 @@ START_TEST(escaped_slash_and_nul_never_reach_assign_license)
         {"/v1.0/users/" ADELE "/assignLicense%00.json", 400},
         {"/v1.0/users/" ADELE "%00%2FassignLicense", 400},
         {"/v1.0/groups/" MARKETING "%2FassignLicense", 405},
-        {"/v1.0/users/%2e%2e/users/" ADELE "/assignLicense", 404},
+        {"/v1.0/users/%2e%2e/users/" ADELE "/assignLicense", 400},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         long st = ec_request(&srv, "127.0.0.1", "POST", cases[i].path,

@@ -183,6 +183,15 @@ START_TEST(e1_direct_plus_e3_by_group_conflicts_until_plans_are_disabled)
                          json_array_get(json_object_get(r.json, "value"), 0), "id")),
                      u);
     th_response_free(&r);
+    /* $select applies, as its @odata.context says (issue 13). */
+    snprintf(path, sizeof(path),
+             "/v1.0/groups/%s/membersWithLicenseErrors?$select=id,licenseAssignmentStates", g);
+    th_request(&srv, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *member = json_array_get(json_object_get(r.json, "value"), 0);
+    ck_assert_ptr_nonnull(json_object_get(member, "licenseAssignmentStates"));
+    ck_assert_ptr_null(json_object_get(member, "displayName"));
+    th_response_free(&r);
     th_request(&srv, "GET", "/v1.0/licensing/errors?error=MutuallyExclusiveViolation", NULL, NULL,
                &r);
     ck_assert_int_eq(r.status, 200);

@@ -108,11 +108,12 @@ END_TEST
 
 START_TEST(imported_catalog_pages_through_subscribed_skus_and_plans)
 {
-    /* Follows @odata.nextLink to the end: every SKU and plan exactly once, in key order. */
-    const char *starts[] = {"/v1.0/subscribedSkus?$top=200",
-                            "/v1.0/licensing/servicePlans?$top=300"};
+    /* Follows @odata.nextLink to the end: every SKU and plan exactly once, in key order. Graph
+     * returns subscribedSkus whole (the 569 in one answer); plans page. */
+    const char *starts[] = {"/v1.0/subscribedSkus", "/v1.0/licensing/servicePlans?$top=300"};
     const char *keys[] = {"skuId", "id"};
     const long totals[] = {569, 723};
+    const long page_counts[] = {1, 3};
     for (int k = 0; k < 2; k++) {
         long seen = 0, pages = 0;
         char path[4096];
@@ -131,7 +132,7 @@ START_TEST(imported_catalog_pages_through_subscribed_skus_and_plans)
             th_response_free(&r);
         }
         ck_assert_int_eq(seen, totals[k]);
-        ck_assert_int_eq(pages, 3);
+        ck_assert_int_eq(pages, page_counts[k]);
     }
     /* E3's plans come in the file's order, with their names. */
     struct th_response r;

@@ -198,8 +198,8 @@ START_TEST(router_unknown_paths_do_not_match)
     const struct route *r = NULL;
     struct route_params p;
     unsigned allowed = 0;
-    const char *paths[] = {"/v1.0/nope", "/v1.0/users/a/b", "",
-                           "v1.0/users", "/v1.0//users",    "/v1.0/groups/g/members//$ref"};
+    const char *paths[] = {"/v1.0/nope", "/v1.0/users/a/b", "", "v1.0/users",
+                           "/v1.0/groups/g/members/$ref"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         ck_assert_msg(router_match(table, NT, HTTP_GET, paths[i], &r, &p, &allowed) != ROUTE_FOUND,
                       "matched %s", paths[i]);
