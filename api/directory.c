@@ -86,9 +86,8 @@ static void reply_list_page(const struct api_app *app, const struct api_request 
 
 /* The same page from representations (rows 0..n-1, enum repr_col): their JSON spliced as is. */
 static void reply_list_texts(const struct api_app *app, const struct api_request *req,
-                             struct api_response *res, const char *set,
-                             const struct db_rows *rows, int n, long count, const char *key,
-                             const char *id)
+                             struct api_response *res, const char *set, const struct db_rows *rows,
+                             int n, long count, const char *key, const char *id)
 {
     char chunks[ODATA_KEY_PARTS - 1][KEY_CHUNK + 1];
     const char *parts[ODATA_KEY_PARTS];
@@ -419,8 +418,7 @@ void directory_get(const struct api_app *app, const struct api_request *req,
         /* One statement (prepared for the default representation), its JSON passed through. */
         struct db_repr repr = render_repr(kind->properties, kind->nprops, mask, 0);
         if (kind->repr_get(conn, req->params.values[0], &repr, &rows, &err) == 0) {
-            odata_reply_entity_text(app, req, res, 200, kind->set,
-                                    db_rows_get(rows, 0, REPR_JSON));
+            odata_reply_entity_text(app, req, res, 200, kind->set, db_rows_get(rows, 0, REPR_JSON));
             rc = 0;
         }
         goto out;

@@ -78,13 +78,13 @@ int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_r
 }
 
 int db_groups_by_ids(struct db_conn *conn, const char *const *ids, int n, struct db_rows **rows,
-                    struct lic_error *err)
+                     struct lic_error *err)
 {
     return entity_rows_by_ids(conn, &groups, ids, n, rows, err);
 }
 
 int db_groups_repr_by_ids(struct db_conn *conn, const char *const *ids, int n,
-                         const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
+                          const struct db_repr *repr, struct db_rows **rows, struct lic_error *err)
 {
     return entity_by_ids(conn, &groups, ids, n, repr, rows, err);
 }
