@@ -281,9 +281,16 @@ static json_t *run_step(const struct api_app *app, const struct api_request *out
         json_object_set_new(j_headers, res.header_names[i], json_string(res.header_values[i]));
     json_t *j =
         json_pack("{s:s, s:i, s:o}", "id", s->id, "status", (int)res.status, "headers", j_headers);
+    /* JSON serialized already (api_reply_json_text) goes back in as JSON. */
+    json_t *j_text = res.j_body == NULL && res.text != NULL && res.content_type != NULL &&
+                             strncmp(res.content_type, "application/json", 16) == 0
+                         ? json_loads(res.text, JSON_DECODE_ANY, NULL)
+                         : NULL;
     if (res.j_body != NULL)
         json_object_set_new(j, "body", res.j_body); /* steals */
-    else if (res.text != NULL)                      /* not JSON: base64, as Graph sends it */
+    else if (j_text != NULL)
+        json_object_set_new(j, "body", j_text);
+    else if (res.text != NULL) /* not JSON: base64, as Graph sends it */
         json_object_set_new(j, "body", base64(res.text));
     free(res.text);
     return j;

@@ -134,7 +134,7 @@ void api_reply_json_text(struct api_response *res, unsigned status, char *text)
     free(res->text);
     res->status = status;
     res->text = text;
-    res->content_type = NULL; /* JSON */
+    res->content_type = status < 400 ? API_ODATA_JSON : NULL; /* as api_reply_json */
 }
 
 void api_add_header(struct api_response *res, const char *name, const char *value)
