@@ -134,7 +134,7 @@ bench: build
 # (hardening, issue 11). `make fuzz` runs each
 # FUZZ_SECONDS (60), `fuzz-smoke` (part of `make test`) a few seconds each; corpora live in
 # tests/fuzz/corpus*/ (the filter's in tests/fuzz/corpus/), findings land in build/fuzz/.
-FUZZ_TARGETS := filter router csv body
+FUZZ_TARGETS := filter router csv body token
 FUZZ_SECONDS ?= 60
 FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c db/filter_sql.c \
             db/sql_builder.c db/pool.c service/base/error.c service/base/text.c \
@@ -142,12 +142,17 @@ FUZZ_SRC_filter := tests/fuzz/fuzz_filter.c api/filter.c service/base/filter.c d
 FUZZ_SRC_router := tests/fuzz/fuzz_router.c api/router.c api/edge.c service/base/text.c \
             service/base/error.c service/base/netaddr.c
 FUZZ_SRC_csv := tests/fuzz/fuzz_csv.c service/base/csv.c
+FUZZ_SRC_token := tests/fuzz/fuzz_token.c service/auth/token.c service/auth/jwks.c \
+            service/auth/base64url.c service/auth/permissions.c service/base/config.c \
+            service/base/error.c service/base/log.c service/base/buf.c \
+            service/base/http_client.c service/base/netaddr.c
 FUZZ_SRC_body := tests/fuzz/fuzz_body.c api/body_fields.c api/edge.c service/base/upn.c \
             service/base/text.c service/base/netaddr.c service/base/error.c service/base/guid.c
 FUZZ_CORPUS_filter := tests/fuzz/corpus
 FUZZ_CORPUS_router := tests/fuzz/corpus-router
 FUZZ_CORPUS_csv := tests/fuzz/corpus-csv
 FUZZ_CORPUS_body := tests/fuzz/corpus-body
+FUZZ_CORPUS_token := tests/fuzz/corpus-token
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 FUZZ_PAIRS := $(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_CORPUS_$(t)))
 
