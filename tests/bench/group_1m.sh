@@ -39,13 +39,14 @@ VACUUM ANALYZE;
 SQL
 
 port=$((20000 + RANDOM % 40000))
-PORT=$port LICENSINGD_RATE_LIMIT=0 LICENSINGD_WORKERS=$workers LOG_LEVEL=warn "$bin" serve 2>"$pgdir/server.log" &
+PORT=$port LICENSINGD_RATE_LIMIT=0 LICENSINGD_WORKERS=$workers LOG_LEVEL=warn "$bin" serve --insecure-no-auth 2>"$pgdir/server.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
 ms() { date +%s%N | cut -c1-13; }
 t0=$(ms)
 curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1.0/groups/00000000-0000-0000-0000-0000000000a1/assignLicense" \
+    -H 'Content-Type: application/json' \
     -d '{"addLicenses":[{"skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900"}],"removeLicenses":[]}'
 peak=0
 while :; do

@@ -626,7 +626,7 @@ START_TEST(each_request_of_a_batch_counts_against_the_throttle)
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     int ok = 0, throttled = 0;
     for (int i = 1; i <= 20; i++) {
-        char id[16];
+        char id[12];
         snprintf(id, sizeof(id), "%d", i);
         long st = status_of(r.json, id);
         ok += st == 200;
