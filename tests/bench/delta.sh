@@ -36,7 +36,10 @@ for _ in $(seq 50); do
     p=$((20000 + RANDOM % 40000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
-PORT=$port build/licensingd serve 2>"$pgdir/server.log" &
+# Bearer tokens as in production (HS256 here); the bench's few requests are not throttled.
+export LICENSINGD_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+auth="Authorization: Bearer $(build/licensingd token --scopes User.Read.All)"
+PORT=$port LICENSINGD_RATE_LIMIT=0 build/licensingd serve 2>"$pgdir/server.log" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port"
@@ -44,7 +47,7 @@ base="http://127.0.0.1:$port"
 # A round's first page carries the round's position in its nextLink; the deltaLink the round ends
 # with holds the same position (its token in the changes phase). Paging all 1,000,000 users to get
 # there would only repeat the first page 10,000 times.
-first=$(curl -sf "$base/v1.0/users/delta?\$select=displayName")
+first=$(curl -sf -H "$auth" "$base/v1.0/users/delta?\$select=displayName")
 delta=$(echo "$first" | python3 -c '
 import base64, json, sys
 link = json.load(sys.stdin)["@odata.nextLink"]
@@ -70,7 +73,7 @@ items=0 pages=0 removed=0
 url=$delta
 t0=$(date +%s%N)
 while [ -n "$url" ]; do
-    page=$(curl -sf "$url")
+    page=$(curl -sf -H "$auth" "$url")
     read -r got gone next <<<"$(echo "$page" | python3 -c '
 import json, sys
 p = json.load(sys.stdin)
