@@ -187,7 +187,14 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
     PGresult *r = sqlb_exec(conn, &b, err);
     if (r == NULL || rows_from(r, rows, err) != 0)
         goto out;
-    if (page->count) {
+    if (page->count && e->count_all != NULL && page->filter == NULL &&
+        (page->search == NULL || page->search->n == 0)) {
+        r = db_exec(conn, e->count_all, NULL, err);
+        if (r == NULL)
+            goto out;
+        *count = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    } else if (page->count) {
         sqlb_free(&b);
         sqlb_init(&b);
         sqlb_add(&b, "SELECT count(*) FROM ");
