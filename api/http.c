@@ -433,8 +433,10 @@ static enum MHD_Result request_in(struct api_server *server, struct request_stat
         http_dispatch(server, st);
         return send_prepared(st);
     }
-    struct lane *lane =
-        &server->lanes[st->route->handler == api_health_ready ? LANE_HEALTH : LANE_MAIN];
+    enum lane_id lane_id = st->route->handler == api_health_ready          ? LANE_HEALTH
+                           : st->method & (unsigned)(HTTP_GET | HTTP_HEAD) ? LANE_READ
+                                                                           : LANE_WRITE;
+    struct lane *lane = &server->lanes[lane_id];
     st->phase = REQ_QUEUED;
     MHD_suspend_connection(st->connection);
     if (http_lane_push(lane, st) != 0) {
@@ -677,7 +679,8 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         return NULL;
     }
     if (parse_edge(server, err) != 0 ||
-        http_lane_start(server, &server->lanes[LANE_MAIN], (int)cfg->http_threads) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_READ], (int)cfg->http_threads) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_WRITE], (int)cfg->http_write_threads) != 0 ||
         http_lane_start(server, &server->lanes[LANE_HEALTH], 1) != 0) {
         if (err->kind == LIC_OK)
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "cannot start the request threads");
