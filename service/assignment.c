@@ -99,11 +99,11 @@ static int evaluate_and_save(struct db_conn *conn, struct lic_batch *b,
 /* Opens the transaction with the user locked and loaded into b with the catalog rows of skus;
  * 404 when the user does not exist. */
 static int begin_user(struct db_conn *conn, const char *user_id, const char *const *skus,
-                      int n_skus, struct lic_batch *b, struct lic_error *err)
+                      int n_skus, unsigned flags, struct lic_batch *b, struct lic_error *err)
 {
     const char *ids[] = {user_id};
     if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
-        db_licensing_load(conn, ids, 1, skus, n_skus, LIC_LOAD_LOCK_SKUS_WHEN_SHORT, b, err) != 0)
+        db_licensing_load(conn, ids, 1, skus, n_skus, flags, b, err) != 0)
         return -1;
     if (!b->users[0].found)
         return lic_error_set(err, LIC_ERR_NOT_FOUND, "Request_ResourceNotFound",
@@ -126,6 +126,48 @@ static int change_intent(struct db_conn *conn, const char *user_id,
     return 0;
 }
 
+/* Another transaction held seat shards this one needed while it held some itself (migration 016):
+ * nothing was written; the next attempt locks every shard of its SKUs first, in order. */
+static int retry_with_shards_locked(struct db_conn *conn, unsigned *flags)
+{
+    if (*flags == LIC_LOAD_LOCK_SKUS || strcmp(db_last_sqlstate(conn), "40001") != 0)
+        return 0;
+    db_rollback(conn);
+    *flags = LIC_LOAD_LOCK_SKUS;
+    return 1;
+}
+
+/* One attempt of a direct change, in its transaction (left open: the caller commits or rolls
+ * back). *refused: the client's mistake, to be audited. */
+static int assign_once(struct db_conn *conn, const struct audit_actor *by, const char *user_id,
+                       const struct license_request *req, const char *const *skus, int n_skus,
+                       unsigned flags, struct lic_batch *before, struct lic_batch *after,
+                       int *refused, struct lic_error *err)
+{
+    const char *ids[] = {user_id};
+    if (begin_user(conn, user_id, skus, n_skus, flags, before, err) != 0)
+        return -1;
+    if (license_request_check(req, err) != 0 ||
+        license_request_check_catalog(req, before, err) != 0 ||
+        license_request_check_usage_location(req, before, err) != 0 ||
+        check_removals(conn, before, req, err) != 0) {
+        *refused = err->kind == LIC_ERR_BAD_REQUEST;
+        return -1;
+    }
+    /* Change the intent, then evaluate the user as it would be: adds and removes together. */
+    if (change_intent(conn, user_id, req, err) != 0 ||
+        db_licensing_load(conn, ids, 1, NULL, 0, flags, after, err) != 0 ||
+        audit_change(conn, by, &after->users[0], req, NULL, err) != 0)
+        return -1;
+    /* The save last: its license writes take a seat shard until the commit (all of the SKU's
+     * shards, locked at the load, when seats are few). */
+    if (evaluate_and_save(conn, after, req, NULL, err) != 0) {
+        *refused = err->kind == LIC_ERR_BAD_REQUEST;
+        return -1;
+    }
+    return 0;
+}
+
 int licensing_assign_direct(struct db_pool *pool, const struct audit_actor *by, const char *user_id,
                             const struct license_request *req, struct lic_error *err)
 {
@@ -133,34 +175,22 @@ int licensing_assign_direct(struct db_pool *pool, const struct audit_actor *by, 
     if (conn == NULL)
         return -1;
     struct lic_batch before = {0}, after = {0};
-    const char *ids[] = {user_id};
     int n_skus, rc = -1, refused = 0;
+    unsigned flags = LIC_LOAD_LOCK_SKUS_WHEN_SHORT;
     const char **skus = license_request_sku_ids(req, NULL, 0, &n_skus);
     if (skus == NULL) {
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    if (begin_user(conn, user_id, skus, n_skus, &before, err) != 0)
-        goto out;
-    if (license_request_check(req, err) != 0 ||
-        license_request_check_catalog(req, &before, err) != 0 ||
-        license_request_check_usage_location(req, &before, err) != 0 ||
-        check_removals(conn, &before, req, err) != 0) {
-        refused = err->kind == LIC_ERR_BAD_REQUEST;
-        goto out;
-    }
-    /* Change the intent, then evaluate the user as it would be: adds and removes together. */
-    if (change_intent(conn, user_id, req, err) != 0 ||
-        db_licensing_load(conn, ids, 1, NULL, 0, LIC_LOAD_LOCK_SKUS_WHEN_SHORT, &after, err) != 0 ||
-        audit_change(conn, by, &after.users[0], req, NULL, err) != 0)
-        goto out;
-    /* The save last: its license writes take the SKU row (the seat count) until the commit, so
-     * concurrent assignments of the SKU queue only for that (locked earlier when seats are few). */
-    if (evaluate_and_save(conn, &after, req, NULL, err) != 0) {
-        refused = err->kind == LIC_ERR_BAD_REQUEST;
-        goto out;
-    }
-    rc = db_commit(conn, err);
+    do {
+        lic_batch_free(&before);
+        lic_batch_free(&after);
+        refused = 0;
+        rc = assign_once(conn, by, user_id, req, skus, n_skus, flags, &before, &after, &refused,
+                         err);
+        if (rc == 0)
+            rc = db_commit(conn, err);
+    } while (rc != 0 && retry_with_shards_locked(conn, &flags));
 out:
     if (rc != 0) {
         db_rollback(conn);
@@ -181,9 +211,14 @@ int licensing_reprocess_user(struct db_pool *pool, const char *user_id, struct l
         return -1;
     struct lic_batch b = {0};
     int rc = -1;
-    if (begin_user(conn, user_id, NULL, 0, &b, err) == 0 &&
-        evaluate_and_save(conn, &b, NULL, &audit_actor_group_licensing, err) == 0)
-        rc = db_commit(conn, err);
+    unsigned flags = LIC_LOAD_LOCK_SKUS_WHEN_SHORT;
+    do {
+        lic_batch_free(&b);
+        rc = -1;
+        if (begin_user(conn, user_id, NULL, 0, flags, &b, err) == 0 &&
+            evaluate_and_save(conn, &b, NULL, &audit_actor_group_licensing, err) == 0)
+            rc = db_commit(conn, err);
+    } while (rc != 0 && retry_with_shards_locked(conn, &flags));
     if (rc != 0)
         db_rollback(conn);
     lic_batch_free(&b);
