@@ -64,7 +64,9 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *batch,
     __attribute__((warn_unused_result));
 void db_licensing_saved_free(struct lic_saved *saved);
 
-/* Direct intent (user_direct_licenses): add or replace one SKU's disabled plans, or drop it. */
+/* Direct intent (user_direct_licenses): add or replace one SKU's disabled plans (1; 0 when the
+ * user or the SKU does not exist: nothing written), or drop it (1; 0 when the user had no direct
+ * assignment of it). -1 with err. */
 int db_direct_license_put(struct db_conn *conn, const char *user_id, const struct license_add *add,
                           struct lic_error *err) __attribute__((warn_unused_result));
 int db_direct_license_drop(struct db_conn *conn, const char *user_id, const char *sku_id,
