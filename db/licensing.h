@@ -12,6 +12,12 @@
 #include "service/engine/request.h"
 #include "db/db.h"
 
+/* Opens the transaction of one user's change (a direct assignment, a reprocess). Its statements
+ * (the batch statements, given a one-element array) run on their generic plans: planned anew on
+ * every execution, as PostgreSQL does for a custom plan, they cost more to plan than to run. */
+int db_licensing_begin_one_user(struct db_conn *conn, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 /* Locks the users' rows in id order. With contended (n flags), first takes the rows no other
  * transaction holds and flags the others, then waits for those (semantics §6: the caller records
  * the concurrency event on each flagged user). Returns how many were contended, or -1. */

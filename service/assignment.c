@@ -112,7 +112,8 @@ static int begin_user(struct db_conn *conn, const char *user_id, unsigned flags,
                       struct lic_batch *b, struct lic_error *err)
 {
     const char *ids[] = {user_id};
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
+    if (db_licensing_begin_one_user(conn, err) != 0 ||
+        db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
         db_licensing_load(conn, ids, 1, NULL, 0, flags, b, err) != 0)
         return -1;
     return b->users[0].found ? 0 : not_found(user_id, err);
@@ -158,7 +159,8 @@ static int assign_once(struct db_conn *conn, const struct audit_actor *by, const
         lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    if (db_begin(conn, err) != 0 || db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
+    if (db_licensing_begin_one_user(conn, err) != 0 ||
+        db_licensing_lock_users(conn, ids, 1, NULL, err) != 0 ||
         change_intent(conn, user_id, req, dropped, err) != 0 ||
         db_licensing_load(conn, ids, 1, skus, n_skus, flags, b, err) != 0)
         goto out;
