@@ -90,18 +90,25 @@ enum {
     STATE_GROUP_DELETED
 };
 
-/* NO KEY UPDATE: seat counts are not keys, so seat writers still serialize among themselves, but
- * not behind the KEY SHARE a foreign key check takes (a group dry run's stored intent, held for
- * the whole dry run). */
+/* NO KEY UPDATE: not behind the KEY SHARE a foreign key check takes (a group dry run's stored
+ * intent, held for the whole dry run). The SKU rows, then every seat shard of them (migration 016),
+ * in (sku_id, shard) order: the free seats read next stay true until the commit, and the flag tells
+ * the seat triggers this transaction holds shards (they never wait for more then). */
 static const struct db_stmt stmt_lock_skus = {
     "lic_lock_skus",
     "SELECT sku_id FROM skus WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR NO KEY UPDATE", 1};
+static const struct db_stmt stmt_lock_shards = {
+    "lic_lock_seat_shards",
+    "SELECT count(*), set_config('licensingd.seat_shards_held', 'on', true)"
+    "  FROM (SELECT 1 FROM sku_seat_shards WHERE sku_id = ANY($1::uuid[])"
+    "         ORDER BY sku_id, shard FOR NO KEY UPDATE) s",
+    1};
 
 static const struct db_stmt stmt_skus = {
     "lic_skus",
     "SELECT s.sku_id, s.sku_part_number, s.capability_status IN "
     "('Suspended','LockedOut','Deleted'),"
-    "       s.prepaid_enabled - s.consumed_units,"
+    "       coalesce((SELECT sum(free) FROM sku_seat_shards f WHERE f.sku_id = s.sku_id), 0),"
     "       coalesce((SELECT array_agg(plan_id ORDER BY position, plan_id) FROM sku_service_plans"
     "                  WHERE sku_id = s.sku_id), '{}')"
     "  FROM skus s WHERE s.sku_id = ANY($1::uuid[])",
@@ -292,7 +299,9 @@ static PGresult *read_skus(struct loader *L, struct db_conn *conn, unsigned flag
 {
     const char *const *ids = L->skus.ids;
     int n = L->skus.map.count;
-    if ((flags & LIC_LOAD_LOCK_SKUS) && run_command_with_ids(conn, &stmt_lock_skus, ids, n, err))
+    if ((flags & LIC_LOAD_LOCK_SKUS) &&
+        (run_command_with_ids(conn, &stmt_lock_skus, ids, n, err) ||
+         run_command_with_ids(conn, &stmt_lock_shards, ids, n, err)))
         return NULL;
     PGresult *r = db_exec_ids(conn, &stmt_skus, ids, n, err);
     if (r == NULL || (flags & LIC_LOAD_LOCK_SKUS) || !(flags & LIC_LOAD_LOCK_SKUS_WHEN_SHORT))

@@ -82,3 +82,8 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
     free(missing);
     return rc == 0 ? count : -1;
 }
+
+int db_licensing_begin_one_user(struct db_conn *conn, struct lic_error *err)
+{
+    return db_exec_simple(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan", err);
+}
