@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/lock_holder.h"
 #include "tests/integration/seed_ids.h"
 
 static struct th_server srv;
@@ -592,29 +593,6 @@ START_TEST(parallel_transactions_never_oversell_a_sku_split_over_shards)
 }
 END_TEST
 
-/* Another transaction holding a seat of the SKU (a license written, not yet committed). */
-struct seat_holder {
-    PGconn *conn;
-    pthread_mutex_t lock;
-    pthread_cond_t done;
-    int answered, released;
-};
-
-static void *hold_seat_then_release(void *arg)
-{
-    struct seat_holder *h = arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
-    pthread_mutex_lock(&h->lock);
-    while (!h->answered && pthread_cond_timedwait(&h->done, &h->lock, &until) == 0)
-        ;
-    h->released = !h->answered; /* gave up waiting: the assignment queued behind the holder */
-    pthread_mutex_unlock(&h->lock);
-    PQclear(PQexec(h->conn, "ROLLBACK"));
-    return NULL;
-}
-
 START_TEST(assignments_of_one_sku_do_not_wait_for_each_other)
 {
     char holder_user[GUID_SIZE], user[GUID_SIZE], sql[256];
@@ -625,31 +603,19 @@ START_TEST(assignments_of_one_sku_do_not_wait_for_each_other)
                  "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "
                  "'PLENTY', 10000)",
                  sku);
-    struct seat_holder h = {.conn = PQconnectdb(srv.conninfo)};
-    ck_assert_int_eq(PQstatus(h.conn), CONNECTION_OK);
-    pthread_mutex_init(&h.lock, NULL);
-    pthread_cond_init(&h.done, NULL);
+    /* Another transaction holding a seat of the SKU (a license written, not yet committed). */
+    struct lock_holder h;
     snprintf(sql, sizeof(sql),
              "BEGIN; INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', '%s')", holder_user,
              sku);
-    PGresult *res = PQexec(h.conn, sql);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
-    PQclear(res);
-    pthread_t t;
-    pthread_create(&t, NULL, hold_seat_then_release, &h);
+    lock_holder_start(&h, &srv, sql, PGRES_COMMAND_OK);
     char body[160];
     snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
              sku);
     struct th_response r;
     long status = assign(user, body, &r);
     th_response_free(&r);
-    pthread_mutex_lock(&h.lock);
-    h.answered = 1;
-    int released = h.released;
-    pthread_cond_signal(&h.done);
-    pthread_mutex_unlock(&h.lock);
-    pthread_join(t, NULL);
-    PQfinish(h.conn);
+    int released = lock_holder_finish(&h);
     ck_assert_int_eq(status, 200);
     ck_assert_msg(!released, "the assignment waited for the other transaction's seat");
     ck_assert_int_eq(consumed(sku), 1);

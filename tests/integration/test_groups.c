@@ -1,5 +1,6 @@
 /* Groups, membership, organization and directoryAudits end to end. */
 #include "tests/integration/directory_fixtures.h"
+#include "tests/integration/lock_holder.h"
 #include "db/directory.h"
 
 #include <libpq-fe.h>
@@ -282,45 +283,16 @@ START_TEST(members_bind_keeps_order_audits_and_queues_each_member)
 }
 END_TEST
 
-/* Another transaction holding what an add of members holds on the group (a key share lock). */
-struct holder {
-    PGconn *conn;
-    pthread_mutex_t lock;
-    pthread_cond_t done;
-    int answered, released;
-};
-
-static void *hold_then_release(void *arg)
-{
-    struct holder *h = arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
-    pthread_mutex_lock(&h->lock);
-    while (!h->answered && pthread_cond_timedwait(&h->done, &h->lock, &until) == 0)
-        ;
-    h->released = !h->answered; /* gave up waiting: the request was queued behind the lock */
-    pthread_mutex_unlock(&h->lock);
-    PQclear(PQexec(h->conn, "ROLLBACK"));
-    return NULL;
-}
-
 START_TEST(adding_members_does_not_wait_for_another_add_to_the_group)
 {
     char g[GUID_SIZE], u[GUID_SIZE], v[GUID_SIZE], path[128], sql[160];
     make_group(&srv, "Concurrent adds", g);
     make_user(&srv, "concurrent-a@contoso.com", "CA", "", u);
     make_user(&srv, "concurrent-b@contoso.com", "CB", "", v);
-    struct holder h = {.conn = PQconnectdb(srv.conninfo)};
-    ck_assert_int_eq(PQstatus(h.conn), CONNECTION_OK);
-    pthread_mutex_init(&h.lock, NULL);
-    pthread_cond_init(&h.done, NULL);
+    /* Another transaction holding what an add of members holds on the group (a key share lock). */
+    struct lock_holder h;
     snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM groups WHERE id = '%s' FOR KEY SHARE", g);
-    PGresult *res = PQexec(h.conn, sql);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    PQclear(res);
-    pthread_t t;
-    pthread_create(&t, NULL, hold_then_release, &h);
+    lock_holder_start(&h, &srv, sql, PGRES_TUPLES_OK);
     char ids[1][GUID_SIZE];
     memcpy(ids[0], u, GUID_SIZE);
     char *body = bind_body(ids, 1);
@@ -328,13 +300,7 @@ START_TEST(adding_members_does_not_wait_for_another_add_to_the_group)
     long bind_status = call(&srv, "PATCH", path, body);
     free(body);
     long ref_status = add_member(&srv, g, v);
-    pthread_mutex_lock(&h.lock);
-    h.answered = 1;
-    int released = h.released;
-    pthread_cond_signal(&h.done);
-    pthread_mutex_unlock(&h.lock);
-    pthread_join(t, NULL);
-    PQfinish(h.conn);
+    int released = lock_holder_finish(&h);
     ck_assert_int_eq(bind_status, 204);
     ck_assert_int_eq(ref_status, 204);
     ck_assert_msg(!released, "the adds waited for the other transaction's lock of the group");
