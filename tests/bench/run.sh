@@ -95,6 +95,9 @@ SELECT 'u' || i || '@bench.example',
   FROM generate_series(1, $n + $late) i;
 CREATE TABLE bench_users AS
 SELECT id, row_number() OVER (ORDER BY user_principal_name COLLATE "C") AS i FROM users;
+-- The incremental case polls for the late users' states every 10 ms: without this index each poll
+-- scanned every user (at 1,000,000 users it added about a second to the case it measures).
+CREATE INDEX ON bench_users (i);
 INSERT INTO group_members (group_id, member_id, member_type)
 SELECT '$G_ALL', id, 'user' FROM bench_users WHERE i <= $n ORDER BY i;
 INSERT INTO group_members (group_id, member_id, member_type)
