@@ -18,7 +18,9 @@ n=$(awk -v s="$scale" 'BEGIN { printf "%d", 1000000 * s }')
 tenth=$((n / 10))
 late=1000   # members added to the licensed group afterwards
 scarce=2000 # members of the group whose SKU runs short of seats
+# wrk loads the server; pgbench is this machine's limit; python3 (Debian's) drives paging and adds.
 command -v wrk >/dev/null && command -v pgbench >/dev/null || tools/deps.sh
+command -v python3 >/dev/null || tools/deps.sh python3
 
 pgdir=${BENCH_DIR:-$(mktemp -d /tmp/licensingd-bench.XXXXXX)}
 mkdir -p "$pgdir" && chmod 755 "$pgdir"
