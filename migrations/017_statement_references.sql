@@ -19,13 +19,13 @@
 -- index per distinct key (LATERAL ... OFFSET 0 or a locking subquery: never a scan of a million
 -- rows for a batch of two thousand).
 ALTER TABLE license_assignment_states
-    DROP CONSTRAINT license_assignment_states_user_id_fkey,
-    DROP CONSTRAINT license_assignment_states_sku_id_fkey,
-    DROP CONSTRAINT license_assignment_states_group_id_fkey;
+    DROP CONSTRAINT IF EXISTS license_assignment_states_user_id_fkey,
+    DROP CONSTRAINT IF EXISTS license_assignment_states_sku_id_fkey,
+    DROP CONSTRAINT IF EXISTS license_assignment_states_group_id_fkey;
 ALTER TABLE user_licenses
-    DROP CONSTRAINT user_licenses_user_id_fkey,
-    DROP CONSTRAINT user_licenses_sku_id_fkey;
-ALTER TABLE user_proxy_addresses DROP CONSTRAINT user_proxy_addresses_user_id_fkey;
+    DROP CONSTRAINT IF EXISTS user_licenses_user_id_fkey,
+    DROP CONSTRAINT IF EXISTS user_licenses_sku_id_fkey;
+ALTER TABLE user_proxy_addresses DROP CONSTRAINT IF EXISTS user_proxy_addresses_user_id_fkey;
 
 -- TG_ARGV: the references the table's rows carry ('user', 'sku', 'group').
 CREATE FUNCTION licensing_refs_exist() RETURNS trigger LANGUAGE plpgsql AS $$

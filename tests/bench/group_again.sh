@@ -5,8 +5,10 @@
 # the SKU again through `POST assignLicense` until ProcessingComplete, beside the best of three
 # COPYs of its state rows into an empty twin. For before/after comparisons in one sitting:
 #   tests/bench/group_again.sh DIR BINARY [LABEL]
-# Prints the wall time, the ratio, and the CPU seconds the cluster's processes and the server
-# spent (steadier than wall time on a shared machine). See docs/benchmarks.md.
+# Prints the wall time and its ratio to the COPY, and the CPU seconds the cluster's processes and
+# the server spent beside the CPU seconds of the COPY's backend (steadier than wall time on a
+# shared machine; reading /proc/self/stat through pg_read_file needs a superuser, as here).
+# See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pgdir=$(cd "${1:?usage: $0 BENCH_DIR BINARY [LABEL]}" && pwd)
@@ -73,19 +75,30 @@ wait "$pid" 2>/dev/null || true
 trap - EXIT
 
 sql -c "COPY (SELECT * FROM license_assignment_states WHERE group_id = '$G_ALL') TO '$pgdir/again.data'"
-copy=""
+copy="" copy_cpu=""
+self_ticks="split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int
+            + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int"
 for _ in 1 2 3; do
     sql -c "DROP TABLE IF EXISTS bench_twin" \
         -c "CREATE TABLE bench_twin (LIKE license_assignment_states INCLUDING ALL)" -c CHECKPOINT
     k0=$(ms)
-    sql -c "BEGIN; COPY bench_twin FROM '$pgdir/again.data'; COMMIT;"
+    # The COPY's own backend, before and after (its stat, read by itself: it ends with psql).
+    ticks=$(psql -X -tA -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "SELECT $self_ticks" \
+        -c "BEGIN" -c "COPY bench_twin FROM '$pgdir/again.data'" -c "COMMIT" -c "SELECT $self_ticks" |
+        grep -E '^[0-9]+$')
     k1=$(ms)
+    j0=$(head -n 1 <<<"$ticks") j1=$(tail -n 1 <<<"$ticks")
     if [ -z "$copy" ] || [ $((k1 - k0)) -lt "$copy" ]; then copy=$((k1 - k0)); fi
+    if [ -z "$copy_cpu" ] || [ $((j1 - j0)) -lt "$copy_cpu" ]; then copy_cpu=$((j1 - j0)); fi
 done
 sql -c "DROP TABLE bench_twin"
 rm -f "$pgdir/again.data"
 took=$((t1 - t0))
+cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tck" 'BEGIN { printf "%.1f", (b - a) / t }')
 echo "$label: $members members in $took ms, COPY states $copy ms (best of 3):" \
     "$(awk -v a="$took" -v b="$copy" 'BEGIN { printf "%.2f", a / b }')x;" \
-    "cluster CPU $(awk -v a="$c0" -v b="$c1" -v t="$tck" 'BEGIN { printf "%.1f", (b - a) / t }') s," \
-    "server CPU $server_cpu s; load $(cut -d' ' -f1 /proc/loadavg)"
+    "cluster CPU $cpu s, server CPU $server_cpu s; the COPY's cluster CPU" \
+    "$(awk -v a="$copy_cpu" -v t="$tck" 'BEGIN { printf "%.2f", a / t }') s:" \
+    "$(awk -v a="$cpu" -v b="$server_cpu" -v c="$copy_cpu" -v t="$tck" \
+        'BEGIN { if (c > 0) printf "%.1f", (a + b) * t / c; else print "-" }')x in CPU;" \
+    "load $(cut -d' ' -f1 /proc/loadavg)"

@@ -89,12 +89,10 @@ START_TEST(rows_whose_user_sku_or_group_is_missing_are_refused)
                     " state) VALUES ('" USER_2 "', '" SKU_A "', '" GHOST "', '" GHOST "',"
                     " 'Active')",
                     "23503");
-    expect_sqlstate("INSERT INTO user_licenses (user_id, sku_id) VALUES ('" GHOST "', '" SKU_A
-                    "')",
+    expect_sqlstate("INSERT INTO user_licenses (user_id, sku_id) VALUES ('" GHOST "', '" SKU_A "')",
                     "23503");
-    expect_sqlstate("INSERT INTO user_licenses (user_id, sku_id) VALUES ('" USER_1 "', '" GHOST
-                    "')",
-                    "23503");
+    expect_sqlstate(
+        "INSERT INTO user_licenses (user_id, sku_id) VALUES ('" USER_1 "', '" GHOST "')", "23503");
     expect_sqlstate("INSERT INTO user_proxy_addresses (user_id, position, address, address_key,"
                     " is_primary) VALUES ('" GHOST "', 0, 'SMTP:x@refs.test', 'x@refs.test',"
                     " true)",
