@@ -295,8 +295,12 @@ void directory_reply_object(const struct api_app *app, const struct api_request 
     struct db_rows *rows = NULL;
     struct db_conn *conn = db_acquire(app->pool, &err);
     int rc = -1;
-    if (conn != NULL && kind->get(conn, id, 0, &rows, &err) == 0)
-        rc = reply_entity(app, req, conn, rows, 0, NULL, status, kind, res, &err);
+    /* The default representation, in the one prepared statement of a GET. */
+    struct db_repr repr = render_repr(kind->properties, kind->nprops, 0, 0);
+    if (conn != NULL && kind->repr_get(conn, id, &repr, &rows, &err) == 0) {
+        odata_reply_entity_text(app, req, res, status, kind->set, db_rows_get(rows, 0, REPR_JSON));
+        rc = 0;
+    }
     db_rows_free(rows);
     directory_finish(app, conn, rc, &err, res);
 }

@@ -38,20 +38,44 @@ long long http_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Random bytes for request ids, drawn from the kernel a few KiB at a time per thread: one
+ * getrandom call per 256 requests instead of one per request. */
+#define RANDOM_BATCH 4096
+
+static void random_bytes(unsigned char out[16])
+{
+    static _Thread_local unsigned char batch[RANDOM_BATCH];
+    static _Thread_local size_t left;
+    if (left < 16) {
+        if (getrandom(batch, sizeof(batch), 0) == (ssize_t)sizeof(batch)) {
+            left = sizeof(batch);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            for (size_t i = 0; i < 16; i++)
+                out[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (long)i * 131);
+            return;
+        }
+    }
+    memcpy(out, batch + sizeof(batch) - left, 16);
+    left -= 16;
+}
+
 static void new_request_id(char out[GUID_SIZE])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        for (size_t i = 0; i < sizeof(b); i++)
-            b[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (long)i * 131);
-    }
+    random_bytes(b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 1 */
-    snprintf(out, GUID_SIZE, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 0x0f];
+    }
+    *o = '\0';
 }
 
 /* ---- what handlers call ---- */
@@ -409,8 +433,10 @@ static enum MHD_Result request_in(struct api_server *server, struct request_stat
         http_dispatch(server, st);
         return send_prepared(st);
     }
-    struct lane *lane =
-        &server->lanes[st->route->handler == api_health_ready ? LANE_HEALTH : LANE_MAIN];
+    enum lane_id lane_id = st->route->handler == api_health_ready          ? LANE_HEALTH
+                           : st->method & (unsigned)(HTTP_GET | HTTP_HEAD) ? LANE_READ
+                                                                           : LANE_WRITE;
+    struct lane *lane = &server->lanes[lane_id];
     st->phase = REQ_QUEUED;
     MHD_suspend_connection(st->connection);
     if (http_lane_push(lane, st) != 0) {
@@ -653,7 +679,8 @@ struct api_server *api_server_start(const struct api_app *app, struct lic_error 
         return NULL;
     }
     if (parse_edge(server, err) != 0 ||
-        http_lane_start(server, &server->lanes[LANE_MAIN], (int)cfg->http_threads) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_READ], (int)cfg->http_threads) != 0 ||
+        http_lane_start(server, &server->lanes[LANE_WRITE], (int)cfg->http_write_threads) != 0 ||
         http_lane_start(server, &server->lanes[LANE_HEALTH], 1) != 0) {
         if (err->kind == LIC_OK)
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "cannot start the request threads");

@@ -76,7 +76,9 @@ struct request_state {
     char header_values[API_MAX_HEADERS + 4][512];
 };
 
-enum lane_id { LANE_MAIN, LANE_HEALTH, LANE_COUNT };
+/* Reads and writes queue apart: a write waits on row locks and on its commit's flush, so writes
+ * want more threads than the cores, and a write that waits must not hold up the reads. */
+enum lane_id { LANE_READ, LANE_WRITE, LANE_HEALTH, LANE_COUNT };
 
 /* A queue of suspended requests and the threads that run them. */
 struct lane {

@@ -19,6 +19,9 @@
 /* Resolves the {id | userPrincipalName} path segment to an object id (404 when missing). */
 static int resolve_user(const struct api_app *app, const char *key, char *id, struct lic_error *err)
 {
+    /* An id needs no lookup: the change itself answers 404 for a user that does not exist. */
+    if (guid_normalize(key, id) == 0)
+        return 0;
     struct db_conn *conn = db_acquire(app->pool, err);
     if (conn == NULL)
         return -1;

@@ -283,9 +283,9 @@ json_t *odata_collection(const char *context, json_t *j_items, long count, const
     return j;
 }
 
-void odata_reply_page(const struct api_app *app, const struct api_request *req,
-                      struct api_response *res, const char *set, json_t *j_items, long count,
-                      const char *const *key, int nkey)
+/* A page's @odata.context into context, and its @odata.nextLink (owned; NULL on the last page). */
+static char *page_links(const struct api_app *app, const struct api_request *req, const char *set,
+                        const char *const *key, int nkey, char *context, size_t size)
 {
     char *next = NULL;
     if (key != NULL) {
@@ -293,8 +293,16 @@ void odata_reply_page(const struct api_app *app, const struct api_request *req,
         odata_skiptoken_encode(key, nkey, token, sizeof(token));
         next = odata_next_link(app, req, token);
     }
+    odata_context(app, req, set, 0, context, size);
+    return next;
+}
+
+void odata_reply_page(const struct api_app *app, const struct api_request *req,
+                      struct api_response *res, const char *set, json_t *j_items, long count,
+                      const char *const *key, int nkey)
+{
     char context[1024];
-    odata_context(app, req, set, 0, context, sizeof(context));
+    char *next = page_links(app, req, set, key, nkey, context, sizeof(context));
     api_reply_json(res, 200, odata_collection(context, j_items, count, next));
     free(next);
 }
@@ -313,14 +321,8 @@ void odata_reply_page_texts(const struct api_app *app, const struct api_request 
                             struct api_response *res, const char *set, const char *const *items,
                             int n, long count, const char *const *key, int nkey)
 {
-    char *next = NULL;
-    if (key != NULL) {
-        char token[ODATA_KEY_PARTS * ODATA_KEY_PART_MAX * 2];
-        odata_skiptoken_encode(key, nkey, token, sizeof(token));
-        next = odata_next_link(app, req, token);
-    }
     char context[1024];
-    odata_context(app, req, set, 0, context, sizeof(context));
+    char *next = page_links(app, req, set, key, nkey, context, sizeof(context));
     struct buf b = {0};
     size_t size = 256;
     for (int i = 0; i < n; i++)

@@ -76,16 +76,29 @@ int db_array_parse_uuids(struct arena *a, const char *text, const char ***out)
     return k;
 }
 
+int db_out_of_memory(struct lic_error *err)
+{
+    return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+}
+
 PGresult *db_exec_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
                       int n, struct lic_error *err)
 {
     char *list = db_array_literal(ids, n);
     if (list == NULL) {
-        lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+        db_out_of_memory(err);
         return NULL;
     }
     const char *params[] = {list};
     PGresult *r = db_exec(conn, stmt, params, err);
     free(list);
     return r;
+}
+
+int db_exec_ids_command(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
+                        int n, struct lic_error *err)
+{
+    PGresult *r = db_exec_ids(conn, stmt, ids, n, err);
+    PQclear(r);
+    return r != NULL ? 0 : -1;
 }

@@ -145,6 +145,9 @@ int db_groups_page_by_id(struct db_conn *conn, const char *after_id, int limit,
 /* Groups. Ordered by displayName only (the caller refuses any other order). */
 int db_groups_list(struct db_conn *conn, const struct db_page *page, struct db_rows **rows,
                    long *count, struct lic_error *err) DB_MUST_CHECK;
+/* for_update: 0 reads, 1 locks the row FOR UPDATE, DB_GROUP_KEY_SHARE only keeps it from being
+ * deleted (what adding members needs: adds to one group do not wait for each other). */
+enum { DB_GROUP_KEY_SHARE = 2 };
 int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
                   struct lic_error *err) DB_MUST_CHECK;
 int db_groups_repr(struct db_conn *conn, const char *id, const struct db_repr *repr,
@@ -175,18 +178,24 @@ const char *dir_object_type_name(enum dir_object_type t);
 /* The users and groups among ids (any order): column 0 the id, column 1 "user" or "group". */
 int db_directory_objects_types(struct db_conn *conn, const char *const *ids, int n,
                                struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
+/* The users and groups among ids (any order) with what a membership record names: column 0 the
+ * id, 1 "user" or "group", 2 the displayName, 3 the userPrincipalName (NULL for a group). */
+int db_directory_objects_named(struct db_conn *conn, const char *const *ids, int n,
+                               struct db_rows **rows, struct lic_error *err) DB_MUST_CHECK;
 /* The type of the user or group with this id; 404 when neither exists. */
 int db_directory_object_type(struct db_conn *conn, const char *id, enum dir_object_type *type,
                              struct lic_error *err) DB_MUST_CHECK;
 
 /* Membership. */
 enum member_col { MCOL_ID, MCOL_TYPE, MCOL_SEQ, MCOL_COUNT };
-/* Locks the group so membership changes of one group queue in order; 404 when missing. */
+/* Locks the group (FOR UPDATE) before a member is removed; 404 when missing. */
 int db_members_lock_group(struct db_conn *conn, const char *group_id,
                           struct lic_error *err) DB_MUST_CHECK;
-/* 0, -1, or DB_REFUSED_DUPLICATE when member_id is a member already. */
-int db_members_add(struct db_conn *conn, const char *group_id, const char *member_id,
-                   enum dir_object_type type, struct lic_error *err) DB_MUST_CHECK;
+/* Adds the members (valid ids of existing objects, of the given types) in the order given, in one
+ * statement; added[i] = 0 for a member that was one already (or is given twice). 0 or -1. */
+int db_members_add_many(struct db_conn *conn, const char *group_id, const char *const *ids,
+                        const enum dir_object_type *types, int n, char *added,
+                        struct lic_error *err) DB_MUST_CHECK;
 /* 0, -1, or DB_REFUSED_ABSENT when member_id is not a member. */
 int db_members_remove(struct db_conn *conn, const char *group_id, const char *member_id,
                       struct lic_error *err) DB_MUST_CHECK;

@@ -184,10 +184,18 @@ int entity_list(struct db_conn *conn, const struct db_entity *e, const struct db
     sqlb_add(&b, ", ");
     sqlb_add(&b, e->id);
     sqlb_add(&b, limit);
-    PGresult *r = sqlb_exec(conn, &b, err);
+    /* Without $filter or $search the text repeats from page to page: prepared once. */
+    int plain = page->filter == NULL && (page->search == NULL || page->search->n == 0);
+    PGresult *r = plain ? sqlb_exec_prepared(conn, &b, err) : sqlb_exec(conn, &b, err);
     if (r == NULL || rows_from(r, rows, err) != 0)
         goto out;
-    if (page->count) {
+    if (page->count && e->count_all != NULL && plain) {
+        r = db_exec(conn, e->count_all, NULL, err);
+        if (r == NULL)
+            goto out;
+        *count = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    } else if (page->count) {
         sqlb_free(&b);
         sqlb_init(&b);
         sqlb_add(&b, "SELECT count(*) FROM ");

@@ -23,6 +23,8 @@ struct db_entity {
     const char *const *reads;
     const char *const *custom;
     const char *odata_type; /* "#microsoft.graph.user" */
+    /* Counts every row without scanning them (a count kept by triggers), or NULL: count(*). */
+    const struct db_stmt *count_all;
 };
 
 /* Pages, filtered and keyset-ordered: representations (enum repr_col) when page->repr asks for

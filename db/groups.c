@@ -105,6 +105,9 @@ static const struct db_stmt stmt_get = {
 static const struct db_stmt stmt_get_lock = {
     "dir_group_get_lock",
     "SELECT " GROUP_COLUMNS "'' FROM groups g WHERE g.id = $1::uuid FOR UPDATE", 1};
+static const struct db_stmt stmt_get_key_share = {
+    "dir_group_get_key_share",
+    "SELECT " GROUP_COLUMNS "'' FROM groups g WHERE g.id = $1::uuid FOR KEY SHARE", 1};
 
 int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct db_rows **rows,
                   struct lic_error *err)
@@ -113,7 +116,10 @@ int db_groups_get(struct db_conn *conn, const char *id, int for_update, struct d
     if (!guid_valid(id))
         return db_not_found(id, err);
     const char *params[] = {id};
-    if (db_rows_exec(conn, for_update ? &stmt_get_lock : &stmt_get, params, rows, err) != 0)
+    const struct db_stmt *stmt = for_update == DB_GROUP_KEY_SHARE ? &stmt_get_key_share
+                                 : for_update                     ? &stmt_get_lock
+                                                                  : &stmt_get;
+    if (db_rows_exec(conn, stmt, params, rows, err) != 0)
         return -1;
     if ((*rows)->nrows == 0) {
         db_rows_free(*rows);

@@ -60,6 +60,11 @@ char *db_array_literal(const char *const *items, int n);
  * with err. */
 PGresult *db_exec_ids(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
                       int n, struct lic_error *err);
+/* The same for a statement whose rows nobody reads: 0, or -1 with err. */
+int db_exec_ids_command(struct db_conn *conn, const struct db_stmt *stmt, const char *const *ids,
+                        int n, struct lic_error *err);
+/* Fills err with "out of memory" and returns -1. */
+int db_out_of_memory(struct lic_error *err);
 
 /* Splits a uuid[] value's text ("{a,b}") into strings allocated in a: how many, 0 for none or
  * NULL, -1 when memory runs out. */

@@ -90,18 +90,25 @@ enum {
     STATE_GROUP_DELETED
 };
 
-/* NO KEY UPDATE: seat counts are not keys, so seat writers still serialize among themselves, but
- * not behind the KEY SHARE a foreign key check takes (a group dry run's stored intent, held for
- * the whole dry run). */
+/* NO KEY UPDATE: not behind the KEY SHARE a foreign key check takes (a group dry run's stored
+ * intent, held for the whole dry run). The SKU rows, then every seat shard of them (migration 016),
+ * in (sku_id, shard) order: the free seats read next stay true until the commit, and the flag tells
+ * the seat triggers this transaction holds shards (they never wait for more then). */
 static const struct db_stmt stmt_lock_skus = {
     "lic_lock_skus",
     "SELECT sku_id FROM skus WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR NO KEY UPDATE", 1};
+static const struct db_stmt stmt_lock_shards = {
+    "lic_lock_seat_shards",
+    "SELECT count(*), set_config('licensingd.seat_shards_held', 'on', true)"
+    "  FROM (SELECT 1 FROM sku_seat_shards WHERE sku_id = ANY($1::uuid[])"
+    "         ORDER BY sku_id, shard FOR NO KEY UPDATE) s",
+    1};
 
 static const struct db_stmt stmt_skus = {
     "lic_skus",
     "SELECT s.sku_id, s.sku_part_number, s.capability_status IN "
     "('Suspended','LockedOut','Deleted'),"
-    "       s.prepaid_enabled - s.consumed_units,"
+    "       coalesce((SELECT sum(free) FROM sku_seat_shards f WHERE f.sku_id = s.sku_id), 0),"
     "       coalesce((SELECT array_agg(plan_id ORDER BY position, plan_id) FROM sku_service_plans"
     "                  WHERE sku_id = s.sku_id), '{}')"
     "  FROM skus s WHERE s.sku_id = ANY($1::uuid[])",
@@ -127,19 +134,6 @@ enum {
     PLAN_CONFLICTS,
     PLAN_DISPLAY_NAME
 };
-
-static int out_of_memory(struct lic_error *err)
-{
-    return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-}
-
-static int run_command_with_ids(struct db_conn *conn, const struct db_stmt *stmt,
-                                const char *const *ids, int n, struct lic_error *err)
-{
-    PGresult *r = db_exec_ids(conn, stmt, ids, n, err);
-    PQclear(r);
-    return r != NULL ? 0 : -1;
-}
 
 /* ---- ids seen while loading, by index ---- */
 
@@ -261,7 +255,7 @@ static int load_plans(struct loader *L, struct db_conn *conn, struct lic_error *
     rc = 0;
     goto out;
 oom:
-    out_of_memory(err);
+    db_out_of_memory(err);
 out:
     PQclear(rounds[0]);
     PQclear(rounds[1]);
@@ -292,7 +286,8 @@ static PGresult *read_skus(struct loader *L, struct db_conn *conn, unsigned flag
 {
     const char *const *ids = L->skus.ids;
     int n = L->skus.map.count;
-    if ((flags & LIC_LOAD_LOCK_SKUS) && run_command_with_ids(conn, &stmt_lock_skus, ids, n, err))
+    if ((flags & LIC_LOAD_LOCK_SKUS) && (db_exec_ids_command(conn, &stmt_lock_skus, ids, n, err) ||
+                                         db_exec_ids_command(conn, &stmt_lock_shards, ids, n, err)))
         return NULL;
     PGresult *r = db_exec_ids(conn, &stmt_skus, ids, n, err);
     if (r == NULL || (flags & LIC_LOAD_LOCK_SKUS) || !(flags & LIC_LOAD_LOCK_SKUS_WHEN_SHORT))
@@ -339,13 +334,13 @@ static int load_catalog(struct loader *L, struct db_conn *conn, unsigned flags, 
     id_list_free(&L->skus);
     L->skus = known;
     if (rc != 0)
-        return out_of_memory(err);
+        return db_out_of_memory(err);
     if (load_plans(L, conn, err) != 0)
         return -1;
     for (int i = 0; i < L->skus.map.count; i++) {
         int *plans = arena_alloc(b->arena, (size_t)(n_plan_ids[i] + 1) * sizeof(int));
         if (plans == NULL)
-            return out_of_memory(err);
+            return db_out_of_memory(err);
         for (int k = 0; k < n_plan_ids[i]; k++) {
             int q = id_map_get(&L->plans.map, plan_ids[i][k]);
             if (q >= 0)
@@ -689,15 +684,15 @@ static int start_batch(struct loader *L, const char *const *ids, int n, struct l
     struct lic_batch *b = L->b;
     b->arena = arena_new();
     if (b->arena == NULL || id_map_init(&L->users, n) != 0 || id_map_init(&b->smtp_given, 16) != 0)
-        return out_of_memory(err);
+        return db_out_of_memory(err);
     b->users = arena_alloc(b->arena, (size_t)(n > 0 ? n : 1) * sizeof(*b->users));
     if (b->users == NULL)
-        return out_of_memory(err);
+        return db_out_of_memory(err);
     b->n_users = n;
     for (int i = 0; i < n; i++) {
         b->users[i].id = arena_strdup(b->arena, ids[i]);
         if (b->users[i].id == NULL)
-            return out_of_memory(err);
+            return db_out_of_memory(err);
         if (id_map_add(&L->users, b->users[i].id) != i)
             return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "duplicate user %s in a batch",
                                  ids[i]);
@@ -727,18 +722,18 @@ int db_licensing_load(struct db_conn *conn, const char *const *ids, int n,
         collect_skus(&L, r[DIRECT], DIRECT_SKU) != 0 ||
         collect_skus(&L, r[GROUPS], GROUP_SKU) != 0 ||
         collect_skus(&L, r[STATES], STATE_SKU) != 0) {
-        out_of_memory(err);
+        db_out_of_memory(err);
         goto out;
     }
     for (int i = 0; i < n_extra; i++)
         if (id_list_add(out->arena, &L.skus, extra_skus[i]) != 0) {
-            out_of_memory(err);
+            db_out_of_memory(err);
             goto out;
         }
     if (load_catalog(&L, conn, flags, r[HELD], err) != 0)
         goto out;
     if (load_held(&L, r[HELD]) != 0 || build_paths(&L, r[DIRECT], r[GROUPS], r[STATES]) != 0) {
-        out_of_memory(err);
+        db_out_of_memory(err);
         goto out;
     }
     rc = 0;

@@ -8,7 +8,7 @@
 static const struct db_stmt stmt_direct_put = {
     "lic_direct_put",
     "INSERT INTO user_direct_licenses AS d (user_id, sku_id, disabled_plans)"
-    " VALUES ($1, $2, $3::uuid[])"
+    " SELECT u.id, s.sku_id, $3::uuid[] FROM users u, skus s WHERE u.id = $1 AND s.sku_id = $2"
     " ON CONFLICT (user_id, sku_id) DO UPDATE SET disabled_plans = EXCLUDED.disabled_plans",
     3};
 
@@ -35,14 +35,15 @@ int db_direct_license_put(struct db_conn *conn, const char *user_id, const struc
     const char *params[] = {user_id, add->sku_id, list};
     long rc = db_exec_command(conn, &stmt_direct_put, params, err);
     free(list);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 ? -1 : rc > 0;
 }
 
 int db_direct_license_drop(struct db_conn *conn, const char *user_id, const char *sku_id,
                            struct lic_error *err)
 {
     const char *params[] = {user_id, sku_id};
-    return db_exec_command(conn, &stmt_direct_drop, params, err) < 0 ? -1 : 0;
+    long rc = db_exec_command(conn, &stmt_direct_drop, params, err);
+    return rc < 0 ? -1 : rc > 0;
 }
 
 int db_license_inherited_from(struct db_conn *conn, const char *user_id, const char *sku_id,

@@ -9,19 +9,6 @@
 
 #define BATCH_IDS "unnest($1::uuid[]) AS x(id)"
 
-static int out_of_memory(struct lic_error *err)
-{
-    return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
-}
-
-static int run_command_with_ids(struct db_conn *conn, const struct db_stmt *stmt,
-                                const char *const *ids, int n, struct lic_error *err)
-{
-    PGresult *r = db_exec_ids(conn, stmt, ids, n, err);
-    PQclear(r);
-    return r != NULL ? 0 : -1;
-}
-
 /* Locked in id order, so two batches sharing users never wait for each other in a cycle. */
 static const struct db_stmt stmt_lock = {
     "lic_lock_users",
@@ -45,14 +32,14 @@ static int flag_missing(const char *const *ids, int n, PGresult *r, char *flags,
     for (int i = 0; rc == 0 && i < n; i++)
         flags[i] = id_map_get(&seen, ids[i]) < 0;
     id_map_free(&seen);
-    return rc == 0 ? 0 : out_of_memory(err);
+    return rc == 0 ? 0 : db_out_of_memory(err);
 }
 
 int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n, char *contended,
                             struct lic_error *err)
 {
     if (contended == NULL)
-        return run_command_with_ids(conn, &stmt_lock, ids, n, err);
+        return db_exec_ids_command(conn, &stmt_lock, ids, n, err);
     /* Take what is free; the users another transaction holds are the contended ones. */
     memset(contended, 0, (size_t)n);
     if (db_exec_simple(conn, "SAVEPOINT lic_lock", err) != 0)
@@ -72,7 +59,7 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
         return -1;
     /* Users missing from the table were never contended: nobody holds them. */
     char *missing = calloc((size_t)n + 1, 1);
-    rc = missing != NULL ? flag_missing(ids, n, r, missing, err) : out_of_memory(err);
+    rc = missing != NULL ? flag_missing(ids, n, r, missing, err) : db_out_of_memory(err);
     PQclear(r);
     int count = 0;
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -81,4 +68,9 @@ int db_licensing_lock_users(struct db_conn *conn, const char *const *ids, int n,
     }
     free(missing);
     return rc == 0 ? count : -1;
+}
+
+int db_licensing_begin_one_user(struct db_conn *conn, struct lic_error *err)
+{
+    return db_exec_simple(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan", err);
 }

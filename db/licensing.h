@@ -12,6 +12,12 @@
 #include "service/engine/request.h"
 #include "db/db.h"
 
+/* Opens the transaction of one user's change (a direct assignment, a reprocess). Its statements
+ * (the batch statements, given a one-element array) run on their generic plans: planned anew on
+ * every execution, as PostgreSQL does for a custom plan, they cost more to plan than to run. */
+int db_licensing_begin_one_user(struct db_conn *conn, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 /* Locks the users' rows in id order. With contended (n flags), first takes the rows no other
  * transaction holds and flags the others, then waits for those (semantics §6: the caller records
  * the concurrency event on each flagged user). Returns how many were contended, or -1. */
@@ -64,7 +70,9 @@ int db_licensing_save(struct db_conn *conn, const struct lic_batch *batch,
     __attribute__((warn_unused_result));
 void db_licensing_saved_free(struct lic_saved *saved);
 
-/* Direct intent (user_direct_licenses): add or replace one SKU's disabled plans, or drop it. */
+/* Direct intent (user_direct_licenses): add or replace one SKU's disabled plans (1; 0 when the
+ * user or the SKU does not exist: nothing written), or drop it (1; 0 when the user had no direct
+ * assignment of it). -1 with err. */
 int db_direct_license_put(struct db_conn *conn, const char *user_id, const struct license_add *add,
                           struct lic_error *err) __attribute__((warn_unused_result));
 int db_direct_license_drop(struct db_conn *conn, const char *user_id, const char *sku_id,

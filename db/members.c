@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "service/base/guid.h"
 #include "db/entities.h"
@@ -12,16 +13,18 @@ static const struct db_stmt stmt_kind = {
     "SELECT 'user' FROM users WHERE id = $1::uuid"
     " UNION ALL SELECT 'group' FROM groups WHERE id = $1::uuid",
     1};
-static const struct db_stmt stmt_add = {
-    "dir_member_add",
-    "INSERT INTO group_members (group_id, member_id, member_type)"
-    " VALUES ($1::uuid, $2::uuid, $3) ON CONFLICT DO NOTHING",
-    3};
 static const struct db_stmt stmt_remove = {
     "dir_member_remove",
     "DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = $2::uuid", 2};
 static const struct db_stmt stmt_group_lock = {
     "dir_member_group_lock", "SELECT 1 FROM groups WHERE id = $1::uuid FOR UPDATE", 1};
+/* In the order given (ordinality), so member_seq follows the order of the request. */
+static const struct db_stmt stmt_add_many = {
+    "dir_members_add_many",
+    "INSERT INTO group_members (group_id, member_id, member_type)"
+    " SELECT $1::uuid, m, t FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS x(m, t, o)"
+    " ORDER BY o ON CONFLICT DO NOTHING RETURNING member_id",
+    3};
 
 static const char *const object_type_names[DIR_OBJECT_TYPE_COUNT] = {
     [DIR_OBJECT_USER] = "user",
@@ -62,6 +65,18 @@ int db_directory_objects_types(struct db_conn *conn, const char *const *ids, int
     return db_rows_for_ids(conn, &stmt_kinds, ids, n, rows, err);
 }
 
+static const struct db_stmt stmt_named = {
+    "dir_objects_named",
+    "SELECT id, 'user', display_name, user_principal_name FROM users WHERE id = ANY ($1::uuid[])"
+    " UNION ALL SELECT id, 'group', display_name, NULL FROM groups WHERE id = ANY ($1::uuid[])",
+    1};
+
+int db_directory_objects_named(struct db_conn *conn, const char *const *ids, int n,
+                               struct db_rows **rows, struct lic_error *err)
+{
+    return db_rows_for_ids(conn, &stmt_named, ids, n, rows, err);
+}
+
 int db_members_lock_group(struct db_conn *conn, const char *group_id, struct lic_error *err)
 {
     if (!guid_valid(group_id))
@@ -75,12 +90,34 @@ int db_members_lock_group(struct db_conn *conn, const char *group_id, struct lic
     return found ? 0 : db_not_found(group_id, err);
 }
 
-int db_members_add(struct db_conn *conn, const char *group_id, const char *member_id,
-                   enum dir_object_type type, struct lic_error *err)
+int db_members_add_many(struct db_conn *conn, const char *group_id, const char *const *ids,
+                        const enum dir_object_type *types, int n, char *added,
+                        struct lic_error *err)
 {
-    const char *params[] = {group_id, member_id, dir_object_type_name(type)};
-    long added = db_exec_command(conn, &stmt_add, params, err);
-    return added < 0 ? -1 : added == 0 ? DB_REFUSED_DUPLICATE : 0;
+    const char **names = calloc((size_t)n + 1, sizeof(*names));
+    for (int i = 0; names != NULL && i < n; i++)
+        names[i] = dir_object_type_name(types[i]);
+    char *id_list = db_uuid_array(ids, n), *type_list = names ? db_array_literal(names, n) : NULL;
+    free(names);
+    struct db_rows *rows = NULL;
+    int rc = id_list && type_list ? 0 : lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    const char *params[] = {group_id, id_list, type_list};
+    if (rc == 0)
+        rc = db_rows_exec(conn, &stmt_add_many, params, &rows, err);
+    free(id_list);
+    free(type_list);
+    if (rc != 0)
+        return -1;
+    /* An id given twice is added once: its first mention. */
+    memset(added, 0, (size_t)n);
+    for (int k = 0; k < rows->nrows; k++)
+        for (int i = 0; i < n; i++)
+            if (!added[i] && strcasecmp(ids[i], db_rows_get(rows, k, 0)) == 0) {
+                added[i] = 1;
+                break;
+            }
+    db_rows_free(rows);
+    return 0;
 }
 
 int db_members_remove(struct db_conn *conn, const char *group_id, const char *member_id,

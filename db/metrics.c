@@ -22,8 +22,8 @@ static const struct db_stmt stmt_errors = {
 
 static const struct db_stmt stmt_skus = {
     "metrics_skus",
-    "SELECT sku_id::text, sku_part_number, prepaid_enabled, consumed_units FROM skus"
-    " WHERE prepaid_enabled > 0 OR consumed_units > 0 ORDER BY sku_part_number, sku_id",
+    "SELECT sku_id::text, sku_part_number, prepaid_enabled, skus.consumed_units FROM skus"
+    " WHERE prepaid_enabled > 0 OR skus.consumed_units > 0 ORDER BY sku_part_number, sku_id",
     0};
 
 int db_metrics_read(struct db_conn *conn, struct db_metrics *out, struct lic_error *err)

@@ -16,4 +16,9 @@ int db_queue_kind_parse(const char *text); /* -1 when unknown */
 int db_queue_push(struct db_conn *conn, enum queue_kind kind, const char *target_id,
                   const char *reason, struct lic_error *err) __attribute__((warn_unused_result));
 
+/* Queues one user item per id (in the order given), same reason, in one statement. */
+int db_queue_push_users(struct db_conn *conn, const char *const *user_ids, int n,
+                        const char *reason, struct lic_error *err)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -214,7 +214,7 @@ int db_sku_link_plans(struct db_conn *conn, const char *sku_id, const char *cons
 static const struct db_stmt stmt_sku_lock = {
     "catalog_sku_lock",
     "SELECT sku_part_number, capability_status, prepaid_enabled, prepaid_suspended,"
-    " prepaid_warning, prepaid_locked_out, consumed_units FROM skus WHERE sku_id = $1"
+    " prepaid_warning, prepaid_locked_out, skus.consumed_units FROM skus WHERE sku_id = $1"
     " FOR NO KEY UPDATE",
     1};
 

@@ -2,6 +2,7 @@
 #include "db/sql_builder.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,43 @@ PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_erro
         return NULL;
     }
     PGresult *r = db_exec_params(conn, b->sql, b->nparams, b->params, err);
+    snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", r == NULL ? db_last_sqlstate(conn) : "");
+    return r;
+}
+
+static pthread_mutex_t prepared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db_stmt prepared[SQLB_PREPARED_MAX]; /* names and texts live as long as the process */
+static int nprepared;
+
+const struct db_stmt *sqlb_prepared_stmt(const char *sql, int nparams)
+{
+    const struct db_stmt *found = NULL;
+    pthread_mutex_lock(&prepared_lock);
+    for (int i = 0; i < nprepared && found == NULL; i++)
+        if (prepared[i].nparams == nparams && strcmp(prepared[i].sql, sql) == 0)
+            found = &prepared[i];
+    if (found == NULL && nprepared < SQLB_PREPARED_MAX) {
+        char name[32];
+        snprintf(name, sizeof(name), "sqlb_prepared_%d", nprepared);
+        char *n = strdup(name), *text = strdup(sql);
+        if (n != NULL && text != NULL) {
+            prepared[nprepared] = (struct db_stmt){n, text, nparams};
+            found = &prepared[nprepared++];
+        } else {
+            free(n);
+            free(text);
+        }
+    }
+    pthread_mutex_unlock(&prepared_lock);
+    return found;
+}
+
+PGresult *sqlb_exec_prepared(struct db_conn *conn, struct sql_builder *b, struct lic_error *err)
+{
+    const struct db_stmt *stmt = b->failed ? NULL : sqlb_prepared_stmt(b->sql, b->nparams);
+    if (stmt == NULL)
+        return sqlb_exec(conn, b, err);
+    PGresult *r = db_exec(conn, stmt, b->params, err);
     snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", r == NULL ? db_last_sqlstate(conn) : "");
     return r;
 }

@@ -38,6 +38,17 @@ void sqlb_param_owned(struct sql_builder *b, char *value);
 /* Runs the built text with PQexecParams; NULL with err on failure. */
 PGresult *sqlb_exec(struct db_conn *conn, struct sql_builder *b, struct lic_error *err);
 
+/* Statements whose text repeats (a page without $filter or $search: its text depends only on the
+ * order, $select, $top and whether it continues a page) are prepared once per connection and run
+ * by name, so PostgreSQL plans them once, not at every page. The statement for a text, from a
+ * process-wide set of SQLB_PREPARED_MAX; NULL when the set is full (or out of memory). */
+#define SQLB_PREPARED_MAX 32
+const struct db_stmt *sqlb_prepared_stmt(const char *sql, int nparams);
+
+/* sqlb_exec through sqlb_prepared_stmt; unnamed when the set is full. Only for texts without
+ * request-dependent structure: each distinct text keeps a slot for the life of the process. */
+PGresult *sqlb_exec_prepared(struct db_conn *conn, struct sql_builder *b, struct lic_error *err);
+
 /* The result as db_rows, which take it over (db_rows_free clears it); NULL on out of memory, the
  * result then still the caller's. */
 struct db_rows *db_rows_from_result(PGresult *r);

@@ -6,6 +6,8 @@
 #include "db/worker.h"
 
 #include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,5 +110,24 @@ int requeue_after_user_change(struct db_conn *conn, const struct user_change *c,
     else if (rc == 0 && reason.len > 0)
         rc = db_queue_push(conn, QUEUE_USER, c->user_id, reason.data, err);
     buf_free(&reason);
+    return rc;
+}
+
+int requeue_members_joined(struct db_conn *conn, const char *group_id,
+                           const char *const *member_ids, const enum dir_object_type *types, int n,
+                           struct lic_error *err)
+{
+    const char **users = calloc((size_t)n + 1, sizeof(*users));
+    if (users == NULL)
+        return lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");
+    int n_users = 0;
+    for (int i = 0; i < n; i++)
+        if (types[i] == DIR_OBJECT_USER) /* as requeue_after_user_change: nested groups inherit
+                                            nothing */
+            users[n_users++] = member_ids[i];
+    char reason[64];
+    snprintf(reason, sizeof(reason), "added to group %.36s", group_id);
+    int rc = db_queue_push_users(conn, users, n_users, reason, err);
+    free(users);
     return rc;
 }

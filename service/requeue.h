@@ -72,4 +72,10 @@ struct user_change {
 int requeue_after_user_change(struct db_conn *conn, const struct user_change *c,
                               struct lic_error *err) __attribute__((warn_unused_result));
 
+/* Members (users or groups) joined one group in one change: what requeue_after_user_change
+ * decides for each (USER_JOINED_GROUP), queued in one statement. */
+int requeue_members_joined(struct db_conn *conn, const char *group_id,
+                           const char *const *member_ids, const enum dir_object_type *types, int n,
+                           struct lic_error *err) __attribute__((warn_unused_result));
+
 #endif

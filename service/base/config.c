@@ -34,11 +34,13 @@ static const struct option_spec options[] = {
     {"--log-level", "LOG_LEVEL", OPT_LEVEL, FIELD(log_level), 0, 0,
      "debug, info, warn or error (default info)"},
     {"--http-threads", "LICENSINGD_HTTP_THREADS", OPT_UINT, FIELD(http_threads), 1, 256,
-     "HTTP thread pool size (default: number of cores)"},
+     "threads running reads, GET and HEAD (default: number of cores)"},
+    {"--http-write-threads", "LICENSINGD_HTTP_WRITE_THREADS", OPT_UINT, FIELD(http_write_threads),
+     1, 256, "threads running writes, which wait on locks and commits (default: 4 per core, >= 8)"},
     {"--max-body-bytes", "LICENSINGD_MAX_BODY_BYTES", OPT_SIZE, FIELD(max_body_bytes), 1, 1UL << 30,
      "largest accepted request body (default 1048576)"},
     {"--db-pool-size", "LICENSINGD_DB_POOL_SIZE", OPT_UINT, FIELD(db_pool_size), 1, 500,
-     "database connections (default: HTTP threads + workers + 2)"},
+     "database connections (default: read + write threads + workers + 2)"},
     {"--workers", "LICENSINGD_WORKERS", OPT_UINT, FIELD(workers), 0, 64,
      "reconciliation worker threads, 0 for an API-only replica (default 1)"},
     {"--sweep-seconds", "LICENSINGD_SWEEP_SECONDS", OPT_UINT, FIELD(sweep_seconds), 1, 86400,
@@ -126,6 +128,7 @@ void config_defaults(struct config *cfg, unsigned cores)
     cfg->port = 8080;
     cfg->log_level = LOG_INFO;
     cfg->http_threads = cores > 0 ? cores : 1;
+    cfg->http_write_threads = cores * 4 > 8 ? cores * 4 : 8;
     cfg->max_body_bytes = 1024 * 1024;
     cfg->db_pool_size = 0; /* derived after loading */
     cfg->workers = 1;
@@ -324,7 +327,7 @@ static int validate(struct config *cfg, char *err, size_t err_size)
         return -1;
     }
     if (cfg->db_pool_size == 0)
-        cfg->db_pool_size = cfg->http_threads + cfg->workers + 2;
+        cfg->db_pool_size = cfg->http_threads + cfg->http_write_threads + cfg->workers + 2;
     return 0;
 }
 

@@ -12,14 +12,15 @@ struct config {
     char listen_addr[64];
     unsigned port;
     enum log_level log_level;
-    unsigned http_threads;     /* libmicrohttpd thread pool size; default: the cores */
-    size_t max_body_bytes;     /* request bodies above this get 413 */
-    unsigned db_pool_size;     /* connections shared by the HTTP threads and workers */
-    unsigned workers;          /* reconciliation worker threads; 0 = API-only replica */
-    unsigned sweep_seconds;    /* period of the worker's drift-repair sweep */
-    unsigned shutdown_seconds; /* grace period for in-flight requests on SIGTERM */
-    char public_url[256];      /* base for @odata.nextLink; empty = from the Host header */
-    int migrate_on_start;      /* serve runs migrations first (default 1) */
+    unsigned http_threads;       /* threads running reads (GET, HEAD); default: the cores */
+    unsigned http_write_threads; /* threads running writes; default: 4 per core, at least 8 */
+    size_t max_body_bytes;       /* request bodies above this get 413 */
+    unsigned db_pool_size;       /* connections shared by the HTTP threads and workers */
+    unsigned workers;            /* reconciliation worker threads; 0 = API-only replica */
+    unsigned sweep_seconds;      /* period of the worker's drift-repair sweep */
+    unsigned shutdown_seconds;   /* grace period for in-flight requests on SIGTERM */
+    char public_url[256];        /* base for @odata.nextLink; empty = from the Host header */
+    int migrate_on_start;        /* serve runs migrations first (default 1) */
     /* Change notifications. */
     int notify_allow_http_loopback; /* http:// to 127.0.0.1/::1/localhost (development, tests) */
     unsigned notify_retry_base_ms;  /* first retry delay; doubles per failed attempt */

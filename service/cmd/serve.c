@@ -126,10 +126,11 @@ int server_run(const struct config *cfg)
     struct retention *retention = retention_start(cfg);
     if (retention == NULL)
         log_event(LOG_WARN, "retention_not_started", "cannot start the audit retention thread");
-    log_event(LOG_INFO, "started",
-              "listening on %s://%s:%u with %u HTTP threads, %u connections, %u workers",
-              cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
-              cfg->db_pool_size, cfg->workers);
+    log_event(
+        LOG_INFO, "started",
+        "listening on %s://%s:%u with %u read and %u write threads, %u connections, %u workers",
+        cfg->tls_cert[0] ? "https" : "http", cfg->listen_addr, cfg->port, cfg->http_threads,
+        cfg->http_write_threads, cfg->db_pool_size, cfg->workers);
 
     int sig = 0;
     sigwait(&stop, &sig);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/lock_holder.h"
 #include "tests/integration/seed_ids.h"
 
 static struct th_server srv;
@@ -68,7 +70,7 @@ static const char *message(const struct th_response *r)
 
 static long consumed(const char *sku)
 {
-    return th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
+    return th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '%s'", sku);
 }
 
 START_TEST(e1_direct_then_e3_direct_conflicts_naming_both_plans)
@@ -503,6 +505,123 @@ START_TEST(fifty_parallel_assignments_for_ten_seats_sell_exactly_ten)
 }
 END_TEST
 
+/* One transaction per thread, straight into user_licenses (the seats follow by trigger): the seat
+ * shards of migration 016 are the only thing between them and overselling. */
+struct seat_taker {
+    const char *conninfo, *sku;
+    char users[3][GUID_SIZE];
+    int n_users;
+    int taken, refused; /* licenses written; 1 when refused by the seat CHECK (23514) */
+};
+
+static void *take_seats(void *p)
+{
+    struct seat_taker *t = p;
+    PGconn *c = PQconnectdb(t->conninfo);
+    char sql[512];
+    int o =
+        snprintf(sql, sizeof(sql), "BEGIN; INSERT INTO user_licenses (user_id, sku_id) VALUES ");
+    for (int i = 0; i < t->n_users; i++)
+        o += snprintf(sql + o, sizeof(sql) - (size_t)o, "%s('%s', '%s')", i ? ", " : "",
+                      t->users[i], t->sku);
+    snprintf(sql + o, sizeof(sql) - (size_t)o, "; SELECT pg_sleep(0.02); COMMIT");
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        t->taken = t->n_users;
+    else
+        t->refused = strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514") == 0;
+    PQclear(r);
+    PQfinish(c);
+    return NULL;
+}
+
+START_TEST(parallel_transactions_never_oversell_a_sku_split_over_shards)
+{
+    /* 40 seats spread over the 16 shards (2 or 3 each); 60 transactions at once, some taking
+     * three seats in one statement (more than a shard holds: a rebalance). */
+    enum { TAKERS = 60, SEATS = 40 };
+    const char *sku = "33333333-0000-0000-0000-000000000001";
+    th_sql_execf(&srv,
+                 "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "
+                 "'SHARDED', %d);"
+                 "INSERT INTO users (user_principal_name, display_name, mail_nickname,"
+                 " account_enabled) SELECT 'shard' || i || '@contoso.com', 'S', 's', true"
+                 "  FROM generate_series(1, %d) i",
+                 sku, SEATS, TAKERS * 3);
+    PGconn *c = th_db(&srv);
+    PGresult *ids = PQexec(c, "SELECT id FROM users WHERE user_principal_name LIKE 'shard%' "
+                              "ORDER BY id");
+    static struct seat_taker takers[TAKERS];
+    pthread_t t[TAKERS];
+    for (int k = 0, row = 0; k < TAKERS; k++) {
+        takers[k] = (struct seat_taker){.conninfo = srv.conninfo, .sku = sku};
+        takers[k].n_users = k % 4 == 0 ? 3 : 1;
+        for (int i = 0; i < takers[k].n_users; i++)
+            snprintf(takers[k].users[i], GUID_SIZE, "%s", PQgetvalue(ids, row++, 0));
+    }
+    PQclear(ids);
+    PQfinish(c);
+    for (int k = 0; k < TAKERS; k++)
+        pthread_create(&t[k], NULL, take_seats, &takers[k]);
+    int taken = 0, failed = 0;
+    for (int k = 0; k < TAKERS; k++) {
+        pthread_join(t[k], NULL);
+        taken += takers[k].taken;
+        failed += takers[k].taken == 0;
+        ck_assert_msg(takers[k].taken > 0 || takers[k].refused,
+                      "a transaction failed with something else than the seat CHECK");
+    }
+    long held = th_sql_longf(&srv, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku);
+    ck_assert_int_eq(held, taken);
+    ck_assert_int_le(taken, SEATS);
+    ck_assert_int_eq(consumed(sku), taken);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT sum(free) FROM sku_seat_shards WHERE sku_id = '%s'", sku),
+        SEATS - taken);
+    /* Refused only when the seats were gone: fewer than three left for a three-seat one. */
+    ck_assert_msg(failed > 0 && SEATS - taken < 3, "seats left unsold: %d", SEATS - taken);
+    /* Each refusal came when no seat was left for it, and what is left is still sellable. */
+    int left = SEATS - taken;
+    for (int k = 0; k < left; k++) {
+        th_sql_execf(&srv,
+                     "INSERT INTO user_licenses (user_id, sku_id) SELECT id, '%s' FROM users"
+                     " WHERE user_principal_name LIKE 'shard%%' AND id NOT IN"
+                     " (SELECT user_id FROM user_licenses WHERE sku_id = '%s') ORDER BY id LIMIT 1",
+                     sku, sku);
+    }
+    ck_assert_int_eq(consumed(sku), SEATS);
+}
+END_TEST
+
+START_TEST(assignments_of_one_sku_do_not_wait_for_each_other)
+{
+    char holder_user[GUID_SIZE], user[GUID_SIZE], sql[256];
+    make_user("seat-holder@contoso.com", "US", holder_user);
+    make_user("seat-taker@contoso.com", "US", user);
+    const char *sku = "33333333-0000-0000-0000-000000000002";
+    th_sql_execf(&srv,
+                 "INSERT INTO skus (sku_id, sku_part_number, prepaid_enabled) VALUES ('%s', "
+                 "'PLENTY', 10000)",
+                 sku);
+    /* Another transaction holding a seat of the SKU (a license written, not yet committed). */
+    struct lock_holder h;
+    snprintf(sql, sizeof(sql),
+             "BEGIN; INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', '%s')", holder_user,
+             sku);
+    lock_holder_start(&h, &srv, sql, PGRES_COMMAND_OK);
+    char body[160];
+    snprintf(body, sizeof(body), "{\"addLicenses\":[{\"skuId\":\"%s\"}],\"removeLicenses\":[]}",
+             sku);
+    struct th_response r;
+    long status = assign(user, body, &r);
+    th_response_free(&r);
+    int released = lock_holder_finish(&h);
+    ck_assert_int_eq(status, 200);
+    ck_assert_msg(!released, "the assignment waited for the other transaction's seat");
+    ck_assert_int_eq(consumed(sku), 1);
+}
+END_TEST
+
 int main(void)
 {
     th_server_start(&srv, "assign", NULL);
@@ -511,6 +630,8 @@ int main(void)
     TCase *tc = tcase_create("direct");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, e1_direct_then_e3_direct_conflicts_naming_both_plans);
+    tcase_add_test(tc, parallel_transactions_never_oversell_a_sku_split_over_shards);
+    tcase_add_test(tc, assignments_of_one_sku_do_not_wait_for_each_other);
     tcase_add_test(tc, swapping_e1_for_e3_in_one_call_succeeds);
     tcase_add_test(tc, last_seat_taken_answers_400_and_consumes_nothing);
     tcase_add_test(tc, suspended_sku_without_seats_is_the_seat_error_not_a_500);

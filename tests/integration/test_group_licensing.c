@@ -283,7 +283,7 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
         add_member(g, users[i]);
     }
     wait_idle(NULL);
-    long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
+    long e3 = th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'");
     struct th_response r;
     group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" E3 "\"},{\"skuId\":\"" EMS "\"}],"
                              "\"removeLicenses\":[]}");
@@ -301,10 +301,10 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
                          users[i]),
             2);
     }
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
-                     e3 + 1);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"),
-                     1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" EMS "'"), 1);
     /* Seats bought: users in CountViolation are queued again without a manual reprocess. */
     th_request(&srv, "PATCH", "/v1.0/subscribedSkus/" EMS, "{\"prepaidUnits\":{\"enabled\":10}}",
                NULL, &r);
@@ -318,8 +318,8 @@ START_TEST(no_seat_for_one_sku_assigns_neither_until_seats_are_bought)
                          " AND state = 'Active'",
                          users[i]),
             2);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" EMS "'"),
-                     3);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" EMS "'"), 3);
 }
 END_TEST
 
@@ -407,14 +407,14 @@ START_TEST(prerequisites_are_checked_in_the_group_and_addon_counts_one_seat)
                                   &r),
                      400);
     th_response_free(&r);
-    long wa = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'");
-    long e3 = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
+    long wa = th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" WA "'");
+    long e3 = th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'");
     group_assign_and_wait(g, "{\"addLicenses\":[{\"skuId\":\"" WA "\"},{\"skuId\":\"" E3 "\"}],"
                              "\"removeLicenses\":[]}");
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" WA "'"),
-                     wa + 1);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
-                     e3 + 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" WA "'"), wa + 1);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'"), e3 + 1);
     /* Request errors. */
     ck_assert_int_eq(group_assign("a0000000-0000-0000-0000-0000000000ee",
                                   "{\"addLicenses\":[],\"removeLicenses\":[]}", &r),
@@ -576,7 +576,7 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
         "INSERT INTO work_queue (kind, target_id, reason) SELECT 'user', id, 'test' FROM users"
         " WHERE user_principal_name LIKE 'mig%%'; NOTIFY licensingd_work");
     wait_idle(NULL);
-    long base = th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'");
+    long base = th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'");
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT count(*) FROM user_licenses l JOIN users u ON u.id = l.user_id"
                            " WHERE u.user_principal_name LIKE 'mig%%'"),
@@ -592,8 +592,8 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
                            " WHERE sku_id = '" E3 "' AND state = 'Active' AND user_id::text LIKE "
                            "'60000000%%' GROUP BY user_id HAVING count(*) = 2) x"),
         1000);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
-                     base);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'"), base);
     /* Remove the direct paths: every user stays licensed by the group. */
     th_sql_execf(
         &srv,
@@ -611,8 +611,8 @@ START_TEST(migration_from_direct_to_group_keeps_one_seat_per_user)
         th_sql_longf(&srv, "SELECT count(*) FROM license_assignment_states WHERE user_id::text LIKE"
                            " '60000000%%' AND group_id IS NULL"),
         0);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = '" E3 "'"),
-                     base);
+    ck_assert_int_eq(
+        th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = '" E3 "'"), base);
 }
 END_TEST
 
@@ -655,7 +655,7 @@ START_TEST(dry_run_reports_without_changing_anything)
     th_response_free(&r);
     ck_assert_int_eq(
         th_sql_longf(&srv, "SELECT count(*) FROM group_licenses WHERE group_id = '%s'", g), 0);
-    ck_assert_int_eq(th_sql_longf(&srv, "SELECT consumed_units FROM skus WHERE sku_id = "
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT skus.consumed_units FROM skus WHERE sku_id = "
                                         "'77777777-0000-0000-0000-000000000001'"),
                      0);
     ck_assert_int_eq(th_sql_longf(&srv, "SELECT count(*) FROM directory_audits"), audits);

@@ -1,6 +1,11 @@
 /* Groups, membership, organization and directoryAudits end to end. */
 #include "tests/integration/directory_fixtures.h"
+#include "tests/integration/lock_holder.h"
 #include "db/directory.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <time.h>
 
 static struct th_server srv;
 
@@ -188,6 +193,117 @@ START_TEST(members_bind_accepts_20_atomically_and_refuses_21)
     ck_assert_int_eq(call(&srv, "PATCH", path, body), 204);
     free(body);
     ck_assert_int_eq(th_sql_long(&srv, sql), 20);
+}
+END_TEST
+
+/* A bind is refused as adding its members one at a time in order would refuse it first: a member
+ * already (400), an unknown id (404), the group itself (400); nothing of a refused bind stays. */
+START_TEST(members_bind_refuses_the_first_failing_member_and_applies_nothing)
+{
+    char g[GUID_SIZE], path[128], sql[256], ids[3][GUID_SIZE];
+    make_group(&srv, "Refusals", g);
+    make_user(&srv, "refused-a@contoso.com", "RA", "", ids[0]);
+    make_user(&srv, "refused-b@contoso.com", "RB", "", ids[1]);
+    ck_assert_int_eq(add_member(&srv, g, ids[0]), 204);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_members WHERE group_id = '%s'", g);
+    const char *unknown = "00000000-0000-4000-8000-000000000000";
+    struct {
+        const char *a, *b;
+        long status;
+        const char *message;
+    } cases[] = {
+        {ids[1], ids[0], 400, "One or more added object references already exist"},
+        {ids[0], unknown, 400, "One or more added object references already exist"},
+        {unknown, ids[0], 404, "Resource '00000000-0000-4000-8000-000000000000' does not exist"},
+        {ids[1], ids[1], 400, "One or more added object references already exist"},
+        {ids[1], g, 400, "A group cannot be a member of itself."},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char two[2][GUID_SIZE];
+        snprintf(two[0], GUID_SIZE, "%s", cases[i].a);
+        snprintf(two[1], GUID_SIZE, "%s", cases[i].b);
+        char *body = bind_body(two, 2);
+        struct th_response r;
+        th_request(&srv, "PATCH", path, body, NULL, &r);
+        free(body);
+        ck_assert_int_eq(r.status, cases[i].status);
+        ck_assert_ptr_nonnull(strstr(error_message(&r), cases[i].message));
+        th_response_free(&r);
+        ck_assert_int_eq(th_sql_long(&srv, sql), 1);
+    }
+    ck_assert_int_eq(th_sql_longf(&srv,
+                                  "SELECT count(*) FROM work_queue WHERE kind = 'user' AND "
+                                  "target_id = '%s'",
+                                  ids[1]),
+                     0);
+}
+END_TEST
+
+/* A bind adds its members in the order given (seat priority), one "Add member to group" record
+ * per member with its name, and queues each user member, not the nested group. */
+START_TEST(members_bind_keeps_order_audits_and_queues_each_member)
+{
+    char g[GUID_SIZE], nested[GUID_SIZE], ids[4][GUID_SIZE], path[128];
+    make_group(&srv, "Ordered", g);
+    make_group(&srv, "Ordered nested", nested);
+    make_user(&srv, "order-c@contoso.com", "OC", "", ids[0]);
+    make_user(&srv, "order-a@contoso.com", "OA", "", ids[1]);
+    memcpy(ids[2], nested, GUID_SIZE);
+    make_user(&srv, "order-b@contoso.com", "OB", "", ids[3]);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    char *body = bind_body(ids, 4);
+    ck_assert_int_eq(call(&srv, "PATCH", path, body), 204);
+    free(body);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(th_sql_longf(&srv,
+                                      "SELECT count(*) FROM group_members WHERE group_id = '%s' "
+                                      "AND member_seq < (SELECT member_seq FROM group_members "
+                                      "WHERE group_id = '%s' AND member_id = '%s')",
+                                      g, g, ids[i]),
+                         i);
+        ck_assert_int_eq(th_sql_longf(&srv,
+                                      "SELECT count(*) FROM directory_audits WHERE "
+                                      "activity_display_name = 'Add member to group' AND "
+                                      "target_resources @> '[{\"id\":\"%s\",\"type\":\"%s\"}]'"
+                                      " AND target_resources::text LIKE '%%%s%%'",
+                                      ids[i], i == 2 ? "Group" : "User", g),
+                         1);
+        ck_assert_int_eq(th_sql_longf(&srv,
+                                      "SELECT count(*) FROM work_queue WHERE kind = 'user' AND "
+                                      "target_id = '%s' AND reason = 'added to group %s'",
+                                      ids[i], g),
+                         i == 2 ? 0 : 1);
+    }
+    ck_assert_int_eq(th_sql_longf(&srv, "SELECT count(*) FROM directory_audits WHERE "
+                                        "activity_display_name = 'Add member to group' AND "
+                                        "target_resources @> '[{\"displayName\":\"OA\","
+                                        "\"userPrincipalName\":\"order-a@contoso.com\"}]'"),
+                     1);
+}
+END_TEST
+
+START_TEST(adding_members_does_not_wait_for_another_add_to_the_group)
+{
+    char g[GUID_SIZE], u[GUID_SIZE], v[GUID_SIZE], path[128], sql[160];
+    make_group(&srv, "Concurrent adds", g);
+    make_user(&srv, "concurrent-a@contoso.com", "CA", "", u);
+    make_user(&srv, "concurrent-b@contoso.com", "CB", "", v);
+    /* Another transaction holding what an add of members holds on the group (a key share lock). */
+    struct lock_holder h;
+    snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM groups WHERE id = '%s' FOR KEY SHARE", g);
+    lock_holder_start(&h, &srv, sql, PGRES_TUPLES_OK);
+    char ids[1][GUID_SIZE];
+    memcpy(ids[0], u, GUID_SIZE);
+    char *body = bind_body(ids, 1);
+    snprintf(path, sizeof(path), "/v1.0/groups/%s", g);
+    long bind_status = call(&srv, "PATCH", path, body);
+    free(body);
+    long ref_status = add_member(&srv, g, v);
+    int released = lock_holder_finish(&h);
+    ck_assert_int_eq(bind_status, 204);
+    ck_assert_int_eq(ref_status, 204);
+    ck_assert_msg(!released, "the adds waited for the other transaction's lock of the group");
 }
 END_TEST
 
@@ -393,6 +509,9 @@ int main(void)
     tcase_add_test(tc, membership_add_list_remove_with_graph_errors);
     tcase_add_test(tc, member_changes_queue_the_user_and_are_audited);
     tcase_add_test(tc, members_bind_accepts_20_atomically_and_refuses_21);
+    tcase_add_test(tc, members_bind_refuses_the_first_failing_member_and_applies_nothing);
+    tcase_add_test(tc, members_bind_keeps_order_audits_and_queues_each_member);
+    tcase_add_test(tc, adding_members_does_not_wait_for_another_add_to_the_group);
     tcase_add_test(tc, licensed_group_cannot_be_deleted_plain_group_can);
     tcase_add_test(tc, has_members_with_license_errors_filters_and_shows_only_when_selected);
     tcase_add_test(tc, organization_is_empty_until_created_then_patchable);

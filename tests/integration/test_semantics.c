@@ -349,8 +349,8 @@ static int seat_order_trial(const struct th_server *s, int trial)
         add_member(s, group, ids[i]);
     assign_to_group(s, group, sku);
     wait_idle(s, group);
-    ck_assert_int_eq(th_sql_longf(s, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku),
-                     SEATS);
+    ck_assert_int_eq(
+        th_sql_longf(s, "SELECT skus.consumed_units FROM skus WHERE sku_id = '%s'", sku), SEATS);
     int first_ok = 0;
     for (int i = 0; i < MEMBERS; i++) {
         long active = th_sql_longf(s,

@@ -197,7 +197,7 @@ START_TEST(delete_frees_the_seat_and_memberships_and_is_audited)
                  "INSERT INTO user_licenses (user_id, sku_id) VALUES ('%s', "
                  "'6fd2c87f-b296-42f0-b197-1e91e994b900')",
                  id);
-    const char *seats = "SELECT consumed_units FROM skus WHERE sku_id = "
+    const char *seats = "SELECT skus.consumed_units FROM skus WHERE sku_id = "
                         "'6fd2c87f-b296-42f0-b197-1e91e994b900'";
     ck_assert_int_eq(th_sql_long(&srv, seats), 1);
     snprintf(path, sizeof(path), "/v1.0/users/%s", id);

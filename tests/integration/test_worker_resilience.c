@@ -95,7 +95,7 @@ static void *sample_seats(void *arg)
     const char *sku = arg;
     PGconn *c = th_db(&a);
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
+    snprintf(sql, sizeof(sql), "SELECT skus.consumed_units FROM skus WHERE sku_id = '%s'", sku);
     while (atomic_load(&sampling)) {
         PGresult *r = PQexec(c, sql);
         long v = PQntuples(r) ? atol(PQgetvalue(r, 0, 0)) : 0;
@@ -148,7 +148,7 @@ START_TEST(two_replicas_racing_for_500_seats_never_oversell)
 
         ck_assert_int_le(atomic_load(&max_seen), SEATS);
         long consumed =
-            th_sql_longf(&a, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku);
+            th_sql_longf(&a, "SELECT skus.consumed_units FROM skus WHERE sku_id = '%s'", sku);
         ck_assert_int_eq(consumed, SEATS);
         ck_assert_int_eq(
             th_sql_longf(&a,
@@ -216,8 +216,8 @@ START_TEST(kill_9_mid_group_resumes_and_completes_exactly_once)
     wait_complete(group, 300);
     ck_assert_int_eq(
         th_sql_longf(&a, "SELECT count(*) FROM user_licenses WHERE sku_id = '%s'", sku), MEMBERS);
-    ck_assert_int_eq(th_sql_longf(&a, "SELECT consumed_units FROM skus WHERE sku_id = '%s'", sku),
-                     MEMBERS);
+    ck_assert_int_eq(
+        th_sql_longf(&a, "SELECT skus.consumed_units FROM skus WHERE sku_id = '%s'", sku), MEMBERS);
     ck_assert_int_eq(
         th_sql_longf(&a,
                      "SELECT count(*) FROM license_assignment_states WHERE sku_id = '%s' AND"

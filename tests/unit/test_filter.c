@@ -6,6 +6,7 @@
 
 #include "api/filter.h"
 #include "db/filter_sql.h"
+#include "db/sql_builder.h"
 #include "service/base/country.h"
 #include "tests/unit/run_suite.h"
 
@@ -285,6 +286,29 @@ START_TEST(usage_location_codes_are_iso_3166)
 }
 END_TEST
 
+/* Pages without $filter or $search run prepared: one statement per distinct text (and number of
+ * parameters), the same one each time the text repeats, none once the set is full. */
+START_TEST(repeated_texts_share_one_prepared_statement)
+{
+    const struct db_stmt *a = sqlb_prepared_stmt("SELECT $1 LIMIT 1000", 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->sql, "SELECT $1 LIMIT 1000");
+    ck_assert_int_eq(a->nparams, 1);
+    ck_assert_ptr_eq(sqlb_prepared_stmt("SELECT $1 LIMIT 1000", 1), a);
+    const struct db_stmt *b = sqlb_prepared_stmt("SELECT $1 LIMIT 101", 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_ne(b, a);
+    ck_assert_str_ne(b->name, a->name);
+    char sql[64];
+    for (int i = 2; i < SQLB_PREPARED_MAX; i++) {
+        snprintf(sql, sizeof(sql), "SELECT %d", i);
+        ck_assert_ptr_nonnull(sqlb_prepared_stmt(sql, 0));
+    }
+    ck_assert_ptr_null(sqlb_prepared_stmt("SELECT 'one too many'", 0));
+    ck_assert_ptr_eq(sqlb_prepared_stmt("SELECT $1 LIMIT 1000", 1), a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("filter");
@@ -300,6 +324,7 @@ int main(void)
     tcase_add_test(tc, long_and_chain_is_limited);
     tcase_add_test(tc, property_paths_and_json_membership_compile);
     tcase_add_test(tc, usage_location_codes_are_iso_3166);
+    tcase_add_test(tc, repeated_texts_share_one_prepared_statement);
     suite_add_tcase(s, tc);
     return unit_run_suite(s);
 }

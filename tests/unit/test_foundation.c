@@ -39,8 +39,9 @@ START_TEST(config_defaults_listen_on_loopback_8080)
     ck_assert_str_eq(cfg.listen_addr, "127.0.0.1");
     ck_assert_uint_eq(cfg.port, 8080);
     ck_assert_uint_eq(cfg.http_threads, 2);
+    ck_assert_uint_eq(cfg.http_write_threads, 8);
     ck_assert_uint_eq(cfg.max_body_bytes, 1048576);
-    ck_assert_uint_eq(cfg.db_pool_size, 2 + 1 + 2);
+    ck_assert_uint_eq(cfg.db_pool_size, 2 + 8 + 1 + 2);
 }
 END_TEST
 
