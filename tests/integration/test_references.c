@@ -105,7 +105,7 @@ START_TEST(rows_whose_user_sku_or_group_is_missing_are_refused)
                     "23503");
     ck_assert_int_eq(count("SELECT count(*) FROM license_assignment_states"), 3);
     ck_assert_int_eq(count("SELECT count(*) FROM user_licenses"), 2);
-    ck_assert_int_eq(count("SELECT consumed_units FROM skus WHERE sku_id = '" SKU_A "'"), 2);
+    ck_assert_int_eq(count("SELECT s.consumed_units FROM skus s WHERE s.sku_id = '" SKU_A "'"), 2);
     ck_assert_int_eq(count("SELECT count(*) FROM user_proxy_addresses"), 1);
     /* The upserts a batch runs update rows in place: no check refuses them. */
     expect_sqlstate("INSERT INTO license_assignment_states AS l (user_id, sku_id, path_id,"
@@ -132,7 +132,7 @@ START_TEST(deleting_a_user_or_a_group_cascades_and_frees_the_seats)
         count("SELECT count(*) FROM license_assignment_states WHERE user_id = '" USER_1 "'"), 0);
     ck_assert_int_eq(count("SELECT count(*) FROM user_licenses WHERE user_id = '" USER_1 "'"), 0);
     ck_assert_int_eq(count("SELECT count(*) FROM user_proxy_addresses"), 0);
-    ck_assert_int_eq(count("SELECT consumed_units FROM skus WHERE sku_id = '" SKU_A "'"), 1);
+    ck_assert_int_eq(count("SELECT s.consumed_units FROM skus s WHERE s.sku_id = '" SKU_A "'"), 1);
     /* The other user's rows stay. */
     ck_assert_int_eq(
         count("SELECT count(*) FROM license_assignment_states WHERE user_id = '" USER_2 "'"), 1);
@@ -147,7 +147,7 @@ START_TEST(deleting_a_user_or_a_group_cascades_and_frees_the_seats)
     th_sql_exec(&srv, "DELETE FROM users");
     ck_assert_int_eq(count("SELECT count(*) FROM license_assignment_states"), 0);
     ck_assert_int_eq(count("SELECT count(*) FROM user_licenses"), 0);
-    ck_assert_int_eq(count("SELECT consumed_units FROM skus WHERE sku_id = '" SKU_A "'"), 0);
+    ck_assert_int_eq(count("SELECT s.consumed_units FROM skus s WHERE s.sku_id = '" SKU_A "'"), 0);
 }
 END_TEST
 
