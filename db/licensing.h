@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "service/base/guid.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "service/engine/request.h"
 #include "db/db.h"
 

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "service/audit.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "service/license_request.h"
 #include "db/licensing.h"
 

@@ -8,7 +8,7 @@
 
 #include "service/assignment.h"
 #include "service/audit.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "service/license_request.h"
 #include "service/requeue.h"
 #include "db/directory.h"

@@ -7,7 +7,7 @@
 
 #include "service/audit.h"
 #include "service/base/buf.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 
 /* A refusal: the client's mistake, as Graph words it. */
 #define refuse(err, ...) lic_error_set(err, LIC_ERR_BAD_REQUEST, "Request_BadRequest", __VA_ARGS__)

@@ -7,7 +7,7 @@
 #include "service/audit.h"
 #include "service/base/arena.h"
 #include "service/base/buf.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "service/requeue.h"
 #include "db/licensing.h"
 

@@ -1,7 +1,7 @@
 /* When licensing work is queued (see requeue.h). */
 #include "service/requeue.h"
 
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "db/queue.h"
 #include "db/worker.h"
 

@@ -17,7 +17,7 @@
 #include "service/audit.h"
 #include "service/base/log.h"
 #include "service/base/metrics.h"
-#include "service/engine/batch.h"
+#include "service/engine/licensing.h"
 #include "service/requeue.h"
 #include "db/licensing.h"
 #include "db/worker.h"
@@ -166,7 +166,7 @@ static int process_users(struct db_conn *conn, char (*ids)[GUID_SIZE], int n, co
         if (contended[i] && b.users[i].found &&
             audit_concurrency(conn, &b.users[i], group_id, err) != 0)
             goto out;
-    /* In order: users share the seat budget and the new primary addresses (batch.h). */
+    /* In order: users share the seat budget and the new primary addresses (engine/licensing.h). */
     for (int i = 0; i < n; i++)
         if (b.users[i].found && lic_batch_evaluate(&b, i, &results[i]) != 0) {
             lic_error_set(err, LIC_ERR_INTERNAL, NULL, "out of memory");

@@ -4,7 +4,7 @@
 #   api/           calls no transaction, audit or queue function of db/
 #   db/, service/  include no api/ header (the server wiring may: service/cmd/serve.c, api/http.h)
 #   service/base/  includes nothing of the project outside service/base/
-#   service/engine/ includes only service/base/ and itself
+#   service/engine/ includes only service/base/ (and each file its own header)
 #   db/            includes from service/ only service/base/ and service/engine/
 #   includes       written from the project root ("service/base/log.h", never "log.h", "../x.h")
 #   size           no .c file over 800 lines in api/, db/, service/
@@ -76,9 +76,12 @@ report "db/ or service/ includes an api/ header" < <(check_api_includes)
 report "service/base/ includes a project header outside service/base/" < <(
     includes "${base_files[@]}" | grep -Ev ':[0-9]+:service/base/[^/]+$')
 
-# 4. service/engine/ sees only service/base/.
-report "service/engine/ includes a header outside service/base/ and service/engine/" < <(
-    includes "${engine_files[@]}" | grep -Ev ':[0-9]+:service/(base|engine)/[^/]+$')
+# 4. service/engine/ is pure: each file sees service/base/ and its own header, nothing else.
+own_header() { # drops "x.c:N:service/engine/x.h" lines (a file's own header)
+    awk -F: '{ f = $1; sub(/\.[ch]$/, ".h", f); if ($3 != f) print }'
+}
+report "service/engine/ includes a header other than service/base/ and its own" < <(
+    includes "${engine_files[@]}" | grep -Ev ':[0-9]+:service/base/[^/]+$' | own_header)
 
 # 5. db/ sits on service/base/ and service/engine/, below the use cases of service/.
 report "db/ includes a service/ header above service/base/ and service/engine/" < <(

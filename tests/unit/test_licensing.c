@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "service/engine/batch.h"
 #include "service/engine/licensing.h"
 #include "service/license_request.h"
 #include "tests/unit/run_suite.h"
