@@ -3,7 +3,6 @@
 #include "service/notify.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +11,7 @@
 #include "service/base/http_client.h"
 #include "service/base/log.h"
 #include "service/base/metrics.h"
+#include "service/base/stopper.h"
 
 #define BATCH 100        /* changes read, and at most notifications sent, per POST */
 #define LEASE_SECONDS 60 /* a dead sender's subscription is picked up after this */
@@ -20,9 +20,7 @@
 struct notify_sender {
     const struct config *cfg;
     pthread_t thread;
-    atomic_int stop;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
+    struct stopper stopper;
 };
 
 static int wants(const struct db_subscription *s, const char *type)
@@ -170,33 +168,17 @@ static int serve_subscription(struct notify_sender *ns, struct db_conn *conn,
     return rc;
 }
 
-static void nap(struct notify_sender *ns, unsigned ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&ns->lock);
-    if (!atomic_load(&ns->stop))
-        pthread_cond_timedwait(&ns->wake, &ns->lock, &until);
-    pthread_mutex_unlock(&ns->lock);
-}
-
 static void *run(void *arg)
 {
     struct notify_sender *ns = arg;
     struct db_conn *conn = NULL;
     unsigned backoff = 500;
     time_t last_cleanup = 0;
-    while (!atomic_load(&ns->stop)) {
+    while (!stopper_stopping(&ns->stopper)) {
         struct lic_error err;
         lic_error_clear(&err);
         if (conn == NULL && (conn = db_connect(ns->cfg->database_url, &err)) == NULL) {
-            nap(ns, backoff);
+            (void)stopper_sleep(&ns->stopper, backoff);
             backoff = backoff < 8000 ? backoff * 2 : 8000;
             continue;
         }
@@ -219,7 +201,7 @@ static void *run(void *arg)
             db_disconnect(conn);
             conn = NULL;
         }
-        nap(ns, ns->cfg->notify_poll_ms);
+        (void)stopper_sleep(&ns->stopper, ns->cfg->notify_poll_ms);
     }
     if (conn != NULL)
         db_disconnect(conn);
@@ -232,9 +214,9 @@ struct notify_sender *notify_start(const struct config *cfg)
     if (ns == NULL)
         return NULL;
     ns->cfg = cfg;
-    pthread_mutex_init(&ns->lock, NULL);
-    pthread_cond_init(&ns->wake, NULL);
+    stopper_init(&ns->stopper);
     if (pthread_create(&ns->thread, NULL, run, ns) != 0) {
+        stopper_destroy(&ns->stopper);
         free(ns);
         return NULL;
     }
@@ -245,12 +227,8 @@ void notify_stop(struct notify_sender *ns)
 {
     if (ns == NULL)
         return;
-    pthread_mutex_lock(&ns->lock);
-    atomic_store(&ns->stop, 1);
-    pthread_cond_broadcast(&ns->wake);
-    pthread_mutex_unlock(&ns->lock);
+    stopper_stop(&ns->stopper);
     pthread_join(ns->thread, NULL);
-    pthread_mutex_destroy(&ns->lock);
-    pthread_cond_destroy(&ns->wake);
+    stopper_destroy(&ns->stopper);
     free(ns);
 }

@@ -4,10 +4,10 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "db/retention.h"
 #include "service/base/log.h"
+#include "service/base/stopper.h"
 
 #define PURGE_BATCH 1000
 #define PAUSE_MS 50       /* between batches */
@@ -17,29 +17,8 @@ struct retention {
     const struct config *cfg;
     pthread_t thread;
     int started;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
+    struct stopper stopper;
 };
-
-/* Sleeps ms or until asked to stop; 1 when stopping. */
-static int pause_for(struct retention *r, unsigned ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-        ;
-    int stop = r->stop;
-    pthread_mutex_unlock(&r->lock);
-    return stop;
-}
 
 /* One purge: batches until a short one; returns the records deleted, -1 when the database
  * failed (the connection is then dropped for the next round). */
@@ -58,7 +37,7 @@ static long purge(struct retention *r, struct db_conn **conn)
             return -1;
         }
         total += n;
-        if (n < PURGE_BATCH || pause_for(r, PAUSE_MS))
+        if (n < PURGE_BATCH || stopper_sleep(&r->stopper, PAUSE_MS))
             return total;
     }
 }
@@ -68,7 +47,7 @@ static void *retention_main(void *arg)
     struct retention *r = arg;
     struct db_conn *conn = NULL;
     unsigned wait = FIRST_RUN_MS;
-    while (!pause_for(r, wait)) {
+    while (!stopper_sleep(&r->stopper, wait)) {
         long n = purge(r, &conn);
         if (n > 0)
             log_event(LOG_INFO, "audit_purged", "%ld directoryAudit records older than %u days", n,
@@ -85,8 +64,7 @@ struct retention *retention_start(const struct config *cfg)
     if (r == NULL)
         return NULL;
     r->cfg = cfg;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
+    stopper_init(&r->stopper);
     if (cfg->audit_retention_days == 0)
         return r;
     if (pthread_create(&r->thread, NULL, retention_main, r) != 0) {
@@ -101,13 +79,9 @@ void retention_stop(struct retention *r)
 {
     if (r == NULL)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = 1;
-    pthread_cond_broadcast(&r->wake);
-    pthread_mutex_unlock(&r->lock);
+    stopper_stop(&r->stopper);
     if (r->started)
         pthread_join(r->thread, NULL);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
+    stopper_destroy(&r->stopper);
     free(r);
 }

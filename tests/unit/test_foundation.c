@@ -1,11 +1,14 @@
 /* Unit tests of the pure foundation pieces: configuration, route matching, error rendering. */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/errors.h"
 #include "api/router.h"
 #include "service/base/config.h"
+#include "service/base/stopper.h"
 #include "tests/unit/run_suite.h"
 
 /* ---- configuration ---- */
@@ -222,6 +225,29 @@ END_TEST
 
 /* ---- error envelope ---- */
 
+static void *stop_soon(void *arg)
+{
+    usleep(50000);
+    stopper_stop(arg);
+    return NULL;
+}
+
+START_TEST(stopper_sleeps_until_the_time_or_the_stop)
+{
+    struct stopper s;
+    stopper_init(&s);
+    ck_assert_int_eq(stopper_stopping(&s), 0);
+    ck_assert_int_eq(stopper_sleep(&s, 5), 0); /* the time passed, no stop */
+    pthread_t t;
+    pthread_create(&t, NULL, stop_soon, &s);
+    ck_assert_int_eq(stopper_sleep(&s, 600000), 1); /* woken by the stop, not after 10 minutes */
+    pthread_join(t, NULL);
+    ck_assert_int_eq(stopper_stopping(&s), 1);
+    ck_assert_int_eq(stopper_sleep(&s, 600000), 1); /* stopped: no sleep at all */
+    stopper_destroy(&s);
+}
+END_TEST
+
 START_TEST(error_envelope_has_graph_shape)
 {
     struct lic_error err;
@@ -272,6 +298,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, error_envelope_has_graph_shape);
+    tcase_add_test(tc, stopper_sleeps_until_the_time_or_the_stop);
     tcase_add_test(tc, error_envelope_survives_invalid_utf8_message);
     suite_add_tcase(s, tc);
     return unit_run_suite(s);
