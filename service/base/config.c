@@ -243,14 +243,20 @@ static int host_ok(const char *h)
                strlen(h);
 }
 
+/* What follows "http://" or "https://" in url, or NULL when it is neither. */
+static const char *after_http_scheme(const char *url)
+{
+    return strncmp(url, "https://", 8) == 0  ? url + 8
+           : strncmp(url, "http://", 7) == 0 ? url + 7
+                                             : NULL;
+}
+
 /* "*" or scheme://host[:port] with nothing after: what a browser sends in Origin. */
 static int origin_ok(const char *o)
 {
     if (strcmp(o, "*") == 0)
         return 1;
-    const char *host = strncmp(o, "https://", 8) == 0  ? o + 8
-                       : strncmp(o, "http://", 7) == 0 ? o + 7
-                                                       : NULL;
+    const char *host = after_http_scheme(o);
     return host != NULL && host_ok(host);
 }
 
@@ -275,8 +281,7 @@ static int validate_console(struct config *cfg, char *err, size_t err_size)
     const char *issuer = cfg->console_oidc_issuer;
     if (issuer[0] == '\0')
         return 0;
-    if ((strncmp(issuer, "https://", 8) != 0 && strncmp(issuer, "http://", 7) != 0) ||
-        strpbrk(issuer, "?#\"' <>\\") != NULL) {
+    if (after_http_scheme(issuer) == NULL || strpbrk(issuer, "?#\"' <>\\") != NULL) {
         snprintf(err, err_size,
                  "LICENSINGD_CONSOLE_OIDC_ISSUER: '%s' must be an http:// or https:// URL", issuer);
         return -1;
@@ -303,8 +308,7 @@ static int validate(struct config *cfg, char *err, size_t err_size)
         snprintf(err, err_size, "DATABASE_URL: must not be empty");
         return -1;
     }
-    if (cfg->public_url[0] != '\0' && strncmp(cfg->public_url, "http://", 7) != 0 &&
-        strncmp(cfg->public_url, "https://", 8) != 0) {
+    if (cfg->public_url[0] != '\0' && after_http_scheme(cfg->public_url) == NULL) {
         snprintf(err, err_size, "LICENSINGD_PUBLIC_URL: '%s' must start with http:// or https://",
                  cfg->public_url);
         return -1;
@@ -320,8 +324,7 @@ static int validate(struct config *cfg, char *err, size_t err_size)
         snprintf(err, err_size, "--tls-cert and --tls-key go together: set both or neither");
         return -1;
     }
-    if (cfg->oidc_issuer[0] != '\0' && strncmp(cfg->oidc_issuer, "https://", 8) != 0 &&
-        strncmp(cfg->oidc_issuer, "http://", 7) != 0) {
+    if (cfg->oidc_issuer[0] != '\0' && after_http_scheme(cfg->oidc_issuer) == NULL) {
         snprintf(err, err_size, "LICENSINGD_OIDC_ISSUER: '%s' is not an https:// (or http://) URL",
                  cfg->oidc_issuer);
         return -1;
